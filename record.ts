@@ -1,0 +1,1005 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * Maps a log event to the `__dict__` of a Python `logging.LogRecord`, exactly
+ * as CPython's `SocketHandler.makePickle()` sends it: `msg` already rendered,
+ * `args` and `exc_info` `None`, no `message` key, every key of a CPython 3.12+
+ * record in CPython's order, then the extra attributes.
+ *
+ * @example Usage
+ * ```ts
+ * import { recordDict } from "./record.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const d = recordDict({
+ *   name: "app.db",
+ *   level: 30,
+ *   msg: "slow query: %d ms",
+ *   args: [1200, { table: "users" }],
+ *   timeMs: 1_700_000_000_250,
+ * });
+ * equal(d.msg, "slow query: 1200 ms");
+ * equal(d.levelname, "WARNING");
+ * equal(d.table, "users");
+ * ```
+ *
+ * @module
+ */
+import type { LogRecord } from "@std/log/logger";
+import { PyFloat, pyFloat, PyTuple } from "./py_types.ts";
+import {
+  describe,
+  isError,
+  isPlainObject,
+  percentFormat,
+  pyStr,
+  safeString,
+  unreadable,
+} from "./percent_format.ts";
+
+// ---------------------------------------------------------------------------
+// Levels
+
+/**
+ * Python's level name for a numeric level, as `logging.getLevelName()`:
+ * 0 `NOTSET`, 10 `DEBUG`, 20 `INFO`, 30 `WARNING`, 40 `ERROR`, 50 `CRITICAL`,
+ * any other number `Level N` (`Level 5`, `Level 25.5`, `Level nan`).
+ *
+ * @param level The numeric level.
+ * @returns The level name.
+ *
+ * @example Usage
+ * ```ts
+ * import { pythonLevelName } from "./record.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(pythonLevelName(30), "WARNING");
+ * equal(pythonLevelName(5), "Level 5");
+ * ```
+ */
+export function pythonLevelName(level: number): string {
+  switch (level) {
+    case 0:
+      return "NOTSET";
+    case 10:
+      return "DEBUG";
+    case 20:
+      return "INFO";
+    case 30:
+      return "WARNING";
+    case 40:
+      return "ERROR";
+    case 50:
+      return "CRITICAL";
+  }
+  return "Level " + pyStr(level);
+}
+
+// ---------------------------------------------------------------------------
+// Caller information
+
+/** Caller information from a stack capture. */
+export interface CallerInfo {
+  /** Source path (`file://` URLs become paths; other URLs stay as they are). */
+  pathname: string;
+  /** Last component of `pathname`. */
+  filename: string;
+  /** `filename` without its extension (Python's `os.path.splitext`). */
+  module: string;
+  /** 1-based line number. */
+  lineno: number;
+  /** V8's function name, or `<module>` for top-level code and anonymous functions. */
+  funcName: string;
+}
+
+/** URL prefix of this package's directory: its frames are never the caller. */
+const OWN_DIR: string = new URL(".", import.meta.url).href;
+
+function isLibraryFrame(url: string): boolean {
+  if (url.startsWith(OWN_DIR)) {
+    return !url.slice(OWN_DIR.length).includes("/");
+  }
+  return url.startsWith("ext:") || url.startsWith("node:") ||
+    url.includes("/std_log/") || url.includes("@std/log") ||
+    url.includes("@logtape/logtape") || url.includes("@logtape+logtape");
+}
+
+const FRAME_LOCATION = /^(.*):(\d+):(\d+)$/;
+
+/**
+ * Captures the caller of a logging call: the first stack frame outside this
+ * package's directory, `@std/log` (paths containing `/std_log/` or
+ * `@std/log`), LogTape (`@logtape/logtape`) and runtime internals (`ext:`,
+ * `node:`, native frames). Call it synchronously at the logging call site,
+ * i.e. inside a handler's `handle()`. Stack capture costs tens of
+ * microseconds: only call it when caller information is wanted.
+ *
+ * Like Python's `stacklevel`, `stacklevel` > 1 skips that many more non-library
+ * frames (e.g. 2 when the call comes through one logging wrapper of yours).
+ *
+ * @param stacklevel Which non-library frame to report, counting from 1.
+ * @returns The caller, or undefined when no frame qualifies or the stack is
+ * unavailable (e.g. a custom `Error.prepareStackTrace`).
+ *
+ * @example Usage
+ * ```ts
+ * import { captureCaller } from "./record.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * function where() {
+ *   return captureCaller();
+ * }
+ * equal(where()?.funcName, "where");
+ * ```
+ */
+export function captureCaller(stacklevel = 1): CallerInfo | undefined {
+  let stack: unknown;
+  try {
+    const E = Error as { stackTraceLimit?: number | undefined };
+    const saved = E.stackTraceLimit;
+    E.stackTraceLimit = 64 + (stacklevel > 1 ? Math.min(stacklevel, 1000) : 0);
+    try {
+      stack = new Error().stack;
+    } finally {
+      E.stackTraceLimit = saved;
+    }
+  } catch {
+    return undefined;
+  }
+  if (typeof stack !== "string") return undefined;
+  let remaining = stacklevel >= 1 ? Math.floor(stacklevel) : 1;
+  let pos = stack.indexOf("\n");
+  while (pos >= 0) {
+    const next = stack.indexOf("\n", pos + 1);
+    const line = stack.slice(pos + 1, next < 0 ? undefined : next).trim();
+    pos = next;
+    if (!line.startsWith("at ")) continue;
+    let rest = line.slice(3);
+    if (rest.startsWith("async ")) rest = rest.slice(6);
+    let fn = "";
+    let loc = rest;
+    if (rest.endsWith(")")) {
+      const k = rest.indexOf(" (");
+      if (k >= 0) {
+        fn = rest.slice(0, k);
+        loc = rest.slice(k + 2, -1);
+      }
+    }
+    const m = FRAME_LOCATION.exec(loc);
+    if (m === null) continue; // native / <anonymous>
+    const url = m[1]!;
+    if (isLibraryFrame(url)) continue;
+    if (--remaining > 0) continue;
+    const alias = fn.indexOf(" [as ");
+    if (alias >= 0) fn = fn.slice(0, alias);
+    const pathname = urlToPath(url);
+    const filename = basename(pathname);
+    return {
+      pathname,
+      filename,
+      module: splitextRoot(filename),
+      lineno: Number(m[2]),
+      funcName: fn === "" ? "<module>" : fn,
+    };
+  }
+  return undefined;
+}
+
+function urlToPath(url: string): string {
+  if (!url.startsWith("file:")) return url;
+  try {
+    const u = new URL(url);
+    let p = decodeURIComponent(u.pathname);
+    if (/^\/[A-Za-z]:\//.test(p)) p = p.slice(1).replaceAll("/", "\\");
+    else if (u.hostname !== "") {
+      p = "\\\\" + u.hostname + p.replaceAll("/", "\\");
+    }
+    return p;
+  } catch {
+    return url;
+  }
+}
+
+function basename(p: string): string {
+  const i = Math.max(p.lastIndexOf("/"), p.lastIndexOf("\\"));
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+/** Python's `os.path.splitext(name)[0]` (leading dots are not extensions). */
+function splitextRoot(name: string): string {
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return name;
+  for (let i = 0; i < dot; i++) {
+    if (name.charCodeAt(i) !== 0x2e) return name.slice(0, dot);
+  }
+  return name;
+}
+
+// ---------------------------------------------------------------------------
+// Process / thread identity
+
+/** Epoch ms when this module was loaded: the base of `relativeCreated`. */
+const START_MS: number = Date.now();
+
+function readPid(): number | null {
+  try {
+    const pid = (globalThis as { Deno?: { pid?: unknown } }).Deno?.pid;
+    return typeof pid === "number" && Number.isSafeInteger(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+const PROCESS: number | null = readPid();
+
+function inWorker(): boolean {
+  try {
+    const scope = (globalThis as { WorkerGlobalScope?: unknown })
+      .WorkerGlobalScope;
+    return typeof scope === "function" &&
+      globalThis instanceof (scope as new () => unknown);
+  } catch {
+    return false;
+  }
+}
+
+const IS_WORKER: boolean = inWorker();
+
+/**
+ * `thread` of every record from this isolate. The main isolate uses the pid
+ * (the main thread's native id on Linux); a worker uses a random integer in
+ * [2**32, 2**48), fixed for the worker's lifetime (Python's `get_ident()`
+ * values are of that size).
+ */
+export const THREAD_ID: number = IS_WORKER || PROCESS === null
+  ? 2 ** 32 + Math.floor(Math.random() * (2 ** 48 - 2 ** 32))
+  : PROCESS;
+
+function readThreadName(): string {
+  if (!IS_WORKER) return "MainThread";
+  try {
+    const n = (globalThis as { name?: unknown }).name;
+    if (typeof n === "string" && n !== "") return n;
+  } catch {
+    // ignore
+  }
+  return "Worker-" + THREAD_ID;
+}
+
+/**
+ * `threadName` of every record from this isolate: `MainThread` in the main
+ * isolate; in a worker its `name` option, or `Worker-<THREAD_ID>` when it has
+ * none.
+ */
+export const THREAD_NAME: string = readThreadName();
+
+// ---------------------------------------------------------------------------
+// Record dict
+
+/** Input of {@linkcode recordDict}: everything a log event has. */
+export interface RecordInput {
+  /** Logger name. */
+  name: string;
+  /** Python level number (30 for warnings). */
+  level: number;
+  /**
+   * Level name.
+   *
+   * @default {pythonLevelName(level)}
+   */
+  levelName?: string;
+  /** Message template (may contain `%` conversions when `args` is given). */
+  msg: string;
+  /**
+   * `@std/log`-style arguments. Plain objects become extra attributes (the
+   * first one also serves `%(key)s` conversions); the others fill `%`
+   * conversions in order (`msg % args`), and those left over are appended
+   * to the message, separated by spaces, except Errors. Every Error (used by
+   * a conversion or not) adds its stack and `cause` chain to `exc_text`.
+   */
+  args?: readonly unknown[];
+  /** Extra attributes (LogTape properties), as Python's `extra=`. */
+  extra?: Readonly<Record<string, unknown>>;
+  /**
+   * An exception for `exc_text`: an Error (its stack and `cause` chain) or a
+   * preformatted traceback string.
+   */
+  error?: unknown;
+  /** Event time in epoch milliseconds (`Date.getTime()`). */
+  timeMs: number;
+  /** Caller information (from {@linkcode captureCaller}). */
+  caller?: CallerInfo;
+}
+
+/**
+ * Record keys that extras must not overwrite: the 21 keys of a CPython 3.12
+ * record plus `message` and `asctime` (Python's `makeRecord` refuses them
+ * too). An extra with such a key, or with a key already present, is stored
+ * as `extra_<key>` (prefixed again until it is free).
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "msg",
+  "args",
+  "levelname",
+  "levelno",
+  "pathname",
+  "filename",
+  "module",
+  "exc_info",
+  "exc_text",
+  "stack_info",
+  "lineno",
+  "funcName",
+  "created",
+  "msecs",
+  "relativeCreated",
+  "thread",
+  "threadName",
+  "processName",
+  "process",
+  "taskName",
+  "message",
+  "asctime",
+]);
+
+/** Limits applied to extra values (see {@linkcode recordDict}). */
+export const LIMITS: {
+  /** Deepest nesting kept; deeper values become `"…"`. */
+  readonly depth: number;
+  /** Longest string kept, in UTF-16 code units; longer ones are cut. */
+  readonly stringLength: number;
+  /** Most values (containers and leaves) kept per record. */
+  readonly values: number;
+  /** Most string code units kept across all extras of a record. */
+  readonly totalStringLength: number;
+  /** Most `cause` links followed per exception. */
+  readonly causes: number;
+} = Object.freeze({
+  depth: 32,
+  stringLength: 1_048_576,
+  values: 100_000,
+  totalStringLength: 16_777_216,
+  causes: 32,
+});
+
+/**
+ * Builds the pickled `__dict__` of a Python `LogRecord` for a log event.
+ *
+ * Keys, in CPython 3.12's order: `name msg args levelname levelno pathname
+ * filename module exc_info exc_text stack_info lineno funcName created msecs
+ * relativeCreated thread threadName processName process taskName`, then the
+ * extras in insertion order (`input.extra` first, then plain-object args).
+ * `created`, `msecs` and `relativeCreated` are {@linkcode PyFloat}s (CPython
+ * 3.13's formulas: `created` = ms·10⁶/10⁹, `msecs` = whole ms of the second,
+ * `relativeCreated` = ms since this module was loaded); `args`, `exc_info`,
+ * `stack_info` and `taskName` are `null`; `process` is `Deno.pid`;
+ * `processName` is `MainProcess`; `thread`/`threadName` are
+ * {@linkcode THREAD_ID}/{@linkcode THREAD_NAME}. Without `caller` the caller
+ * fields are CPython's sentinels: pathname, filename and module
+ * `(unknown file)`, lineno 0, funcName `(unknown function)`.
+ *
+ * `msg` is rendered like Python's `str(msg) % args` (see
+ * {@linkcode percentFormat}) only when there are args; see
+ * {@linkcode RecordInput.args} for how each arg is used. Errors (from args,
+ * `error`, or top-level extra values) fill `exc_text`: the stack, then
+ * `Caused by: <stack>` for each `cause` (Deno's style), several errors
+ * separated by a blank line.
+ *
+ * Extra values are made picklable: `null`, booleans, numbers, bigints,
+ * strings, arrays, plain objects, `Map`s, `Set`s, `Uint8Array`s (copied),
+ * `PyFloat`s and `PyTuple`s are kept (recursively); `undefined` becomes
+ * `null`, a `Date` its ISO string, an `ArrayBuffer` a `Uint8Array`, other
+ * typed arrays lists of numbers, an Error `Name: message`; Map keys and Set
+ * members that are not primitives become strings (Python needs hashable
+ * keys); anything else (functions, symbols, class instances, proxies that
+ * throw, promises, …) becomes a descriptive string. A getter that throws
+ * gives `<unreadable: …>`. A container met again inside itself becomes
+ * `[...]`/`{...}`; see {@linkcode LIMITS} for depth and size caps.
+ *
+ * @param input The event.
+ * @returns The record dict, ready for `dumps()`. Never throws.
+ *
+ * @example Usage
+ * ```ts
+ * import { recordDict } from "./record.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const d = recordDict({ name: "app", level: 20, msg: "hi %s", args: ["al"], timeMs: 0 });
+ * equal(d.msg, "hi al");
+ * equal(d.funcName, "(unknown function)");
+ * ```
+ */
+export function recordDict(input: RecordInput): Record<string, unknown> {
+  try {
+    return buildRecord(input);
+  } catch {
+    // Only a hostile `input` object itself (throwing getters on its own
+    // fields) gets here: fall back to a record from what can be read.
+    try {
+      return buildRecord(salvageInput(input));
+    } catch {
+      return buildRecord({
+        name: "root",
+        level: 0,
+        msg: "<unreadable log event>",
+        timeMs: Date.now(),
+      });
+    }
+  }
+}
+
+function salvageInput(input: RecordInput): RecordInput {
+  const read = (k: keyof RecordInput): unknown => {
+    try {
+      return (input as unknown as Record<string, unknown>)[k];
+    } catch {
+      return undefined;
+    }
+  };
+  const out: RecordInput = {
+    name: safeString(read("name") ?? "root"),
+    level: typeof read("level") === "number" ? read("level") as number : 0,
+    msg: safeString(read("msg") ?? ""),
+    timeMs: typeof read("timeMs") === "number"
+      ? read("timeMs") as number
+      : Date.now(),
+  };
+  return out;
+}
+
+const UNKNOWN_FILE = "(unknown file)";
+const UNKNOWN_FUNCTION = "(unknown function)";
+
+function buildRecord(input: RecordInput): Record<string, unknown> {
+  const name = typeof input.name === "string"
+    ? input.name
+    : safeString(input.name);
+  let level = input.level;
+  if (typeof level !== "number") level = toLevel(level);
+  const levelName = typeof input.levelName === "string"
+    ? input.levelName
+    : pythonLevelName(level);
+  let msg = typeof input.msg === "string" ? input.msg : pyStr(input.msg);
+  let timeMs = input.timeMs;
+  if (typeof timeMs !== "number" || !Number.isFinite(timeMs)) {
+    timeMs = Date.now();
+  }
+  const caller = input.caller;
+  const args = input.args;
+  const extra = input.extra;
+  const error = input.error;
+
+  // Common case: no args, extras or error: no allocation but the dict.
+  let excText: string | null = null;
+  let extras: Extras | undefined;
+  if (
+    (args !== undefined && args !== null && args.length > 0) ||
+    (extra !== undefined && extra !== null) ||
+    error !== undefined
+  ) {
+    const slow = new Extras();
+    if (error !== undefined && error !== null) {
+      slow.addError(error);
+    }
+    if (extra !== undefined && extra !== null) slow.addObject(extra, true);
+    if (args !== undefined && args !== null && args.length > 0) {
+      msg = slow.applyArgs(msg, args);
+    }
+    excText = slow.excText();
+    extras = slow;
+  }
+
+  // CPython 3.13: ct = time_ns(); created = ct / 1e9;
+  // msecs = (ct % 1e9) // 1e6 + 0.0; relativeCreated = (ct - start) / 1e6.
+  let created: number;
+  let msecs: number;
+  if (Number.isSafeInteger(timeMs)) {
+    created = (timeMs * 1e6) / 1e9;
+    msecs = ((timeMs % 1000) + 1000) % 1000;
+  } else {
+    const ns = Math.round(timeMs * 1e6);
+    created = ns / 1e9;
+    msecs = Math.floor((((ns % 1e9) + 1e9) % 1e9) / 1e6);
+    if (msecs === 999 && Math.floor(created) !== Math.floor(ns / 1e9)) {
+      msecs = 0;
+    }
+  }
+
+  const d: Record<string, unknown> = {
+    name,
+    msg,
+    args: null,
+    levelname: levelName,
+    levelno: level,
+    pathname: caller ? caller.pathname : UNKNOWN_FILE,
+    filename: caller ? caller.filename : UNKNOWN_FILE,
+    module: caller ? caller.module : UNKNOWN_FILE,
+    exc_info: null,
+    exc_text: excText,
+    stack_info: null,
+    lineno: caller ? caller.lineno : 0,
+    funcName: caller ? caller.funcName : UNKNOWN_FUNCTION,
+    created: pyFloat(created),
+    msecs: pyFloat(msecs),
+    relativeCreated: pyFloat(timeMs - START_MS),
+    thread: THREAD_ID,
+    threadName: THREAD_NAME,
+    processName: "MainProcess",
+    process: PROCESS,
+    taskName: null,
+  };
+  if (caller) sanitizeCaller(d, caller);
+  if (extras !== undefined) extras.writeInto(d);
+  return d;
+}
+
+function toLevel(v: unknown): number {
+  try {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Caller fields come from user-reachable objects: enforce their types. */
+function sanitizeCaller(d: Record<string, unknown>, c: CallerInfo) {
+  for (const k of ["pathname", "filename", "module", "funcName"]) {
+    if (typeof d[k] !== "string") d[k] = safeString(d[k]);
+  }
+  if (typeof d.lineno !== "number" || !Number.isSafeInteger(d.lineno)) {
+    d.lineno = toLevel(c.lineno) | 0;
+  }
+}
+
+/** Accumulates extras, exception texts and the sanitizing budget. */
+class Extras {
+  #keys: string[] = [];
+  #values: unknown[] = [];
+  #errors: string[] = [];
+  #values_left = LIMITS.values;
+  #chars_left = LIMITS.totalStringLength;
+  #seen: object[] = [];
+
+  addError(e: unknown) {
+    this.#errors.push(
+      typeof e === "string" ? this.#cut(e, LIMITS.stringLength) : errorText(e),
+    );
+  }
+
+  excText(): string | null {
+    return this.#errors.length === 0 ? null : this.#errors.join("\n\n");
+  }
+
+  /** Adds every own enumerable string key of a plain object. */
+  addObject(o: object, topErrors: boolean) {
+    let keys: string[];
+    try {
+      keys = Object.keys(o);
+    } catch (e) {
+      this.#push("extra", unreadable(e));
+      return;
+    }
+    for (const k of keys) {
+      let v: unknown;
+      try {
+        v = (o as Record<string, unknown>)[k];
+      } catch (e) {
+        v = unreadable(e);
+      }
+      let isErr = false;
+      if (topErrors) {
+        try {
+          isErr = isError(v);
+        } catch {
+          isErr = false;
+        }
+      }
+      if (isErr) this.addError(v);
+      this.#push(k, this.sanitize(v, 1));
+    }
+  }
+
+  applyArgs(msg: string, args: readonly unknown[]): string {
+    let positional: unknown[] | undefined;
+    let mapping: Record<string, unknown> | undefined;
+    const n = args.length;
+    for (let i = 0; i < n; i++) {
+      let a: unknown;
+      try {
+        a = args[i];
+      } catch (e) {
+        a = unreadable(e);
+      }
+      let plain = false;
+      let err = false;
+      if (typeof a === "object" && a !== null) {
+        try {
+          plain = isPlainObject(a);
+          if (!plain) err = isError(a);
+        } catch {
+          // A proxy whose traps throw: render it as a positional value.
+        }
+      }
+      if (plain) {
+        mapping ??= a as Record<string, unknown>;
+        this.addObject(a as object, true);
+      } else {
+        if (err) this.addError(a);
+        (positional ??= []).push(a);
+      }
+    }
+    let text = msg;
+    let used = 0;
+    if (msg.includes("%")) {
+      try {
+        const r = percentFormat(msg, positional ?? [], mapping);
+        text = r.text;
+        used = r.used;
+      } catch {
+        text = msg;
+        used = 0;
+      }
+    }
+    if (positional !== undefined) {
+      for (let i = used; i < positional.length; i++) {
+        const a = positional[i];
+        let err = false;
+        try {
+          err = isError(a);
+        } catch {
+          err = false;
+        }
+        if (!err) text += " " + this.#cut(pyStr(a), LIMITS.stringLength);
+      }
+    }
+    return text;
+  }
+
+  writeInto(d: Record<string, unknown>) {
+    const keys = this.#keys;
+    const values = this.#values;
+    for (let i = 0; i < keys.length; i++) {
+      let k = keys[i]!;
+      while (RESERVED_KEYS.has(k) || Object.hasOwn(d, k)) k = "extra_" + k;
+      if (k === "__proto__") {
+        Object.defineProperty(d, k, {
+          value: values[i],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        d[k] = values[i];
+      }
+    }
+  }
+
+  #push(k: string, v: unknown) {
+    this.#keys.push(k);
+    this.#values.push(v);
+  }
+
+  #cut(s: string, max: number): string {
+    const limit = Math.min(max, Math.max(this.#chars_left, 0));
+    if (s.length <= limit) {
+      this.#chars_left -= s.length;
+      return s;
+    }
+    let end = limit;
+    const c = s.charCodeAt(end - 1);
+    if (end > 0 && c >= 0xd800 && c <= 0xdbff) end--;
+    this.#chars_left -= end;
+    return s.slice(0, end) + "…";
+  }
+
+  /** Returns a value `dumps()` can pickle and CPython can load. */
+  sanitize(v: unknown, depth: number): unknown {
+    if (--this.#values_left < 0) return "…";
+    switch (typeof v) {
+      case "string":
+        return this.#cut(v, LIMITS.stringLength);
+      case "number":
+      case "boolean":
+      case "bigint":
+        return v;
+      case "undefined":
+        return null;
+      case "symbol":
+      case "function":
+        return this.#cut(describe(v), LIMITS.stringLength);
+    }
+    if (v === null) return null;
+    const o = v as object;
+    if (depth > LIMITS.depth) return "…";
+    try {
+      if (o instanceof PyFloat) return new PyFloat(Number(o.value));
+      if (o instanceof Date) {
+        const t = Date.prototype.getTime.call(o);
+        return Number.isNaN(t)
+          ? "Invalid Date"
+          : Date.prototype.toISOString.call(o);
+      }
+      if (o instanceof Uint8Array) {
+        return this.#bytes(o);
+      }
+      if (o instanceof ArrayBuffer) {
+        return this.#bytes(new Uint8Array(o));
+      }
+      if (ArrayBuffer.isView(o)) {
+        if (o instanceof DataView) {
+          return this.#bytes(
+            new Uint8Array(o.buffer, o.byteOffset, o.byteLength),
+          );
+        }
+        const arr = o as unknown as ArrayLike<number | bigint>;
+        const out: unknown[] = [];
+        const n = Math.min(arr.length, Math.max(this.#values_left, 0));
+        for (let i = 0; i < n; i++) out.push(arr[i]);
+        this.#values_left -= n;
+        return out;
+      }
+      if (this.#seen.includes(o)) {
+        return Array.isArray(o)
+          ? "[...]"
+          : o instanceof PyTuple
+          ? "(...)"
+          : "{...}";
+      }
+      if (Array.isArray(o)) {
+        this.#seen.push(o);
+        try {
+          const len = o.length;
+          const out: unknown[] = [];
+          for (let i = 0; i < len; i++) {
+            if (this.#values_left <= 0) {
+              out.push("…");
+              break;
+            }
+            let item: unknown;
+            try {
+              item = o[i];
+            } catch (e) {
+              item = unreadable(e);
+            }
+            out.push(this.sanitize(item, depth + 1));
+          }
+          return out;
+        } finally {
+          this.#seen.pop();
+        }
+      }
+      if (o instanceof PyTuple) {
+        this.#seen.push(o);
+        try {
+          const items = o.items;
+          const out: unknown[] = [];
+          for (let i = 0; i < items.length && this.#values_left > 0; i++) {
+            out.push(this.sanitize(items[i], depth + 1));
+          }
+          return new PyTuple(out);
+        } finally {
+          this.#seen.pop();
+        }
+      }
+      if (o instanceof Map) {
+        this.#seen.push(o);
+        try {
+          const out = new Map<unknown, unknown>();
+          for (const [k, val] of Map.prototype.entries.call(o)) {
+            if (this.#values_left <= 0) break;
+            out.set(this.#key(k), this.sanitize(val, depth + 1));
+          }
+          return out;
+        } finally {
+          this.#seen.pop();
+        }
+      }
+      if (o instanceof Set) {
+        const out = new Set<unknown>();
+        for (const item of Set.prototype.values.call(o)) {
+          if (this.#values_left <= 0) break;
+          this.#values_left--;
+          out.add(this.#key(item));
+        }
+        return out;
+      }
+      if (isError(o)) {
+        return this.#cut(errorLine(o), LIMITS.stringLength);
+      }
+      if (isPlainObject(o)) {
+        this.#seen.push(o);
+        try {
+          const out: Record<string, unknown> = {};
+          for (const k of Object.keys(o)) {
+            if (this.#values_left <= 0) break;
+            let val: unknown;
+            try {
+              val = (o as Record<string, unknown>)[k];
+            } catch (e) {
+              val = unreadable(e);
+            }
+            const sv = this.sanitize(val, depth + 1);
+            if (k === "__proto__") {
+              Object.defineProperty(out, k, {
+                value: sv,
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+            } else {
+              out[k] = sv;
+            }
+          }
+          return out;
+        } finally {
+          this.#seen.pop();
+        }
+      }
+    } catch {
+      // fall through to the description
+    }
+    return this.#cut(describe(o), LIMITS.stringLength);
+  }
+
+  /** A hashable Python key: primitives stay, anything else becomes a str. */
+  #key(k: unknown): unknown {
+    switch (typeof k) {
+      case "string":
+        return this.#cut(k, LIMITS.stringLength);
+      case "number":
+      case "boolean":
+      case "bigint":
+        return k;
+      case "undefined":
+        return null;
+    }
+    if (k === null) return null;
+    if (k instanceof PyFloat) return new PyFloat(Number(k.value));
+    return this.#cut(pyStr(k), LIMITS.stringLength);
+  }
+
+  #bytes(b: Uint8Array): Uint8Array {
+    const n = Math.min(b.length, LIMITS.stringLength);
+    return Uint8Array.prototype.slice.call(b, 0, n);
+  }
+}
+
+function errorLine(e: object): string {
+  let name = "Error";
+  let message = "";
+  try {
+    const n = (e as { name?: unknown }).name;
+    if (typeof n === "string" && n !== "") name = n;
+  } catch {
+    // keep the default
+  }
+  try {
+    const m = (e as { message?: unknown }).message;
+    message = typeof m === "string" ? m : m === undefined ? "" : safeString(m);
+  } catch (err) {
+    message = unreadable(err);
+  }
+  return message === "" ? name : name + ": " + message;
+}
+
+function stackOf(e: unknown): string {
+  if (typeof e !== "object" || e === null) return pyStr(e);
+  let isErr = false;
+  try {
+    isErr = isError(e);
+  } catch {
+    return describe(e);
+  }
+  if (!isErr) return pyStr(e);
+  try {
+    const s = (e as { stack?: unknown }).stack;
+    if (typeof s === "string" && s !== "") return s;
+  } catch {
+    // fall back to name: message
+  }
+  return errorLine(e);
+}
+
+/** An exception and its `cause` chain, Deno style ("Caused by: …"). */
+function errorText(e: unknown): string {
+  const seen: unknown[] = [];
+  let text = "";
+  let cur: unknown = e;
+  for (let i = 0; i <= LIMITS.causes; i++) {
+    if (i === LIMITS.causes) {
+      text += "\nCaused by: …";
+      break;
+    }
+    if (typeof cur === "object" && cur !== null) {
+      if (seen.includes(cur)) {
+        text += "\nCaused by: [circular]";
+        break;
+      }
+      seen.push(cur);
+    }
+    let s = stackOf(cur);
+    if (s.length > LIMITS.stringLength) {
+      s = s.slice(0, LIMITS.stringLength) + "…";
+    }
+    text += i === 0 ? s : "\nCaused by: " + s;
+    let next: unknown;
+    try {
+      if (typeof cur !== "object" || cur === null || !("cause" in cur)) break;
+      next = (cur as { cause?: unknown }).cause;
+    } catch (err) {
+      next = unreadable(err);
+    }
+    cur = next;
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------------------
+// @std/log
+
+const STACK_SHAPED = /^[^\n]*\n {4}at /;
+
+/**
+ * {@linkcode recordDict} for an `@std/log` `LogRecord`: reads `args` and
+ * `datetime` once each (they are copying getters), maps the level through
+ * {@linkcode pythonLevelName} (`WARN` → `WARNING`). `@std/log` turns an Error
+ * passed as the message into its stack text; such a message (a first line
+ * followed by a V8 `    at ` frame) is split: the first line becomes `msg`
+ * and the whole text `exc_text`.
+ *
+ * @param record The `@std/log` record.
+ * @param caller Caller information, when wanted.
+ * @returns The record dict. Never throws.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { fromStdLogRecord } from "./record.ts";
+ *
+ * // inside a BaseHandler subclass:
+ * // override handle(r: LogRecord) { const d = fromStdLogRecord(r); ... }
+ * ```
+ */
+export function fromStdLogRecord(
+  record: LogRecord,
+  caller?: CallerInfo,
+): Record<string, unknown> {
+  let name: string = "root";
+  let level = 0;
+  let msg = "";
+  let args: unknown[] | undefined;
+  let timeMs = NaN;
+  try {
+    name = record.loggerName;
+  } catch {
+    // keep the default
+  }
+  try {
+    level = record.level;
+  } catch {
+    // keep the default
+  }
+  try {
+    msg = record.msg;
+  } catch (e) {
+    msg = unreadable(e);
+  }
+  try {
+    args = record.args;
+  } catch {
+    args = undefined;
+  }
+  try {
+    timeMs = record.datetime.getTime();
+  } catch {
+    timeMs = Date.now();
+  }
+  const input: RecordInput = { name, level, msg, timeMs };
+  if (args !== undefined && args !== null) input.args = args;
+  if (caller !== undefined) input.caller = caller;
+  if (typeof msg === "string" && STACK_SHAPED.test(msg)) {
+    input.error = msg;
+    input.msg = msg.slice(0, msg.indexOf("\n"));
+  }
+  return recordDict(input);
+}
