@@ -1,0 +1,1364 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * {@linkcode LogReceiver}: a safe, bounded TCP / Unix-socket server for the
+ * frames that Python's `logging.handlers.SocketHandler` (and this package's
+ * `SocketHandler`) send: a 4-byte big-endian length followed by a pickled
+ * `LogRecord.__dict__`.
+ *
+ * Unlike the logging cookbook's receiver, it never runs code from the wire
+ * (pickles are decoded by an allowlist decoder), bounds frame sizes and its
+ * record buffer, isolates every connection (a bad frame closes only its own
+ * connection) and validates each record's field types
+ * ({@linkcode makeLogRecord}).
+ *
+ * @example Receive records in a test
+ * ```ts ignore
+ * import { LogReceiver } from "@pylogging/socket-handler/receiver";
+ *
+ * await using receiver = new LogReceiver({ port: 0 });
+ * // ... point a SocketHandler at 127.0.0.1:receiver.port and log twice ...
+ * const [first, second] = await receiver.next(2, { timeout: 5000 });
+ * console.log(first.levelname, first.getMessage(), second.name);
+ * ```
+ *
+ * @example Serve forever
+ * ```ts ignore
+ * import { LogReceiver } from "@pylogging/socket-handler/receiver";
+ *
+ * const receiver = new LogReceiver({ port: 9020 });
+ * for await (const record of receiver) {
+ *   console.log(record.created, record.levelname, record.name, record.getMessage());
+ * }
+ * ```
+ *
+ * @module
+ */
+import { loads, type LoadsOptions, UnpicklingError } from "./unpickle.ts";
+import { PyTuple } from "./py_types.ts";
+import { percentFormat, pyRepr, pyStr } from "./percent_format.ts";
+import { pythonLevelName } from "./record.ts";
+
+/** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
+const DEFAULT_PORT = 9020;
+const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
+const DEFAULT_MAX_BUFFERED = 1000;
+const READ_SIZE = 64 * 1024;
+const RECENT_CLOSED = 100;
+
+// ---------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------
+
+/**
+ * A log record as a Python receiver's `logging.makeLogRecord()` would build
+ * it, with every standard `LogRecord` attribute typed, non-standard keys in
+ * {@linkcode PythonLogRecord.extra}, and type problems listed in
+ * {@linkcode PythonLogRecord.problems} instead of thrown.
+ */
+export interface PythonLogRecord {
+  /** Logger name (`None` → `null`). */
+  name: string | null;
+  /**
+   * The message. Senders using `SocketHandler` send it already formatted
+   * (a `str`); any other value is rendered with Python's `str()` rules by
+   * {@linkcode PythonLogRecord.getMessage}.
+   */
+  msg: unknown;
+  /** Message arguments; `null` (Python `None`) on the wire. */
+  args: unknown;
+  /** Level name as sent, e.g. `"WARNING"`. */
+  levelname: string;
+  /** Numeric level, e.g. `30`; `null` when missing or mistyped. */
+  levelno: number | null;
+  /** Full path of the source file. */
+  pathname: string | null;
+  /** File name part of `pathname`. */
+  filename: string | null;
+  /** `filename` without its extension. */
+  module: string | null;
+  /** Always `null` on the wire (the sender renders it into `exc_text`). */
+  exc_info: unknown;
+  /** Formatted traceback, or `null`. */
+  exc_text: string | null;
+  /** Formatted stack (`Stack (most recent call last):…`), or `null`. */
+  stack_info: string | null;
+  /** Source line number. */
+  lineno: number;
+  /** Function name, or `null`. */
+  funcName: string | null;
+  /** Creation time in seconds since the epoch. */
+  created: number;
+  /** Millisecond part of `created` (a float in Python, e.g. `180`). */
+  msecs: number;
+  /** Milliseconds between the sender's `logging` import and the record. */
+  relativeCreated: number;
+  /** Thread identifier (may exceed 2⁵³ → `bigint`), or `null`. */
+  thread: number | bigint | null;
+  /** Thread name, or `null`. */
+  threadName: string | null;
+  /** Process name, or `null`. */
+  processName: string | null;
+  /** Process id, or `null`. */
+  process: number | null;
+  /** asyncio task name (Python 3.12+), or `null`. */
+  taskName: string | null;
+  /** Non-standard keys (`extra={...}` on the sender, `asctime`, …). */
+  extra: Record<string, unknown>;
+  /**
+   * Problems found while building the record (missing or mistyped standard
+   * fields, `args` that do not fit `msg`); empty for a valid record. A
+   * mistyped field keeps its default value; the received value is quoted
+   * in the problem text.
+   */
+  problems: string[];
+  /**
+   * The message as Python's `LogRecord.getMessage()` renders it:
+   * `str(msg) % args` when `args` is truthy, else `str(msg)`. Never throws:
+   * when `args` do not fit, returns `str(msg)` (and `problems` says why).
+   *
+   * @returns The rendered message.
+   */
+  getMessage(): string;
+}
+
+/** Names of the standard `LogRecord` attributes, in CPython 3.12 order. */
+export const STANDARD_FIELDS: readonly string[] = Object.freeze([
+  "name",
+  "msg",
+  "args",
+  "levelname",
+  "levelno",
+  "pathname",
+  "filename",
+  "module",
+  "exc_info",
+  "exc_text",
+  "stack_info",
+  "lineno",
+  "funcName",
+  "created",
+  "msecs",
+  "relativeCreated",
+  "thread",
+  "threadName",
+  "processName",
+  "process",
+  "taskName",
+]);
+
+const START_MS = Date.now();
+const PID: number = (() => {
+  try {
+    return Deno.pid;
+  } catch {
+    return 0;
+  }
+})();
+const NO_PROBLEMS: string[] = [];
+
+/** Python's `type(v).__name__` for a decoded value. */
+function pyTypeName(v: unknown): string {
+  if (v === null || v === undefined) return "NoneType";
+  switch (typeof v) {
+    case "string":
+      return "str";
+    case "boolean":
+      return "bool";
+    case "bigint":
+      return "int";
+    case "number":
+      return Number.isInteger(v) ? "int" : "float";
+    case "object":
+      if (v instanceof PyTuple) return "tuple";
+      if (Array.isArray(v)) return "list";
+      if (v instanceof Uint8Array) return "bytes";
+      if (v instanceof Set) return "set";
+      return "dict";
+    default:
+      return typeof v;
+  }
+}
+
+/** Python truthiness of a decoded value. */
+function pyTruthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === "") {
+    return false;
+  }
+  if (typeof v === "bigint") return v !== 0n;
+  if (typeof v !== "object") return true;
+  if (v instanceof PyTuple) return v.items.length > 0;
+  if (Array.isArray(v) || v instanceof Uint8Array) return v.length > 0;
+  if (v instanceof Map || v instanceof Set) return v.size > 0;
+  for (const _ in v) return true;
+  return false;
+}
+
+class LogRecordImpl implements PythonLogRecord {
+  name: string | null = null;
+  msg: unknown = "";
+  args: unknown = null;
+  levelname = "Level None";
+  levelno: number | null = null;
+  pathname: string | null = "";
+  filename: string | null = "";
+  module: string | null = "";
+  exc_info: unknown = null;
+  exc_text: string | null = null;
+  stack_info: string | null = null;
+  lineno = 0;
+  funcName: string | null = null;
+  created: number;
+  msecs: number;
+  relativeCreated: number;
+  thread: number | bigint | null = null;
+  threadName: string | null = "MainThread";
+  processName: string | null = "MainProcess";
+  process: number | null = PID;
+  taskName: string | null = null;
+  extra: Record<string, unknown> = Object.create(null);
+  problems: string[] = NO_PROBLEMS;
+  #message: string | undefined = undefined;
+
+  constructor(nowMs: number) {
+    this.created = nowMs / 1000;
+    this.msecs = nowMs % 1000 - nowMs % 1;
+    this.relativeCreated = nowMs - START_MS;
+  }
+
+  getMessage(): string {
+    if (this.#message !== undefined) return this.#message;
+    let text = pyStr(this.msg);
+    const args = this.args;
+    if (pyTruthy(args)) {
+      let expected = 1;
+      let result;
+      if (args instanceof PyTuple) {
+        expected = args.items.length;
+        result = percentFormat(text, args.items);
+      } else if (args instanceof Map) {
+        const mapping: Record<string, unknown> = Object.create(null);
+        for (const [k, v] of args) mapping[pyStr(k)] = v;
+        expected = 0;
+        result = percentFormat(text, [args], mapping);
+      } else if (
+        typeof args === "object" && !Array.isArray(args) &&
+        !(args instanceof Uint8Array) && !(args instanceof Set)
+      ) {
+        expected = 0;
+        result = percentFormat(text, [args], args as Record<string, unknown>);
+      } else {
+        result = percentFormat(text, [args]);
+      }
+      if (result.used < expected) {
+        this.problem(
+          `'args' do not fit 'msg': not all arguments converted (${result.used} of ${expected})`,
+        );
+      }
+      text = result.text;
+    }
+    this.#message = text;
+    return text;
+  }
+
+  problem(text: string): void {
+    if (this.problems === NO_PROBLEMS) this.problems = [];
+    this.problems.push(text);
+  }
+}
+
+function mistyped(
+  r: LogRecordImpl,
+  key: string,
+  want: string,
+  v: unknown,
+): void {
+  let shown: string;
+  try {
+    shown = pyRepr(v);
+  } catch {
+    shown = "?";
+  }
+  if (shown.length > 60) shown = shown.slice(0, 57) + "...";
+  r.problem(`'${key}' must be ${want}: got ${pyTypeName(v)} ${shown}`);
+}
+
+function asNumber(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  return undefined;
+}
+
+/**
+ * Builds a record from a decoded record dict, as Python's
+ * `logging.makeLogRecord(dict)` does, and validates every standard field's
+ * type.
+ *
+ * Like Python, it starts from a default record and overlays the received
+ * keys. Defaults: `name` `null`, `msg` `""`, `args` `null` (Python: `()`,
+ * equally falsy), `levelname` `"Level None"`, `levelno` `null`, `pathname`,
+ * `filename`, `module` `""`, `lineno` `0`, `exc_info`/`exc_text`/
+ * `stack_info`/`funcName`/`taskName`/`thread` `null`, `threadName`
+ * `"MainThread"`, `processName` `"MainProcess"`, `process` the receiver's
+ * pid, and `created`/`msecs`/`relativeCreated` from the receiver's clock
+ * (`relativeCreated` counts from loading this module).
+ *
+ * Two deliberate differences from Python, which silently keeps the
+ * receiver's values: a missing `msecs` is derived from the received
+ * `created`, and a missing `levelname` is derived from `levelno`
+ * (`"WARNING"` for 30, `"Level 25"` for unregistered numbers).
+ *
+ * Never throws. Instead, each missing `levelno`, each mistyped standard
+ * field (the field keeps its default), a payload that is not a dict and a
+ * non-str key are listed in `problems`. Fields where Python accepts any
+ * value (`msg`, `args`) are not checked; `getMessage()` adds a problem when
+ * `args` do not fit `msg`.
+ *
+ * @param dict The decoded pickle payload (a dict with str keys).
+ * @returns The record.
+ *
+ * @example Usage
+ * ```ts
+ * import { makeLogRecord } from "@pylogging/socket-handler/receiver";
+ * import { deepEqual, equal } from "node:assert/strict";
+ *
+ * const r = makeLogRecord({ name: "app", msg: "hi %s", args: ["bob"], levelno: "x" });
+ * equal(r.name, "app");
+ * equal(r.levelno, null);
+ * equal(r.getMessage(), "hi ['bob']");
+ * deepEqual(r.problems, ["'levelno' must be an int or float: got str 'x'"]);
+ * ```
+ */
+export function makeLogRecord(dict: unknown): PythonLogRecord {
+  const r = new LogRecordImpl(Date.now());
+  let seen = 0;
+  if (dict instanceof Map) {
+    for (const [k, v] of dict) {
+      if (typeof k === "string") seen |= setField(r, k, v);
+      else r.problem(`Record keys must be str: got ${pyTypeName(k)} key`);
+    }
+  } else if (
+    dict === null || typeof dict !== "object" || Array.isArray(dict) ||
+    dict instanceof PyTuple || dict instanceof Uint8Array ||
+    dict instanceof Set
+  ) {
+    r.problem(`Record must be a dict: got ${pyTypeName(dict)}`);
+  } else {
+    const d = dict as { [key: string]: unknown };
+    for (const key in d) seen |= setField(r, key, d[key]);
+  }
+  if ((seen & SEEN_LEVELNO) === 0) r.problem("'levelno' is missing");
+  if ((seen & SEEN_LEVELNAME) === 0 && r.levelno !== null) {
+    r.levelname = pythonLevelName(r.levelno);
+  }
+  if ((seen & SEEN_MSECS) === 0) {
+    r.msecs = Math.floor((r.created * 1000) % 1000);
+  }
+  return r;
+}
+
+const SEEN_LEVELNO = 1;
+const SEEN_LEVELNAME = 2;
+const SEEN_MSECS = 4;
+
+/** Sets one received key on the record; returns a SEEN_* bit. */
+function setField(r: LogRecordImpl, key: string, v: unknown): number {
+  switch (key) {
+    case "name":
+      if (v === null || typeof v === "string") r.name = v;
+      else mistyped(r, key, "a str or None", v);
+      return 0;
+    case "msg":
+      r.msg = v;
+      return 0;
+    case "args":
+      r.args = v;
+      return 0;
+    case "levelname":
+      if (typeof v === "string") r.levelname = v;
+      else mistyped(r, key, "a str", v);
+      return SEEN_LEVELNAME;
+    case "levelno": {
+      const n = typeof v === "boolean" ? undefined : asNumber(v);
+      if (n !== undefined && !Number.isNaN(n)) r.levelno = n;
+      else mistyped(r, key, "an int or float", v);
+      return SEEN_LEVELNO;
+    }
+    case "pathname":
+    case "filename":
+    case "module":
+    case "funcName":
+    case "threadName":
+    case "processName":
+    case "taskName":
+    case "exc_text":
+    case "stack_info":
+      if (v === null || typeof v === "string") r[key] = v;
+      else mistyped(r, key, "a str or None", v);
+      return 0;
+    case "exc_info":
+      if (v === null) r.exc_info = null;
+      else mistyped(r, key, "None (senders render it into 'exc_text')", v);
+      return 0;
+    case "lineno":
+      if (typeof v === "number" && Number.isInteger(v)) r.lineno = v;
+      else mistyped(r, key, "an int", v);
+      return 0;
+    case "created":
+    case "relativeCreated":
+    case "msecs": {
+      const n = typeof v === "boolean" ? undefined : asNumber(v);
+      if (n !== undefined && Number.isFinite(n)) r[key] = n;
+      else mistyped(r, key, "a finite int or float", v);
+      return key === "msecs" ? SEEN_MSECS : 0;
+    }
+    case "thread":
+      if (
+        v === null || typeof v === "bigint" ||
+        (typeof v === "number" && Number.isInteger(v))
+      ) r.thread = v;
+      else mistyped(r, key, "an int or None", v);
+      return 0;
+    case "process":
+      if (v === null || (typeof v === "number" && Number.isInteger(v))) {
+        r.process = v;
+      } else if (typeof v === "bigint") r.process = Number(v);
+      else mistyped(r, key, "an int or None", v);
+      return 0;
+    default:
+      r.extra[key] = v;
+      return 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Receiver
+// ---------------------------------------------------------------------------
+
+/** Identifies one accepted connection in callbacks and stats. */
+export interface ConnectionInfo {
+  /** Sequence number of the connection (1, 2, …) within this receiver. */
+  readonly id: number;
+  /** The peer's address (`transport` `"unix"` for Unix sockets). */
+  readonly remoteAddr: Deno.Addr;
+}
+
+/**
+ * Why a connection ended:
+ * - `eof`: the sender closed it between frames (normal);
+ * - `frame-too-large`: a length prefix above `maxFrameBytes`;
+ * - `bad-pickle`: a frame the safe decoder rejected (garbage, code-running
+ *   opcodes, …);
+ * - `torn-frame`: EOF in the middle of a frame;
+ * - `idle-timeout`: no byte for `idleTimeout` ms;
+ * - `read-error`: the socket failed (e.g. `ConnectionReset`);
+ * - `too-many-connections`: refused because of `maxConnections`;
+ * - `receiver-closed`: {@linkcode LogReceiver.prototype.close} was called.
+ */
+export type CloseReason =
+  | "eof"
+  | "frame-too-large"
+  | "bad-pickle"
+  | "torn-frame"
+  | "idle-timeout"
+  | "read-error"
+  | "too-many-connections"
+  | "receiver-closed";
+
+/**
+ * Kind of a {@linkcode ReceiverError}: a {@linkcode CloseReason} other than
+ * `eof`/`receiver-closed`, or
+ * - `invalid-record`: a record with `problems` (it is still delivered);
+ * - `callback-error`: `onRecord` threw or rejected;
+ * - `accept-error`: accepting a connection failed.
+ */
+export type ReceiverErrorKind =
+  | Exclude<CloseReason, "eof" | "receiver-closed">
+  | "invalid-record"
+  | "callback-error"
+  | "accept-error";
+
+/** A problem reported through `onError`; the receiver keeps running. */
+export class ReceiverError extends Error {
+  /** What went wrong. */
+  readonly kind: ReceiverErrorKind;
+  /** The record, for `invalid-record`. */
+  readonly record: PythonLogRecord | undefined;
+  /**
+   * Constructs a ReceiverError.
+   *
+   * @param kind What went wrong.
+   * @param message The message.
+   * @param options `cause` and, for `invalid-record`, the record.
+   */
+  constructor(
+    kind: ReceiverErrorKind,
+    message: string,
+    options?: { cause?: unknown; record?: PythonLogRecord },
+  ) {
+    super(
+      message,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "ReceiverError";
+    this.kind = kind;
+    this.record = options?.record;
+  }
+}
+
+/** Thrown by {@linkcode LogReceiver.prototype.next} on timeout. */
+export class ReceiveTimeoutError extends Error {
+  /** The records that did arrive (fewer than requested). */
+  readonly records: PythonLogRecord[];
+  /**
+   * Constructs a ReceiveTimeoutError.
+   *
+   * @param message The message.
+   * @param records The records that did arrive.
+   */
+  constructor(message: string, records: PythonLogRecord[]) {
+    super(message);
+    this.name = "ReceiveTimeoutError";
+    this.records = records;
+  }
+}
+
+/** Options of {@linkcode LogReceiver}. Durations are in milliseconds. */
+export interface LogReceiverOptions {
+  /**
+   * Address to listen on (TCP). Use `"0.0.0.0"` or `"::"` to accept
+   * remote senders; pickled logs are unauthenticated, so only on trusted
+   * networks.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * TCP port; 0 picks a free one (read it back from
+   * {@linkcode LogReceiver.prototype.port}).
+   *
+   * @default {9020}
+   */
+  port?: number;
+  /**
+   * Listen on this Unix stream socket path instead of TCP (needs
+   * `--allow-read --allow-write`). The file is removed on close.
+   */
+  path?: string;
+  /**
+   * Largest accepted frame body in bytes. A larger length prefix closes
+   * that connection (`frame-too-large`) before anything is allocated.
+   *
+   * @default {4194304} (4 MiB)
+   */
+  maxFrameBytes?: number;
+  /**
+   * Most decoded records held for the async iterator / `next()`. When the
+   * buffer is full, every connection stops reading (TCP backpressure
+   * reaches the senders) until the consumer catches up.
+   *
+   * @default {1000}
+   */
+  maxBuffered?: number;
+  /**
+   * Closes a connection that sends no byte for this many milliseconds
+   * (`idle-timeout`), e.g. half-open peers. Time spent paused by
+   * backpressure does not count. 0 disables it.
+   *
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /**
+   * Most simultaneous connections; further ones are closed at once
+   * (`too-many-connections`).
+   *
+   * @default {Infinity}
+   */
+  maxConnections?: number;
+  /**
+   * Called with every record in arrival order (per connection). If it
+   * returns a promise, that connection's reading waits for it. A throw or
+   * rejection is reported as `callback-error`.
+   */
+  onRecord?: (
+    record: PythonLogRecord,
+    conn: ConnectionInfo,
+  ) => void | Promise<void>;
+  /**
+   * Whether records are also buffered for the async iterator and
+   * {@linkcode LogReceiver.prototype.next}.
+   *
+   * @default {true without onRecord, false with onRecord}
+   */
+  buffer?: boolean;
+  /**
+   * Called for every per-connection or per-record problem. The default
+   * prints one line to stderr with `console.error`.
+   */
+  onError?: (error: ReceiverError, conn: ConnectionInfo | undefined) => void;
+  /** Called when a connection ends, with its reason. */
+  onClose?: (conn: ConnectionInfo, reason: CloseReason) => void;
+  /** Options passed to the safe decoder for every frame. */
+  loadsOptions?: LoadsOptions;
+}
+
+/** Counters of one connection. */
+export interface ConnectionStats extends ConnectionInfo {
+  /** Records received. */
+  records: number;
+  /** Bytes received. */
+  bytes: number;
+  /** Problems reported (`onError` calls). */
+  errors: number;
+  /** When it was accepted (ms since the epoch). */
+  openedAt: number;
+  /** Why it ended; `undefined` while open. */
+  closeReason: CloseReason | undefined;
+  /** Detail of a non-`eof` end. */
+  closeDetail: string | undefined;
+}
+
+/** Counters of a {@linkcode LogReceiver}. */
+export interface ReceiverStats {
+  /** Records received (delivered or buffered). */
+  records: number;
+  /** Bytes received. */
+  bytes: number;
+  /** Problems reported through `onError`. */
+  errors: number;
+  /** Records delivered with non-empty `problems`. */
+  invalidRecords: number;
+  /** Connections currently open. */
+  connectionsOpen: number;
+  /** Connections accepted so far. */
+  connectionsTotal: number;
+  /** Count of ended connections by reason. */
+  closedReasons: { [reason in CloseReason]?: number };
+  /** Records waiting in the buffer. */
+  buffered: number;
+  /** Most records ever waiting in the buffer (≤ `maxBuffered`). */
+  bufferedHighWater: number;
+  /** Open connections. */
+  connections: ConnectionStats[];
+  /** The last 100 ended connections, oldest first. */
+  recentlyClosed: ConnectionStats[];
+}
+
+/** Options of {@linkcode LogReceiver.prototype.next}. */
+export interface NextOptions {
+  /**
+   * Milliseconds to wait for all records; `Infinity` waits forever.
+   *
+   * @default {10000}
+   */
+  timeout?: number;
+  /** Aborts the wait (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+interface Waiter {
+  need: number;
+  got: PythonLogRecord[];
+  resolve(records: PythonLogRecord[]): void;
+  reject(error: unknown): void;
+}
+
+interface Conn {
+  info: ConnectionStats;
+  conn: Deno.Conn;
+  closing: CloseReason | undefined;
+  closeDetail: string | undefined;
+  paused: boolean;
+  lastActivity: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+function defaultOnError(
+  error: ReceiverError,
+  conn: ConnectionInfo | undefined,
+): void {
+  const where = conn ? ` (connection ${conn.id} from ${addrText(conn)})` : "";
+  console.error(`LogReceiver: ${error.kind}: ${error.message}${where}`);
+}
+
+function addrText(conn: ConnectionInfo): string {
+  const a = conn.remoteAddr;
+  if (a.transport === "tcp" || a.transport === "udp") {
+    return `${a.hostname}:${a.port}`;
+  }
+  return (a as Deno.UnixAddr).path || "unix";
+}
+
+function positiveInt(name: string, v: number | undefined, def: number) {
+  if (v === undefined) return def;
+  if (!(v > 0) || (!Number.isInteger(v) && v !== Infinity)) {
+    throw new RangeError(
+      `Cannot create LogReceiver as '${name}' must be a positive integer: current value is ${v}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * A server for Python `SocketHandler` frames over TCP or a Unix socket.
+ *
+ * It listens as soon as it is constructed and delivers records through an
+ * async iterator (`for await (const record of receiver)`), through
+ * {@linkcode LogReceiver.prototype.next} (convenient in tests), and/or
+ * through the `onRecord` callback. Several iterators share one stream:
+ * each record goes to one of them. Leaving a `for await` loop does not
+ * close the receiver.
+ *
+ * Each connection has its own reading task; a problem on one connection
+ * (oversized length, undecodable or malicious pickle, torn frame, idle
+ * timeout, reset) closes that connection only, is reported to `onError`,
+ * and counted in {@linkcode LogReceiver.prototype.stats}.
+ *
+ * @example Usage
+ * ```ts
+ * import { LogReceiver } from "@pylogging/socket-handler/receiver";
+ * import { dumpsFrame } from "@pylogging/socket-handler/pickle";
+ * import { equal } from "node:assert/strict";
+ *
+ * await using receiver = new LogReceiver({ port: 0 });
+ * using conn = await Deno.connect({ port: receiver.port });
+ * const frame = dumpsFrame({ name: "app", msg: "hi", levelno: 20, levelname: "INFO" });
+ * await conn.write(frame);
+ * const [record] = await receiver.next(1, { timeout: 5000 });
+ * equal(record!.getMessage(), "hi");
+ * equal(record!.levelname, "INFO");
+ * ```
+ */
+export class LogReceiver
+  implements AsyncDisposable, AsyncIterable<PythonLogRecord> {
+  #listener: Deno.Listener;
+  #path: string | undefined;
+  #maxFrame: number;
+  #maxBuffered: number;
+  #idleTimeout: number;
+  #maxConnections: number;
+  #onRecord: LogReceiverOptions["onRecord"];
+  #buffer: boolean;
+  #onError: NonNullable<LogReceiverOptions["onError"]>;
+  #onClose: LogReceiverOptions["onClose"];
+  #loadsOptions: LoadsOptions | undefined;
+
+  #queue: PythonLogRecord[] = [];
+  #head = 0;
+  #waiters: Waiter[] = [];
+  #spaceWaiters: (() => void)[] = [];
+  #conns = new Map<number, Conn>();
+  #tasks = new Set<Promise<void>>();
+  #acceptTask: Promise<void>;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #nextId = 0;
+
+  #records = 0;
+  #bytes = 0;
+  #errors = 0;
+  #invalid = 0;
+  #highWater = 0;
+  #closedReasons: { [reason in CloseReason]?: number } = {};
+  #recent: ConnectionStats[] = [];
+
+  /**
+   * Starts listening.
+   *
+   * @param options Address, limits and callbacks.
+   * @throws {Deno.errors.AddrInUse} The address is in use.
+   * @throws {RangeError} A limit is not a positive integer.
+   */
+  constructor(options: LogReceiverOptions = {}) {
+    this.#maxFrame = positiveInt(
+      "maxFrameBytes",
+      options.maxFrameBytes,
+      DEFAULT_MAX_FRAME,
+    );
+    if (this.#maxFrame > 0xffffffff) this.#maxFrame = 0xffffffff;
+    this.#maxBuffered = positiveInt(
+      "maxBuffered",
+      options.maxBuffered,
+      DEFAULT_MAX_BUFFERED,
+    );
+    this.#maxConnections = positiveInt(
+      "maxConnections",
+      options.maxConnections,
+      Infinity,
+    );
+    const idle = options.idleTimeout ?? 0;
+    if (!(idle >= 0)) {
+      throw new RangeError(
+        `Cannot create LogReceiver as 'idleTimeout' must be a non-negative number: current value is ${idle}`,
+      );
+    }
+    this.#idleTimeout = idle === Infinity ? 0 : idle;
+    this.#onRecord = options.onRecord;
+    this.#buffer = options.buffer ?? options.onRecord === undefined;
+    this.#onError = options.onError ?? defaultOnError;
+    this.#onClose = options.onClose;
+    this.#loadsOptions = options.loadsOptions;
+    if (options.path !== undefined) {
+      this.#path = options.path;
+      this.#listener = Deno.listen({ transport: "unix", path: options.path });
+    } else {
+      const port = options.port ?? DEFAULT_PORT;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new RangeError(
+          `Cannot create LogReceiver as 'port' must be an integer from 0 to 65535: current value is ${port}`,
+        );
+      }
+      this.#listener = Deno.listen({
+        hostname: options.hostname ?? "127.0.0.1",
+        port,
+        transport: "tcp",
+      });
+    }
+    this.#acceptTask = this.#acceptLoop();
+  }
+
+  /** The bound address (`transport` `"tcp"` or `"unix"`). */
+  get addr(): Deno.NetAddr | Deno.UnixAddr {
+    return this.#listener.addr as Deno.NetAddr | Deno.UnixAddr;
+  }
+
+  /** The bound TCP port (useful with `port: 0`); 0 for a Unix socket. */
+  get port(): number {
+    const a = this.#listener.addr;
+    return a.transport === "tcp" ? a.port : 0;
+  }
+
+  /** Number of records waiting in the buffer. */
+  get buffered(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Whether {@linkcode LogReceiver.prototype.close} has been called. */
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Returns the counters, total and per connection.
+   *
+   * @returns A snapshot of the counters.
+   */
+  stats(): ReceiverStats {
+    const connections: ConnectionStats[] = [];
+    for (const c of this.#conns.values()) connections.push({ ...c.info });
+    return {
+      records: this.#records,
+      bytes: this.#bytes,
+      errors: this.#errors,
+      invalidRecords: this.#invalid,
+      connectionsOpen: this.#conns.size,
+      connectionsTotal: this.#nextId,
+      closedReasons: { ...this.#closedReasons },
+      buffered: this.buffered,
+      bufferedHighWater: this.#highWater,
+      connections,
+      recentlyClosed: this.#recent.map((c) => ({ ...c })),
+    };
+  }
+
+  /**
+   * Waits for the next `count` records (from the buffer first).
+   *
+   * @param count How many records, at least 1.
+   * @param options Timeout and abort signal.
+   * @returns The records, in arrival order.
+   * @throws {ReceiveTimeoutError} Fewer records arrived within `timeout`
+   * (its `records` holds them; they are not returned to the buffer).
+   * @throws {Error} The receiver closed before `count` records arrived.
+   * @throws {TypeError} Buffering is off (`onRecord` without `buffer`).
+   *
+   * @example Usage
+   * ```ts ignore
+   * const records = await receiver.next(3, { timeout: 2000 });
+   * ```
+   */
+  next(count = 1, options: NextOptions = {}): Promise<PythonLogRecord[]> {
+    if (!this.#buffer) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot wait for records as buffering is off: pass 'buffer: true' with 'onRecord'",
+        ),
+      );
+    }
+    if (!(count >= 1) || !Number.isInteger(count)) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot wait for records as 'count' must be a positive integer: current value is ${count}`,
+        ),
+      );
+    }
+    const got: PythonLogRecord[] = [];
+    while (got.length < count && this.buffered > 0) got.push(this.#take());
+    if (got.length === count) return Promise.resolve(got);
+    if (this.#closing) {
+      return Promise.reject(
+        new Error(
+          `Cannot receive ${count} records as the receiver is closed: got ${got.length}`,
+        ),
+      );
+    }
+    const timeout = options.timeout ?? 10_000;
+    const signal = options.signal;
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        need: count,
+        got,
+        resolve: (r) => {
+          cleanup();
+          resolve(r);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
+      };
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout !== Infinity) {
+        timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new ReceiveTimeoutError(
+              `Cannot receive ${count} records within ${timeout} ms: got ${got.length}`,
+              got,
+            ),
+          );
+        }, timeout);
+      }
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Iterates over records as they arrive; ends after
+   * {@linkcode LogReceiver.prototype.close} once the buffer is empty.
+   *
+   * @returns An async iterator of records.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<PythonLogRecord> {
+    return {
+      next: (): Promise<IteratorResult<PythonLogRecord>> => {
+        if (this.buffered > 0) {
+          return Promise.resolve({ value: this.#take(), done: false });
+        }
+        if (this.#closing || !this.#buffer) {
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise((resolve) => {
+          this.#waiters.push({
+            need: 1,
+            got: [],
+            resolve: (r) => resolve({ value: r[0]!, done: false }),
+            reject: () => resolve({ value: undefined, done: true }),
+          });
+        });
+      },
+      return: (): Promise<IteratorResult<PythonLogRecord>> =>
+        Promise.resolve({ value: undefined, done: true }),
+    };
+  }
+
+  /**
+   * Stops accepting, closes every connection, ends the iterators (after
+   * the buffered records) and rejects pending `next()` calls. Resolves once
+   * every internal task has ended. Records decoded but not yet buffered
+   * (waiting for space) are dropped. Safe to call more than once.
+   *
+   * @returns A promise that resolves when everything is closed.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+    for (const c of this.#conns.values()) this.#closeConn(c, "receiver-closed");
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    for (const w of this.#waiters.splice(0)) {
+      w.reject(
+        new Error(
+          `Cannot receive ${w.need} records as the receiver is closed: got ${w.got.length}`,
+        ),
+      );
+    }
+    this.#closed = (async () => {
+      await this.#acceptTask;
+      while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
+      if (this.#path !== undefined) {
+        try {
+          Deno.removeSync(this.#path);
+        } catch {
+          // gone or not permitted
+        }
+      }
+    })();
+    return this.#closed;
+  }
+
+  /**
+   * Same as {@linkcode LogReceiver.prototype.close}.
+   *
+   * @returns A promise that resolves when everything is closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #take(): PythonLogRecord {
+    const r = this.#queue[this.#head]!;
+    (this.#queue as unknown[])[this.#head] = undefined;
+    this.#head++;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    const wake = this.#spaceWaiters.shift();
+    if (wake) wake();
+    return r;
+  }
+
+  #report(
+    error: ReceiverError,
+    c: Conn | undefined,
+  ): void {
+    this.#errors++;
+    if (c) c.info.errors++;
+    try {
+      this.#onError(error, c?.info);
+    } catch {
+      // a throwing onError must not break the receiver
+    }
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (e) {
+        if (this.#closing) return;
+        if (
+          e instanceof Deno.errors.BadResource ||
+          e instanceof Deno.errors.Interrupted
+        ) return;
+        this.#report(
+          new ReceiverError(
+            "accept-error",
+            `Cannot accept a connection: ${errText(e)}`,
+            { cause: e },
+          ),
+          undefined,
+        );
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (this.#closing) {
+        closeQuietly(conn);
+        return;
+      }
+      const info: ConnectionStats = {
+        id: ++this.#nextId,
+        remoteAddr: conn.remoteAddr,
+        records: 0,
+        bytes: 0,
+        errors: 0,
+        openedAt: Date.now(),
+        closeReason: undefined,
+        closeDetail: undefined,
+      };
+      const c: Conn = {
+        info,
+        conn,
+        closing: undefined,
+        closeDetail: undefined,
+        paused: false,
+        lastActivity: 0,
+        timer: undefined,
+      };
+      if (this.#conns.size >= this.#maxConnections) {
+        this.#report(
+          new ReceiverError(
+            "too-many-connections",
+            `Cannot accept a connection as ${this.#maxConnections} are open`,
+          ),
+          c,
+        );
+        closeQuietly(conn);
+        this.#ended(c, "too-many-connections", undefined);
+        continue;
+      }
+      this.#conns.set(info.id, c);
+      const task = this.#serve(c).finally(() => this.#tasks.delete(task));
+      this.#tasks.add(task);
+    }
+  }
+
+  #closeConn(c: Conn, reason: CloseReason, detail?: string): void {
+    if (c.closing) return;
+    c.closing = reason;
+    c.closeDetail = detail;
+    if (c.timer !== undefined) {
+      clearTimeout(c.timer);
+      c.timer = undefined;
+    }
+    closeQuietly(c.conn);
+  }
+
+  #armIdle(c: Conn, delay: number): void {
+    c.timer = setTimeout(() => {
+      c.timer = undefined;
+      if (c.closing) return;
+      const idle = Date.now() - c.lastActivity;
+      if (c.paused || idle < this.#idleTimeout) {
+        this.#armIdle(
+          c,
+          c.paused ? this.#idleTimeout : this.#idleTimeout - idle,
+        );
+        return;
+      }
+      const detail =
+        `No data for ${this.#idleTimeout} ms: closing the connection`;
+      this.#report(new ReceiverError("idle-timeout", detail), c);
+      this.#closeConn(c, "idle-timeout", detail);
+    }, delay);
+  }
+
+  #ended(c: Conn, reason: CloseReason, detail: string | undefined): void {
+    c.info.closeReason = reason;
+    c.info.closeDetail = detail;
+    this.#closedReasons[reason] = (this.#closedReasons[reason] ?? 0) + 1;
+    this.#recent.push(c.info);
+    if (this.#recent.length > RECENT_CLOSED) this.#recent.shift();
+    if (this.#onClose) {
+      try {
+        this.#onClose(c.info, reason);
+      } catch {
+        // ignored
+      }
+    }
+  }
+
+  async #serve(c: Conn): Promise<void> {
+    const conn = c.conn;
+    const maxFrame = this.#maxFrame;
+    let buf = new Uint8Array(READ_SIZE);
+    let start = 0;
+    let end = 0;
+    let reason: CloseReason = "eof";
+    let detail: string | undefined;
+    if (this.#idleTimeout > 0) {
+      c.lastActivity = Date.now();
+      this.#armIdle(c, this.#idleTimeout);
+    }
+    try {
+      for (;;) {
+        if (end === buf.length) {
+          // Only reached with a partial frame at the end of the buffer.
+          buf.copyWithin(0, start, end);
+          end -= start;
+          start = 0;
+        }
+        const n = await conn.read(buf.subarray(end));
+        if (n === null) {
+          if (end > start) {
+            const avail = end - start;
+            reason = "torn-frame";
+            detail = avail < 4
+              ? `Connection closed mid-frame: got ${avail} of 4 length bytes`
+              : `Connection closed mid-frame: got ${avail - 4} of ${
+                readLength(buf, start)
+              } bytes`;
+            this.#report(new ReceiverError("torn-frame", detail), c);
+          }
+          break;
+        }
+        end += n;
+        c.info.bytes += n;
+        this.#bytes += n;
+        if (this.#idleTimeout > 0) c.lastActivity = Date.now();
+        while (end - start >= 4) {
+          const len = readLength(buf, start);
+          if (len > maxFrame) {
+            reason = "frame-too-large";
+            detail =
+              `Frame of ${len} bytes exceeds 'maxFrameBytes' (${maxFrame}): closing the connection`;
+            this.#report(new ReceiverError(reason, detail), c);
+            return;
+          }
+          if (end - start - 4 < len) {
+            if (4 + len > buf.length) {
+              // Grow for this frame only (len was validated above).
+              let size = buf.length * 2;
+              while (size < 4 + len) size *= 2;
+              const grown = new Uint8Array(Math.min(size, maxFrame + 4));
+              grown.set(buf.subarray(start, end));
+              buf = grown;
+              end -= start;
+              start = 0;
+            } else if (start + 4 + len > buf.length) {
+              buf.copyWithin(0, start, end);
+              end -= start;
+              start = 0;
+            }
+            break;
+          }
+          const body = buf.subarray(start + 4, start + 4 + len);
+          start += 4 + len;
+          let value: unknown;
+          try {
+            value = loads(body, this.#loadsOptions);
+          } catch (e) {
+            reason = "bad-pickle";
+            detail = `Cannot decode frame of ${len} bytes: ${errText(e)}`;
+            this.#report(new ReceiverError(reason, detail, { cause: e }), c);
+            return;
+          }
+          const record = makeLogRecord(value);
+          c.info.records++;
+          this.#records++;
+          if (record.problems.length > 0) {
+            this.#invalid++;
+            this.#report(
+              new ReceiverError(
+                "invalid-record",
+                `Invalid record: ${record.problems.join("; ")}`,
+                { record },
+              ),
+              c,
+            );
+          }
+          const wait = this.#deliver(record, c);
+          if (wait) await wait;
+          if (c.closing) return;
+        }
+        if (start === end) {
+          start = end = 0;
+          if (buf.length > READ_SIZE) buf = new Uint8Array(READ_SIZE);
+        }
+      }
+    } catch (e) {
+      if (!c.closing) {
+        reason = "read-error";
+        detail = `Cannot read from the connection: ${errText(e)}`;
+        this.#report(new ReceiverError(reason, detail, { cause: e }), c);
+      }
+    } finally {
+      if (c.closing) {
+        reason = c.closing;
+        detail = c.closeDetail;
+      } else {
+        this.#closeConn(c, reason, detail);
+      }
+      if (c.timer !== undefined) clearTimeout(c.timer);
+      this.#conns.delete(c.info.id);
+      this.#ended(c, reason, detail);
+    }
+  }
+
+  /** Delivers one record; returns a promise only when the caller must wait. */
+  #deliver(record: PythonLogRecord, c: Conn): Promise<void> | undefined {
+    let pending: Promise<void> | undefined;
+    if (this.#onRecord) {
+      try {
+        const r = this.#onRecord(record, c.info);
+        if (r && typeof (r as Promise<void>).then === "function") {
+          pending = (r as Promise<void>).then(undefined, (e) =>
+            this.#report(
+              new ReceiverError(
+                "callback-error",
+                `onRecord failed: ${errText(e)}`,
+                { cause: e },
+              ),
+              c,
+            ));
+        }
+      } catch (e) {
+        this.#report(
+          new ReceiverError("callback-error", `onRecord threw: ${errText(e)}`, {
+            cause: e,
+          }),
+          c,
+        );
+      }
+    }
+    if (!this.#buffer) return pending;
+    if (!pending && this.#push(record)) return undefined;
+    return this.#pushLater(record, c, pending);
+  }
+
+  async #pushLater(
+    record: PythonLogRecord,
+    c: Conn,
+    pending: Promise<void> | undefined,
+  ): Promise<void> {
+    if (pending) await pending;
+    while (!this.#push(record)) {
+      if (this.#closing || c.closing) return;
+      c.paused = true;
+      await new Promise<void>((wake) => this.#spaceWaiters.push(wake));
+      c.paused = false;
+      if (this.#idleTimeout > 0) c.lastActivity = Date.now();
+    }
+  }
+
+  /** Hands a record to a waiter or the buffer; false when full. */
+  #push(record: PythonLogRecord): boolean {
+    if (this.#closing) return true; // dropped: nobody will read it
+    const w = this.#waiters[0];
+    if (w) {
+      w.got.push(record);
+      if (w.got.length >= w.need) {
+        this.#waiters.shift();
+        w.resolve(w.got);
+      }
+      return true;
+    }
+    if (this.buffered >= this.#maxBuffered) return false;
+    this.#queue.push(record);
+    const size = this.buffered;
+    if (size > this.#highWater) this.#highWater = size;
+    return true;
+  }
+}
+
+function readLength(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) >>> 0) + (buf[at + 1]! << 16) +
+    (buf[at + 2]! << 8) + buf[at + 3]!;
+}
+
+function errText(e: unknown): string {
+  if (e instanceof UnpicklingError) return e.message;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
