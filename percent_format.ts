@@ -595,10 +595,18 @@ export function pyStr(value: unknown): string {
   try {
     if (isError(value)) return errorMessage(value);
     if (value instanceof Date) return dateString(value);
+    if (
+      Array.isArray(value) || value instanceof PyTuple ||
+      value instanceof PyFloat || value instanceof Map ||
+      value instanceof Set || value instanceof Uint8Array ||
+      isPlainObject(value)
+    ) {
+      return pyRepr(value);
+    }
   } catch {
-    return describe(value);
+    // a hostile proxy: describe it
   }
-  return pyRepr(value);
+  return describe(value);
 }
 
 /**
