@@ -14,7 +14,9 @@
  *   all I/O and coalesces frames into writes of at most `maxBatchBytes`.
  * - A frame counts as sent only when all its bytes were accepted by the
  *   connection. A frame whose write failed stays at the queue head and is
- *   re-sent whole on the next connection. Delivery is at-most-once per frame
+ *   re-sent whole on the next connection (frames of the same batch that were
+ *   completely written count as sent and are not repeated; with a custom
+ *   `write`, whose progress is invisible, the whole batch is re-sent). Delivery is at-most-once per frame
  *   across a dead connection: bytes accepted by the kernel just before the
  *   peer vanished are lost (the peer never acknowledges), as with every
  *   TCP sender without application-level acknowledgements.
@@ -457,6 +459,7 @@ export class SocketEngine implements AsyncDisposable {
   #readers = new Set<Promise<void>>();
   #readBuf = new Uint8Array(512);
   #stalled = false;
+  #progress = 0; // bytes of the current write-all already written
   #permissionDenied = false;
 
   // Writer
@@ -904,14 +907,30 @@ export class SocketEngine implements AsyncDisposable {
     try {
       await this.#writeAll(conn, data);
     } catch (e) {
-      // Put the unwritten batch back at the head (unless it was dropped
-      // meanwhile, e.g. at unload); it is re-sent whole.
+      // Frames whose bytes were all written count as sent; the others go
+      // back to the head (unless dropped meanwhile, e.g. at unload) and are
+      // re-sent whole on the next connection.
+      let k0 = 0;
+      if (this.#inflightCount === count) {
+        const written = this.#progress;
+        let bytes = 0;
+        while (
+          k0 < count && bytes + this.#inflight[k0]!.byteLength <= written
+        ) {
+          bytes += this.#inflight[k0]!.byteLength;
+          k0++;
+        }
+        this.#sent += k0;
+        this.#sentBytes += bytes;
+        this.#pendingBytes -= bytes;
+      }
       for (let k = this.#inflightCount - 1; k >= 0; k--) {
-        this.#pushFront(this.#inflight[k]!, this.#inflightSeq[k]!);
+        if (k >= k0) this.#pushFront(this.#inflight[k]!, this.#inflightSeq[k]!);
         this.#inflight[k] = undefined as unknown as Uint8Array;
       }
       this.#inflightCount = 0;
       this.#inflightBytes = 0;
+      if (k0 > 0) this.#resolved();
       this.#writeFailed(conn, e);
       return;
     }
@@ -934,6 +953,7 @@ export class SocketEngine implements AsyncDisposable {
 
   async #writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
     this.#stalled = false;
+    this.#progress = 0;
     let onStall = () => {
       // Closing the resource rejects the pending write with Interrupted;
       // #conn stays set so that #lostConn does the accounting.
@@ -977,6 +997,7 @@ export class SocketEngine implements AsyncDisposable {
       }
       if (!(n > 0)) throw new Deno.errors.WriteZero("Write returned 0");
       off += n;
+      this.#progress = off;
     }
   }
 
@@ -1016,6 +1037,11 @@ export class SocketEngine implements AsyncDisposable {
       this.#conn = undefined;
       this.#connProven = false;
     }
+    try {
+      // Re-ref so that the cancelled watcher read settles before the event
+      // loop may exit (close() awaits it).
+      conn.ref?.();
+    } catch { /* already closed */ }
     try {
       conn.close();
     } catch { /* already closed */ }

@@ -30,6 +30,8 @@
 export interface ReceivedConn {
   /** Complete frames received on this connection. */
   frames: number;
+  /** Their payloads, in order. */
+  payloads: Uint8Array[];
   /** Bytes received on this connection. */
   bytes: number;
   /** Bytes of an incomplete trailing frame when the connection ended (a torn frame). */
@@ -123,6 +125,7 @@ export class FrameServer implements AsyncDisposable {
         this.#open.add(conn);
         const rec: ReceivedConn = {
           frames: 0,
+          payloads: [],
           bytes: 0,
           leftover: 0,
           ended: false,
@@ -171,7 +174,9 @@ export class FrameServer implements AsyncDisposable {
             }
             break;
           }
-          this.frames.push(buf.slice(off + 4, off + 4 + size));
+          const payload = buf.slice(off + 4, off + 4 + size);
+          this.frames.push(payload);
+          rec.payloads.push(payload);
           rec.frames++;
           off += 4 + size;
         }
