@@ -1,14 +1,1317 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
- * Ships `@std/log` records to Python receivers, byte for byte as Python's
- * `logging.handlers.SocketHandler` sends them.
+ * A pickle encoder that writes what CPython's C pickler writes for the
+ * corresponding Python value, byte for byte, for protocols 1 to 5.
+ *
+ * | JavaScript | Python |
+ * | --- | --- |
+ * | `null`, `undefined` | `None` |
+ * | `boolean` | `bool` |
+ * | safe integer `number` (not `-0`) | `int` |
+ * | any other `number` (fraction, `NaN`, `±Infinity`, `-0`), {@linkcode PyFloat} | `float` |
+ * | `bigint` | `int` of any size |
+ * | `string` (lone surrogates included, as `surrogatepass` writes them) | `str` |
+ * | `Uint8Array`, `ArrayBuffer` | `bytes` |
+ * | `Array` / {@linkcode PyTuple} | `list` / `tuple` |
+ * | plain object (prototype `Object.prototype` or `null`) | `dict` with `str` keys |
+ * | `Map` | `dict` |
+ * | `Set` | `set` |
+ * | `Date` | `str`, from `toISOString()` |
+ *
+ * Objects seen twice (the same JavaScript object) are written once and then
+ * referenced from the memo, so shared and cyclic arrays, objects, maps, sets
+ * and tuples round-trip. Strings have no identity in JavaScript and are
+ * written at every occurrence, except the empty string and one-character
+ * strings below U+0100, which CPython shares, so they are memoised by value as
+ * CPython does.
+ *
+ * Anything else (functions, symbols, class instances…) throws a
+ * {@linkcode PickleError} naming where the value sits, unless
+ * {@linkcode DumpsOptions.fallback} converts it.
  *
  * ```ts
- * import { pyFloat } from "@pylogging/socket-handler";
- * import { equal } from "node:assert/strict";
- * equal(pyFloat(3).value, 3);
+ * import { dumps, dumpsFrame, pyFloat } from "@pylogging/socket-handler/pickle";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * // pickle.dumps({'a': 1.0, 'b': [1, None]}, 1) in Python
+ * deepEqual(
+ *   dumps({ a: pyFloat(1), b: [1, null] }, { protocol: 1 }),
+ *   Uint8Array.from([
+ *     0x7d, 0x71, 0x00, 0x28, 0x58, 0x01, 0x00, 0x00, 0x00, 0x61, 0x71, 0x01,
+ *     0x47, 0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+ *     0x58, 0x01, 0x00, 0x00, 0x00, 0x62, 0x71, 0x02,
+ *     0x5d, 0x71, 0x03, 0x28, 0x4b, 0x01, 0x4e, 0x65, 0x75, 0x2e,
+ *   ]),
+ * );
+ *
+ * // The SocketHandler wire frame: a 4-byte big-endian length, then the pickle
+ * deepEqual(
+ *   dumpsFrame(null, { protocol: 1 }),
+ *   Uint8Array.from([0, 0, 0, 2, 0x4e, 0x2e]),
+ * );
  * ```
  *
  * @module
  */
-export * from "./py_types.ts";
+
+import { PyFloat, PyTuple } from "./py_types.ts";
+
+export { PyFloat, pyFloat, PyTuple, pyTuple } from "./py_types.ts";
+
+/** A pickle protocol version that {@linkcode dumps} can write. */
+export type PickleProtocol = 1 | 2 | 3 | 4 | 5;
+
+/** Options for {@linkcode dumps} and {@linkcode dumpsFrame}. */
+export interface DumpsOptions {
+  /**
+   * Pickle protocol. Python's `logging.handlers.SocketHandler` sends
+   * protocol 1.
+   *
+   * @default {4} (CPython ≥3.8's default)
+   */
+  protocol?: PickleProtocol;
+  /**
+   * Converts a value the encoder cannot pickle (function, symbol, class
+   * instance…) into one it can; called with the value and its path (e.g.
+   * `"value.args[2]"`). Returning `undefined` means `None`. The returned value
+   * is pickled in place of the original; if it cannot be pickled either, a
+   * {@linkcode PickleError} is thrown (the fallback is not called again for
+   * the value it returned, but it is for values nested inside it).
+   */
+  fallback?: (value: unknown, path: string) => unknown;
+  /**
+   * Maximum nesting depth of containers (lists, tuples, dicts, sets): the
+   * top-level container is at depth 1.
+   *
+   * @default {1000}
+   */
+  maxDepth?: number;
+}
+
+/**
+ * Thrown by {@linkcode dumps} and {@linkcode dumpsFrame} when a value cannot
+ * be pickled. The message names the path of the value, such as
+ * `Cannot pickle value at 'value.args[2]': functions are not supported`.
+ */
+export class PickleError extends Error {
+  /**
+   * Makes an error.
+   *
+   * @param message The message.
+   * @param options Standard error options, such as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PickleError";
+  }
+}
+
+// Opcodes.
+const MARK = 0x28; // (
+const STOP = 0x2e; // .
+const POP = 0x30; // 0
+const POP_MARK = 0x31; // 1
+const BINFLOAT = 0x47; // G
+const INT = 0x49; // I
+const BININT = 0x4a; // J
+const BININT1 = 0x4b; // K
+const LONG = 0x4c; // L
+const BININT2 = 0x4d; // M
+const NONE = 0x4e; // N
+const REDUCE = 0x52; // R
+const BINUNICODE = 0x58; // X
+const EMPTY_LIST = 0x5d; // ]
+const APPEND = 0x61; // a
+const BINBYTES = 0x42; // B
+const SHORT_BINBYTES = 0x43; // C
+const APPENDS = 0x65; // e
+const BINGET = 0x68; // h
+const LONG_BINGET = 0x6a; // j
+const BINPUT = 0x71; // q
+const LONG_BINPUT = 0x72; // r
+const SETITEM = 0x73; // s
+const TUPLE = 0x74; // t
+const SETITEMS = 0x75; // u
+const EMPTY_DICT = 0x7d; // }
+const EMPTY_TUPLE = 0x29; // )
+const PROTO = 0x80;
+const TUPLE1 = 0x85;
+const NEWTRUE = 0x88;
+const NEWFALSE = 0x89;
+const LONG1 = 0x8a;
+const LONG4 = 0x8b;
+const SHORT_BINUNICODE = 0x8c;
+const BINBYTES8 = 0x8e;
+const EMPTY_SET = 0x8f;
+const ADDITEMS = 0x90;
+const MEMOIZE = 0x94;
+const FRAME = 0x95;
+
+const BATCHSIZE = 1000;
+const FRAME_HEADER_SIZE = 9;
+const FRAME_SIZE_MIN = 4;
+const FRAME_SIZE_TARGET = 64 * 1024;
+/** sys.int_info.default_max_str_digits (CPython ≥3.11). */
+const MAX_STR_DIGITS = 4300;
+const INITIAL_CAPACITY = 4096;
+const RETAINED_CAPACITY = 1 << 20;
+
+// Path segment kinds.
+const SEG_PROP = 0;
+const SEG_INDEX = 1;
+const SEG_MAP_KEY = 2;
+const SEG_MAP_VALUE = 3;
+const SEG_SET_ITEM = 4;
+
+// Slots of objects CPython keeps one copy of, memoised once per pickle.
+const G_CODECS_ENCODE = 0;
+const G_LATIN1 = 1;
+const G_BYTES = 2;
+const G_SET = 3;
+
+const ASCII = new TextEncoder();
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const NOT_FOUND: unique symbol = Symbol("none");
+
+function latin1Bytes(text: string): Uint8Array {
+  return ASCII.encode(text);
+}
+
+const GLOBAL_CODECS_ENCODE = latin1Bytes("c_codecs\nencode\n");
+const GLOBAL_BYTES_2 = latin1Bytes("c__builtin__\nbytes\n");
+const GLOBAL_SET_2 = latin1Bytes("c__builtin__\nset\n");
+const GLOBAL_SET_3 = latin1Bytes("cbuiltins\nset\n");
+const LATIN1_STR = latin1Bytes("X\x06\x00\x00\x00latin1");
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return `'${String(error)}'`;
+  } catch {
+    return "a value";
+  }
+}
+
+function describeKey(key: unknown): string {
+  switch (typeof key) {
+    case "string":
+      return JSON.stringify(key);
+    case "bigint":
+      return `${key}n`;
+    case "number":
+    case "boolean":
+    case "undefined":
+      return String(key);
+    default:
+      return key === null ? "null" : "…";
+  }
+}
+
+function kindName(value: object): string {
+  if (Array.isArray(value)) return "lists";
+  if (value instanceof Map) return "dicts";
+  if (value instanceof Set) return "sets";
+  return "dicts";
+}
+
+class Encoder {
+  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(INITIAL_CAPACITY);
+  #view: DataView<ArrayBuffer> = new DataView(this.#buf.buffer);
+  #pos = 0;
+  #proto = 4;
+  #maxDepth = 1000;
+  #fallback: ((value: unknown, path: string) => unknown) | undefined;
+  #memo = new Map<object, number>();
+  #memoNext = 0;
+  // Value-keyed memo of the objects CPython shares: "" (slot 256), strings of
+  // one code unit below 256 (slot = code), b"" (slot 256) and, in protocols
+  // 1–2 where _codecs.encode returns shared objects, bytes of length 1.
+  #gen = 0;
+  #strGen = new Uint32Array(257);
+  #strIdx = new Uint32Array(257);
+  #bytesGen = new Uint32Array(257);
+  #bytesIdx = new Uint32Array(257);
+  #globals = new Int32Array(4);
+  #frameStart = -1;
+  #frameLimit = Infinity;
+  #depth = 0;
+  #hashDepth = 0;
+  #segKind: number[] = [0];
+  #segKey: unknown[] = [undefined];
+  #lastFallback: unknown = NOT_FOUND;
+  busy = false;
+
+  encode(
+    value: unknown,
+    options: DumpsOptions | undefined,
+    prefix: boolean,
+  ): Uint8Array<ArrayBuffer> {
+    const protocol = options?.protocol ?? 4;
+    if (
+      protocol !== 1 && protocol !== 2 && protocol !== 3 && protocol !== 4 &&
+      protocol !== 5
+    ) {
+      throw new RangeError(
+        `Cannot pickle as 'protocol' must be 1, 2, 3, 4 or 5: current value is ${
+          String(protocol)
+        }`,
+      );
+    }
+    const maxDepth = options?.maxDepth ?? 1000;
+    if (typeof maxDepth !== "number" || !(maxDepth >= 0)) {
+      throw new RangeError(
+        `Cannot pickle as 'maxDepth' must be a non-negative number: current value is ${
+          String(maxDepth)
+        }`,
+      );
+    }
+    const fallback = options?.fallback;
+    if (fallback !== undefined && typeof fallback !== "function") {
+      throw new TypeError(
+        `Cannot pickle as 'fallback' must be a function: current value is ${typeof fallback}`,
+      );
+    }
+    this.#proto = protocol;
+    this.#maxDepth = maxDepth;
+    this.#fallback = fallback;
+    this.#memoNext = 0;
+    this.#gen = (this.#gen + 1) >>> 0;
+    if (this.#gen === 0) {
+      this.#strGen.fill(0);
+      this.#bytesGen.fill(0);
+      this.#gen = 1;
+    }
+    this.#globals.fill(-1);
+    this.#depth = 0;
+    this.#hashDepth = 0;
+    this.#lastFallback = NOT_FOUND;
+    this.#frameStart = -1;
+    this.#frameLimit = Infinity;
+    this.#pos = prefix ? 4 : 0;
+    try {
+      this.#ensure(16);
+      if (protocol >= 2) {
+        this.#buf[this.#pos++] = PROTO;
+        this.#buf[this.#pos++] = protocol;
+      }
+      if (protocol >= 4) this.#openFrame();
+      this.#value(value);
+      this.#ensure(1);
+      this.#buf[this.#pos++] = STOP;
+      if (protocol >= 4) this.#commitFrame(this.#pos);
+      const end = this.#pos;
+      if (prefix) {
+        const length = end - 4;
+        if (length > 0xffffffff) {
+          throw new PickleError(
+            `Cannot frame the pickle as it is larger than 4 GiB: current size is ${length} bytes`,
+          );
+        }
+        this.#view.setUint32(0, length);
+      }
+      return this.#buf.slice(0, end);
+    } catch (error) {
+      if (error instanceof PickleError) throw error;
+      throw new PickleError(
+        `Cannot pickle value at '${this.#path()}': reading it threw ${
+          describeError(error)
+        }`,
+        { cause: error },
+      );
+    } finally {
+      if (this.#memo.size !== 0) this.#memo.clear();
+      this.#fallback = undefined;
+      this.#lastFallback = NOT_FOUND;
+      this.#segKey.fill(undefined);
+      if (this.#buf.length > RETAINED_CAPACITY) {
+        this.#buf = new Uint8Array(INITIAL_CAPACITY);
+        this.#view = new DataView(this.#buf.buffer);
+      }
+    }
+  }
+
+  // ---- buffer --------------------------------------------------------------
+
+  #ensure(n: number): void {
+    if (this.#pos + n > this.#buf.length) this.#grow(n);
+  }
+
+  #grow(n: number): void {
+    let size = this.#buf.length * 2;
+    while (size < this.#pos + n) size *= 2;
+    const buf = new Uint8Array(size);
+    buf.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer);
+  }
+
+  #writeBytes(bytes: Uint8Array): void {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.length;
+  }
+
+  // ---- framing (protocol ≥ 4) ---------------------------------------------
+
+  #openFrame(): void {
+    this.#ensure(FRAME_HEADER_SIZE);
+    this.#frameStart = this.#pos;
+    this.#pos += FRAME_HEADER_SIZE;
+    this.#frameLimit = this.#pos + FRAME_SIZE_TARGET;
+  }
+
+  /** Ends the open frame at `end`, which may precede the write position. */
+  #commitFrame(end: number): void {
+    const start = this.#frameStart;
+    const length = end - start - FRAME_HEADER_SIZE;
+    if (length >= FRAME_SIZE_MIN) {
+      this.#buf[start] = FRAME;
+      this.#view.setUint32(start + 1, length % 0x100000000, true);
+      this.#view.setUint32(start + 5, Math.floor(length / 0x100000000), true);
+    } else {
+      this.#buf.copyWithin(start, start + FRAME_HEADER_SIZE, this.#pos);
+      this.#pos -= FRAME_HEADER_SIZE;
+    }
+    this.#frameStart = -1;
+    this.#frameLimit = Infinity;
+  }
+
+  /** CPython's _Pickler_OpcodeBoundary: called at the start of every save. */
+  #nextFrame(): void {
+    this.#commitFrame(this.#pos);
+    this.#openFrame();
+  }
+
+  /** Payloads ≥ 64 KiB bypass the frame: commit it before their header. */
+  #bypass(headerStart: number): void {
+    this.#commitFrame(headerStart);
+    this.#openFrame();
+  }
+
+  // ---- memo ----------------------------------------------------------------
+
+  #put(): number {
+    const index = this.#memoNext++;
+    this.#ensure(5);
+    if (this.#proto >= 4) {
+      this.#buf[this.#pos++] = MEMOIZE;
+    } else if (index < 256) {
+      this.#buf[this.#pos++] = BINPUT;
+      this.#buf[this.#pos++] = index;
+    } else {
+      this.#buf[this.#pos++] = LONG_BINPUT;
+      this.#view.setUint32(this.#pos, index, true);
+      this.#pos += 4;
+    }
+    return index;
+  }
+
+  #get(index: number): void {
+    this.#ensure(5);
+    if (index < 256) {
+      this.#buf[this.#pos++] = BINGET;
+      this.#buf[this.#pos++] = index;
+    } else {
+      this.#buf[this.#pos++] = LONG_BINGET;
+      this.#view.setUint32(this.#pos, index, true);
+      this.#pos += 4;
+    }
+  }
+
+  // ---- paths and errors ----------------------------------------------------
+
+  #path(): string {
+    let path = "value";
+    for (let d = 1; d <= this.#depth; d++) {
+      const key = this.#segKey[d];
+      switch (this.#segKind[d]) {
+        case SEG_PROP: {
+          const name = String(key);
+          path += IDENTIFIER.test(name)
+            ? `.${name}`
+            : `[${JSON.stringify(name)}]`;
+          break;
+        }
+        case SEG_INDEX:
+          path += `[${key as number}]`;
+          break;
+        case SEG_MAP_KEY:
+          path += `.keys()[${key as number}]`;
+          break;
+        case SEG_MAP_VALUE:
+          path += `.get(${describeKey(key)})`;
+          break;
+        default:
+          path += `.values()[${key as number}]`;
+      }
+    }
+    return path;
+  }
+
+  #error(reason: string): PickleError {
+    return new PickleError(
+      `Cannot pickle value at '${this.#path()}': ${reason}`,
+    );
+  }
+
+  #enter(value: object): number {
+    if (this.#hashDepth > 0) {
+      throw this.#error(
+        `${
+          kindName(value)
+        } are unhashable so they cannot be dict keys or set items`,
+      );
+    }
+    const depth = this.#depth + 1;
+    if (depth > this.#maxDepth) {
+      throw this.#error(
+        `containers are nested deeper than 'maxDepth' (${this.#maxDepth})`,
+      );
+    }
+    return depth;
+  }
+
+  #unsupported(value: unknown, reason: string): void {
+    const fallback = this.#fallback;
+    if (fallback === undefined || value === this.#lastFallback) {
+      throw this.#error(reason);
+    }
+    const path = this.#path();
+    let replacement: unknown;
+    try {
+      replacement = fallback(value, path);
+    } catch (error) {
+      throw new PickleError(
+        `Cannot pickle value at '${path}': 'fallback' threw ${
+          describeError(error)
+        }`,
+        { cause: error },
+      );
+    }
+    const previous = this.#lastFallback;
+    this.#lastFallback = replacement;
+    this.#value(replacement);
+    this.#lastFallback = previous;
+  }
+
+  // ---- values --------------------------------------------------------------
+
+  #value(value: unknown): void {
+    if (this.#pos >= this.#frameLimit) this.#nextFrame();
+    switch (typeof value) {
+      case "string":
+        this.#string(value);
+        return;
+      case "number":
+        this.#number(value);
+        return;
+      case "boolean":
+        this.#bool(value);
+        return;
+      case "undefined":
+        this.#ensure(1);
+        this.#buf[this.#pos++] = NONE;
+        return;
+      case "bigint":
+        this.#bigint(value);
+        return;
+      case "object":
+        if (value === null) {
+          this.#ensure(1);
+          this.#buf[this.#pos++] = NONE;
+        } else {
+          this.#object(value);
+        }
+        return;
+      case "function":
+        this.#unsupported(value, "functions are not supported");
+        return;
+      default:
+        this.#unsupported(value, "symbols are not supported");
+    }
+  }
+
+  #object(value: object): void {
+    if (Array.isArray(value)) {
+      this.#list(value);
+      return;
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) {
+      this.#dict(value as Record<string, unknown>);
+    } else if (value instanceof PyFloat) {
+      const number = value.value;
+      if (typeof number !== "number") {
+        this.#unsupported(
+          value,
+          `PyFloat values must be numbers: current value is of type '${typeof number}'`,
+        );
+      } else {
+        this.#float(number);
+      }
+    } else if (value instanceof PyTuple) {
+      this.#tuple(value);
+    } else if (value instanceof Map) {
+      this.#map(value);
+    } else if (value instanceof Set) {
+      this.#set(value);
+    } else if (value instanceof Uint8Array) {
+      this.#bytes(value, value);
+    } else if (value instanceof ArrayBuffer) {
+      this.#bytes(value, new Uint8Array(value));
+    } else if (value instanceof Date) {
+      const time = value.getTime();
+      if (time !== time) {
+        this.#unsupported(value, "invalid dates are not supported");
+      } else {
+        this.#string(value.toISOString());
+      }
+    } else {
+      const name = typeof proto?.constructor === "function"
+        ? proto.constructor.name
+        : "";
+      this.#unsupported(
+        value,
+        name === ""
+          ? "objects with a custom prototype are not supported"
+          : `instances of '${name}' are not supported`,
+      );
+    }
+  }
+
+  #bool(value: boolean): void {
+    this.#ensure(4);
+    const buf = this.#buf;
+    if (this.#proto >= 2) {
+      buf[this.#pos++] = value ? NEWTRUE : NEWFALSE;
+    } else {
+      const pos = this.#pos;
+      buf[pos] = INT;
+      buf[pos + 1] = 0x30;
+      buf[pos + 2] = value ? 0x31 : 0x30;
+      buf[pos + 3] = 0x0a;
+      this.#pos = pos + 4;
+    }
+  }
+
+  #number(value: number): void {
+    if ((value | 0) === value) {
+      if (value === 0 && 1 / value < 0) this.#float(value);
+      else this.#int32(value);
+    } else if (Number.isSafeInteger(value)) {
+      if (this.#proto >= 2) this.#long1(value);
+      else this.#longText(String(value));
+    } else {
+      this.#float(value);
+    }
+  }
+
+  #int32(value: number): void {
+    this.#ensure(5);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    if (value >= 0 && value < 256) {
+      buf[pos++] = BININT1;
+      buf[pos++] = value;
+    } else if (value >= 0 && value < 65536) {
+      buf[pos++] = BININT2;
+      buf[pos++] = value & 0xff;
+      buf[pos++] = value >>> 8;
+    } else {
+      buf[pos++] = BININT;
+      buf[pos++] = value & 0xff;
+      buf[pos++] = (value >>> 8) & 0xff;
+      buf[pos++] = (value >>> 16) & 0xff;
+      buf[pos++] = value >>> 24;
+    }
+    this.#pos = pos;
+  }
+
+  /** LONG1 for a safe integer outside int32: minimal two's complement, LE. */
+  #long1(value: number): void {
+    this.#ensure(11);
+    const buf = this.#buf;
+    const start = this.#pos + 2;
+    let pos = start;
+    const negative = value < 0;
+    let m = negative ? -value - 1 : value;
+    while (m > 0) {
+      const byte = m % 256;
+      buf[pos++] = negative ? 255 - byte : byte;
+      m = (m - byte) / 256;
+    }
+    if (((buf[pos - 1] as number) & 0x80) !== (negative ? 0x80 : 0)) {
+      buf[pos++] = negative ? 0xff : 0;
+    }
+    buf[start - 2] = LONG1;
+    buf[start - 1] = pos - start;
+    this.#pos = pos;
+  }
+
+  #longText(digits: string): void {
+    const n = digits.length;
+    this.#ensure(n + 3);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    buf[pos++] = LONG;
+    for (let i = 0; i < n; i++) buf[pos++] = digits.charCodeAt(i);
+    buf[pos++] = LONG;
+    buf[pos++] = 0x0a;
+    this.#pos = pos;
+  }
+
+  #bigint(value: bigint): void {
+    if (value >= -0x80000000n && value <= 0x7fffffffn) {
+      this.#int32(Number(value));
+      return;
+    }
+    if (this.#proto < 2) {
+      const digits = value.toString();
+      if (digits.length - (value < 0n ? 1 : 0) > MAX_STR_DIGITS) {
+        this.#unsupported(
+          value,
+          `integers with more than ${MAX_STR_DIGITS} digits cannot be pickled with protocol 1 as CPython ≥3.11 refuses to read them`,
+        );
+        return;
+      }
+      this.#longText(digits);
+      return;
+    }
+    const negative = value < 0n;
+    let hex = (negative ? -value - 1n : value).toString(16);
+    if (hex.length % 2 === 1) hex = "0" + hex;
+    let n = hex.length / 2;
+    const top = parseInt(hex.slice(0, 2), 16);
+    const extend = top >= 0x80;
+    if (extend) n++;
+    this.#ensure(n + 5);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    if (n < 256) {
+      buf[pos++] = LONG1;
+      buf[pos++] = n;
+    } else {
+      buf[pos++] = LONG4;
+      this.#view.setInt32(pos, n, true);
+      pos += 4;
+    }
+    const flip = negative ? 0xff : 0;
+    for (let i = hex.length - 2; i >= 0; i -= 2) {
+      buf[pos++] = parseInt(hex.slice(i, i + 2), 16) ^ flip;
+    }
+    if (extend) buf[pos++] = flip;
+    this.#pos = pos;
+  }
+
+  #float(value: number): void {
+    this.#ensure(9);
+    const pos = this.#pos;
+    this.#buf[pos] = BINFLOAT;
+    if (value !== value) {
+      // CPython's float('nan'): 7ff8000000000000.
+      this.#view.setUint32(pos + 1, 0x7ff80000);
+      this.#view.setUint32(pos + 5, 0);
+    } else {
+      this.#view.setFloat64(pos + 1, value);
+    }
+    this.#pos = pos + 9;
+  }
+
+  // ---- str -------------------------------------------------------------------
+
+  #string(value: string): void {
+    const n = value.length;
+    if (n <= 1) {
+      const slot = n === 0 ? 256 : value.charCodeAt(0);
+      if (slot <= 256) {
+        if (this.#strGen[slot] === this.#gen) {
+          this.#get(this.#strIdx[slot] as number);
+          return;
+        }
+        this.#writeString(value);
+        this.#strGen[slot] = this.#gen;
+        this.#strIdx[slot] = this.#put();
+        return;
+      }
+    }
+    this.#writeString(value);
+    this.#put();
+  }
+
+  /** Writes a str opcode and its UTF-8 (surrogatepass) payload, no memo. */
+  #writeString(value: string): void {
+    const n = value.length;
+    this.#ensure(n * 3 + 5);
+    const buf = this.#buf;
+    const headerStart = this.#pos;
+    const short = this.#proto >= 4 && n <= 255;
+    const start = headerStart + (short ? 2 : 5);
+    let pos = start;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[pos++] = c;
+    }
+    if (i < n) pos = this.#utf8(value, i, start, pos);
+    const length = pos - start;
+    if (short) {
+      if (length <= 255) {
+        buf[headerStart] = SHORT_BINUNICODE;
+        buf[headerStart + 1] = length;
+      } else {
+        buf.copyWithin(headerStart + 5, start, pos);
+        pos += 3;
+        buf[headerStart] = BINUNICODE;
+        this.#view.setUint32(headerStart + 1, length, true);
+      }
+    } else {
+      buf[headerStart] = BINUNICODE;
+      this.#view.setUint32(headerStart + 1, length, true);
+    }
+    this.#pos = pos;
+    if (length >= FRAME_SIZE_TARGET && this.#frameStart >= 0) {
+      this.#bypass(headerStart);
+    }
+  }
+
+  /** Encodes `value` from index `i` as UTF-8 with surrogatepass at `pos`. */
+  #utf8(value: string, i: number, start: number, pos: number): number {
+    const buf = this.#buf;
+    const n = value.length;
+    if (n - i > 64 && value.isWellFormed()) {
+      return start + ASCII.encodeInto(value, buf.subarray(start)).written;
+    }
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c < 0x80) {
+        buf[pos++] = c;
+      } else if (c < 0x800) {
+        buf[pos++] = 0xc0 | (c >> 6);
+        buf[pos++] = 0x80 | (c & 0x3f);
+      } else {
+        if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+          const d = value.charCodeAt(i + 1);
+          if (d >= 0xdc00 && d <= 0xdfff) {
+            const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+            buf[pos++] = 0xf0 | (cp >> 18);
+            buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
+            buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
+            buf[pos++] = 0x80 | (cp & 0x3f);
+            i++;
+            continue;
+          }
+        }
+        buf[pos++] = 0xe0 | (c >> 12);
+        buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (c & 0x3f);
+      }
+    }
+    return pos;
+  }
+
+  // ---- bytes -----------------------------------------------------------------
+
+  #bytes(object: object, data: Uint8Array): void {
+    const seen = this.#memo.get(object);
+    if (seen !== undefined) {
+      this.#get(seen);
+      return;
+    }
+    const n = data.length;
+    const proto = this.#proto;
+    // CPython shares b"" (and, for protocols 1–2, bytes of length 1).
+    const slot = n === 0 ? 256 : n === 1 && proto < 3 ? data[0] as number : -1;
+    if (slot >= 0 && this.#bytesGen[slot] === this.#gen) {
+      this.#get(this.#bytesIdx[slot] as number);
+      return;
+    }
+    if (proto >= 3) {
+      this.#ensure(9 + n);
+      const buf = this.#buf;
+      const headerStart = this.#pos;
+      let pos = headerStart;
+      if (n <= 0xff) {
+        buf[pos++] = SHORT_BINBYTES;
+        buf[pos++] = n;
+      } else if (n <= 0xffffffff) {
+        buf[pos++] = BINBYTES;
+        this.#view.setUint32(pos, n, true);
+        pos += 4;
+      } else if (proto >= 4) {
+        buf[pos++] = BINBYTES8;
+        this.#view.setUint32(pos, n % 0x100000000, true);
+        this.#view.setUint32(pos + 4, Math.floor(n / 0x100000000), true);
+        pos += 8;
+      } else {
+        this.#unsupported(
+          object,
+          "bytes larger than 4 GiB need protocol 4 or later",
+        );
+        return;
+      }
+      buf.set(data, pos);
+      this.#pos = pos + n;
+      if (n >= FRAME_SIZE_TARGET && this.#frameStart >= 0) {
+        this.#bypass(headerStart);
+      }
+    } else if (n === 0) {
+      // copyreg reduce of bytes(): c__builtin__ bytes ) R
+      this.#global(G_BYTES, GLOBAL_BYTES_2);
+      this.#ensure(2);
+      this.#buf[this.#pos++] = EMPTY_TUPLE;
+      this.#buf[this.#pos++] = REDUCE;
+    } else {
+      // _codecs.encode(bytes.decode('latin1'), 'latin1')
+      this.#global(G_CODECS_ENCODE, GLOBAL_CODECS_ENCODE);
+      if (proto === 1) {
+        this.#ensure(1);
+        this.#buf[this.#pos++] = MARK;
+      }
+      this.#latin1String(data);
+      const latin1 = this.#globals[G_LATIN1] as number;
+      if (latin1 >= 0) {
+        this.#get(latin1);
+      } else {
+        this.#writeBytes(LATIN1_STR);
+        this.#globals[G_LATIN1] = this.#put();
+      }
+      this.#ensure(1);
+      this.#buf[this.#pos++] = proto === 1 ? TUPLE : TUPLE1 + 1;
+      this.#put();
+      this.#ensure(1);
+      this.#buf[this.#pos++] = REDUCE;
+    }
+    const index = this.#put();
+    this.#memo.set(object, index);
+    if (slot >= 0) {
+      this.#bytesGen[slot] = this.#gen;
+      this.#bytesIdx[slot] = index;
+    }
+  }
+
+  /** The str `bytes.decode('latin1')`, memoised as CPython does. */
+  #latin1String(data: Uint8Array): void {
+    const n = data.length;
+    if (n === 1) {
+      const slot = data[0] as number;
+      if (this.#strGen[slot] === this.#gen) {
+        this.#get(this.#strIdx[slot] as number);
+        return;
+      }
+    }
+    this.#ensure(5 + 2 * n);
+    const buf = this.#buf;
+    const headerStart = this.#pos;
+    let pos = headerStart + 5;
+    for (let i = 0; i < n; i++) {
+      const b = data[i] as number;
+      if (b < 0x80) {
+        buf[pos++] = b;
+      } else {
+        buf[pos++] = 0xc0 | (b >> 6);
+        buf[pos++] = 0x80 | (b & 0x3f);
+      }
+    }
+    buf[headerStart] = BINUNICODE;
+    this.#view.setUint32(headerStart + 1, pos - headerStart - 5, true);
+    this.#pos = pos;
+    const index = this.#put();
+    if (n === 1) {
+      const slot = data[0] as number;
+      this.#strGen[slot] = this.#gen;
+      this.#strIdx[slot] = index;
+    }
+  }
+
+  #global(slot: number, opcode: Uint8Array): void {
+    const index = this.#globals[slot] as number;
+    if (index >= 0) {
+      this.#get(index);
+    } else {
+      this.#writeBytes(opcode);
+      this.#globals[slot] = this.#put();
+    }
+  }
+
+  // ---- containers ------------------------------------------------------------
+
+  #list(list: readonly unknown[]): void {
+    const seen = this.#memo.get(list);
+    if (seen !== undefined) {
+      this.#get(seen);
+      return;
+    }
+    const depth = this.#enter(list);
+    this.#ensure(1);
+    this.#buf[this.#pos++] = EMPTY_LIST;
+    this.#memo.set(list, this.#put());
+    const n = list.length;
+    if (n === 0) return;
+    this.#depth = depth;
+    this.#segKind[depth] = SEG_INDEX;
+    if (n === 1) {
+      this.#segKey[depth] = 0;
+      this.#value(list[0]);
+      this.#ensure(1);
+      this.#buf[this.#pos++] = APPEND;
+    } else {
+      let i = 0;
+      do {
+        this.#ensure(1);
+        this.#buf[this.#pos++] = MARK;
+        const end = Math.min(i + BATCHSIZE, n);
+        for (; i < end; i++) {
+          this.#segKey[depth] = i;
+          this.#value(list[i]);
+        }
+        this.#ensure(1);
+        this.#buf[this.#pos++] = APPENDS;
+      } while (i < n);
+    }
+    this.#depth = depth - 1;
+  }
+
+  #dict(object: Record<string, unknown>): void {
+    const seen = this.#memo.get(object);
+    if (seen !== undefined) {
+      this.#get(seen);
+      return;
+    }
+    const depth = this.#enter(object);
+    this.#ensure(1);
+    this.#buf[this.#pos++] = EMPTY_DICT;
+    this.#memo.set(object, this.#put());
+    const keys = Object.keys(object);
+    const n = keys.length;
+    if (n === 0) return;
+    this.#depth = depth;
+    this.#segKind[depth] = SEG_PROP;
+    if (n === 1) {
+      const key = keys[0] as string;
+      this.#segKey[depth] = key;
+      if (this.#pos >= this.#frameLimit) this.#nextFrame();
+      this.#string(key);
+      this.#value(object[key]);
+      this.#ensure(1);
+      this.#buf[this.#pos++] = SETITEM;
+    } else {
+      let i = 0;
+      let batch: number;
+      do {
+        this.#ensure(1);
+        this.#buf[this.#pos++] = MARK;
+        const end = Math.min(i + BATCHSIZE, n);
+        batch = end - i;
+        for (; i < end; i++) {
+          const key = keys[i] as string;
+          this.#segKey[depth] = key;
+          if (this.#pos >= this.#frameLimit) this.#nextFrame();
+          this.#string(key);
+          this.#value(object[key]);
+        }
+        this.#ensure(1);
+        this.#buf[this.#pos++] = SETITEMS;
+      } while (batch === BATCHSIZE);
+    }
+    this.#depth = depth - 1;
+  }
+
+  #map(map: Map<unknown, unknown>): void {
+    const seen = this.#memo.get(map);
+    if (seen !== undefined) {
+      this.#get(seen);
+      return;
+    }
+    const depth = this.#enter(map);
+    this.#ensure(1);
+    this.#buf[this.#pos++] = EMPTY_DICT;
+    this.#memo.set(map, this.#put());
+    const n = map.size;
+    if (n === 0) return;
+    this.#depth = depth;
+    const kinds = this.#segKind;
+    const keys = this.#segKey;
+    let i = 0;
+    let batch = 0;
+    if (n !== 1) {
+      this.#ensure(1);
+      this.#buf[this.#pos++] = MARK;
+    }
+    for (const [key, value] of map) {
+      if (batch === BATCHSIZE) {
+        this.#ensure(2);
+        this.#buf[this.#pos++] = SETITEMS;
+        this.#buf[this.#pos++] = MARK;
+        batch = 0;
+      }
+      kinds[depth] = SEG_MAP_KEY;
+      keys[depth] = i;
+      this.#hashDepth++;
+      this.#value(key);
+      this.#hashDepth--;
+      kinds[depth] = SEG_MAP_VALUE;
+      keys[depth] = key;
+      this.#value(value);
+      i++;
+      batch++;
+    }
+    this.#ensure(3);
+    if (n === 1) {
+      this.#buf[this.#pos++] = SETITEM;
+    } else {
+      this.#buf[this.#pos++] = SETITEMS;
+      if (batch === BATCHSIZE) {
+        this.#buf[this.#pos++] = MARK;
+        this.#buf[this.#pos++] = SETITEMS;
+      }
+    }
+    this.#depth = depth - 1;
+  }
+
+  #set(set: Set<unknown>): void {
+    const seen = this.#memo.get(set);
+    if (seen !== undefined) {
+      this.#get(seen);
+      return;
+    }
+    const depth = this.#enter(set);
+    const proto = this.#proto;
+    if (proto < 4) {
+      // copyreg: builtins.set([items]) via GLOBAL + REDUCE.
+      this.#global(G_SET, proto === 3 ? GLOBAL_SET_3 : GLOBAL_SET_2);
+      this.#ensure(2);
+      if (proto === 1) this.#buf[this.#pos++] = MARK;
+      this.#buf[this.#pos++] = EMPTY_LIST;
+      this.#put();
+      this.#setItems(set, depth, APPEND, APPENDS, false);
+      this.#ensure(1);
+      this.#buf[this.#pos++] = proto === 1 ? TUPLE : TUPLE1;
+      this.#put();
+      this.#ensure(1);
+      this.#buf[this.#pos++] = REDUCE;
+      this.#memo.set(set, this.#put());
+      return;
+    }
+    this.#ensure(1);
+    this.#buf[this.#pos++] = EMPTY_SET;
+    this.#memo.set(set, this.#put());
+    if (set.size !== 0) this.#setItems(set, depth, -1, ADDITEMS, true);
+  }
+
+  /**
+   * Writes set items: as a list's (`one` for a single item, batches while
+   * items remain) or as a set's (batches while the last one was full).
+   */
+  #setItems(
+    set: Set<unknown>,
+    depth: number,
+    one: number,
+    many: number,
+    quirk: boolean,
+  ): void {
+    const n = set.size;
+    if (n === 0) return;
+    this.#depth = depth;
+    this.#segKind[depth] = SEG_SET_ITEM;
+    this.#hashDepth++;
+    let i = 0;
+    let batch = 0;
+    if (n !== 1 || one < 0) {
+      this.#ensure(1);
+      this.#buf[this.#pos++] = MARK;
+    }
+    for (const item of set) {
+      if (batch === BATCHSIZE) {
+        this.#ensure(2);
+        this.#buf[this.#pos++] = many;
+        this.#buf[this.#pos++] = MARK;
+        batch = 0;
+      }
+      this.#segKey[depth] = i;
+      this.#value(item);
+      i++;
+      batch++;
+    }
+    this.#hashDepth--;
+    this.#ensure(3);
+    if (n === 1 && one >= 0) {
+      this.#buf[this.#pos++] = one;
+    } else {
+      this.#buf[this.#pos++] = many;
+      if (quirk && batch === BATCHSIZE) {
+        this.#buf[this.#pos++] = MARK;
+        this.#buf[this.#pos++] = many;
+      }
+    }
+    this.#depth = depth - 1;
+  }
+
+  #tuple(tuple: PyTuple): void {
+    const seen = this.#memo.get(tuple);
+    if (seen !== undefined) {
+      this.#get(seen);
+      return;
+    }
+    const items = tuple.items;
+    const n = items.length;
+    const depth = this.#depthFor();
+    if (n === 0) {
+      this.#ensure(1);
+      this.#buf[this.#pos++] = EMPTY_TUPLE;
+      return;
+    }
+    const small = n <= 3 && this.#proto >= 2;
+    if (!small) {
+      this.#ensure(1);
+      this.#buf[this.#pos++] = MARK;
+    }
+    this.#depth = depth;
+    this.#segKind[depth] = SEG_INDEX;
+    for (let i = 0; i < n; i++) {
+      this.#segKey[depth] = i;
+      this.#value(items[i]);
+    }
+    this.#depth = depth - 1;
+    // A tuple memoised while its items were written is recursive: drop the
+    // items and fetch it from the memo, as CPython does.
+    const recursive = this.#memo.get(tuple);
+    if (recursive !== undefined) {
+      this.#ensure(n);
+      if (small) {
+        for (let i = 0; i < n; i++) this.#buf[this.#pos++] = POP;
+      } else {
+        this.#buf[this.#pos++] = POP_MARK;
+      }
+      this.#get(recursive);
+      return;
+    }
+    this.#ensure(1);
+    this.#buf[this.#pos++] = small ? TUPLE1 + n - 1 : TUPLE;
+    this.#memo.set(tuple, this.#put());
+  }
+
+  /** Like #enter but tuples are hashable, so only the depth is checked. */
+  #depthFor(): number {
+    const depth = this.#depth + 1;
+    if (depth > this.#maxDepth) {
+      throw this.#error(
+        `containers are nested deeper than 'maxDepth' (${this.#maxDepth})`,
+      );
+    }
+    return depth;
+  }
+}
+
+const shared = new Encoder();
+
+function run(
+  value: unknown,
+  options: DumpsOptions | undefined,
+  prefix: boolean,
+): Uint8Array<ArrayBuffer> {
+  if (shared.busy) {
+    // Re-entered from a getter or fallback: use a private encoder.
+    return new Encoder().encode(value, options, prefix);
+  }
+  shared.busy = true;
+  try {
+    return shared.encode(value, options, prefix);
+  } finally {
+    shared.busy = false;
+  }
+}
+
+/**
+ * Pickles a value as CPython's `pickle.dumps(value, protocol)` does for the
+ * corresponding Python value (see the module documentation for the mapping).
+ *
+ * @param value The value to pickle.
+ * @param options The protocol, a fallback for values that cannot be pickled,
+ * and a depth limit.
+ * @returns The pickle, a fresh buffer.
+ * @throws {PickleError} If a value cannot be pickled (the message names its
+ * path), reading the value throws, or containers are nested deeper than
+ * `maxDepth`.
+ * @throws {RangeError} If `protocol` is not 1 to 5 or `maxDepth` is negative.
+ * @throws {TypeError} If `fallback` is not a function.
+ *
+ * @example Pickle a list with protocol 2
+ * ```ts
+ * import { dumps } from "@pylogging/socket-handler/pickle";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * // pickle.dumps([1, 'a'], 2)
+ * deepEqual(
+ *   dumps([1, "a"], { protocol: 2 }),
+ *   Uint8Array.from([
+ *     0x80, 0x02, 0x5d, 0x71, 0x00, 0x28, 0x4b, 0x01,
+ *     0x58, 0x01, 0x00, 0x00, 0x00, 0x61, 0x71, 0x01, 0x65, 0x2e,
+ *   ]),
+ * );
+ * ```
+ */
+export function dumps(
+  value: unknown,
+  options?: DumpsOptions,
+): Uint8Array<ArrayBuffer> {
+  return run(value, options, false);
+}
+
+/**
+ * Pickles a value and frames it as `logging.handlers.SocketHandler` does: a
+ * 4-byte big-endian length followed by `dumps(value, options)`, built in one
+ * buffer (the pickle is not copied).
+ *
+ * @param value The value to pickle.
+ * @param options As for {@linkcode dumps}.
+ * @returns The frame, a fresh buffer.
+ * @throws {PickleError} As {@linkcode dumps} does, and if the pickle is
+ * 4 GiB or larger.
+ * @throws {RangeError} If `protocol` is not 1 to 5 or `maxDepth` is negative.
+ * @throws {TypeError} If `fallback` is not a function.
+ *
+ * @example Frame a record for a Python receiver
+ * ```ts
+ * import { dumpsFrame } from "@pylogging/socket-handler/pickle";
+ * import { equal } from "node:assert/strict";
+ *
+ * const frame = dumpsFrame({ name: "a", levelno: 30 }, { protocol: 1 });
+ * equal(new DataView(frame.buffer).getUint32(0), frame.length - 4);
+ * ```
+ */
+export function dumpsFrame(
+  value: unknown,
+  options?: DumpsOptions,
+): Uint8Array<ArrayBuffer> {
+  return run(value, options, true);
+}
+
+/**
+ * Prefixes pickle bytes with their length as a 4-byte big-endian integer, the
+ * framing of `logging.handlers.SocketHandler`.
+ *
+ * @param pickle The pickle.
+ * @returns A fresh buffer: the length, then a copy of `pickle`.
+ * @throws {RangeError} If `pickle` is 4 GiB or larger.
+ *
+ * @example Frame existing pickle bytes
+ * ```ts
+ * import { dumps, frame } from "@pylogging/socket-handler/pickle";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(frame(dumps(null, { protocol: 1 })), Uint8Array.from([0, 0, 0, 2, 0x4e, 0x2e]));
+ * ```
+ */
+export function frame(pickle: Uint8Array): Uint8Array<ArrayBuffer> {
+  const n = pickle.length;
+  if (n > 0xffffffff) {
+    throw new RangeError(
+      `Cannot frame the pickle as it must be smaller than 4 GiB: current size is ${n} bytes`,
+    );
+  }
+  const out = new Uint8Array(n + 4);
+  new DataView(out.buffer).setUint32(0, n);
+  out.set(pickle, 4);
+  return out;
+}
