@@ -16,7 +16,8 @@
  *   connection. A frame whose write failed stays at the queue head and is
  *   re-sent whole on the next connection (frames of the same batch that were
  *   completely written count as sent and are not repeated; with a custom
- *   `write`, whose progress is invisible, the whole batch is re-sent). Delivery is at-most-once per frame
+ *   `write` that does not use `engine.writeAll()`, whose progress is
+ *   invisible, the whole batch is re-sent). Delivery is at-most-once per frame
  *   across a dead connection: bytes accepted by the kernel just before the
  *   peer vanished are lost (the peer never acknowledges), as with every
  *   TCP sender without application-level acknowledgements.
@@ -113,8 +114,11 @@ export interface SocketEngineOptions {
   connect: (signal: AbortSignal) => Promise<Deno.Conn>;
   /**
    * Writes ALL of data to conn (override point = handler.send). Default: a
-   * write-all loop over conn.write (partial writes). With a custom `write`,
-   * `writeTimeout` bounds the whole call (progress is not visible).
+   * write-all loop over conn.write (partial writes), i.e.
+   * {@linkcode SocketEngine.prototype.writeAll}. A custom `write` should
+   * call `engine.writeAll(conn, data)` for the actual I/O; if it does not,
+   * its progress is invisible: `writeTimeout` then bounds the whole call and
+   * a failed batch is re-sent whole.
    */
   write?: (conn: Deno.Conn, data: Uint8Array) => Promise<void>;
   /**
@@ -460,6 +464,8 @@ export class SocketEngine implements AsyncDisposable {
   #readBuf = new Uint8Array(512);
   #stalled = false;
   #progress = 0; // bytes of the current write-all already written
+  #progressAt = 0; // clock time of the last progress
+  #current: Uint8Array | undefined; // data of the current write-all
   #permissionDenied = false;
 
   // Writer
@@ -954,50 +960,75 @@ export class SocketEngine implements AsyncDisposable {
   async #writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
     this.#stalled = false;
     this.#progress = 0;
-    let onStall = () => {
-      // Closing the resource rejects the pending write with Interrupted;
-      // #conn stays set so that #lostConn does the accounting.
-      this.#stalled = true;
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    };
-    if (this.#write !== undefined) {
-      const write = this.#write;
-      let timer: unknown;
-      try {
-        await new Promise<void>((resolve, reject) => {
-          const stall = onStall;
-          onStall = () => {
-            stall();
-            reject(new Deno.errors.TimedOut("Write stalled"));
-          };
-          timer = setTimer(this.#clock, onStall, this.#writeTimeout, false);
-          let p: Promise<void>;
-          try {
-            p = Promise.resolve(write(conn, data));
-          } catch (e) {
-            p = Promise.reject(e);
+    this.#progressAt = this.#clock.now();
+    this.#current = data;
+    const write = this.#write;
+    let timer: unknown;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // One watchdog per write-all: it fires when no byte was written for
+        // writeTimeout ms. Closing the resource rejects a pending conn.write
+        // with Interrupted; #conn stays set so that #lostConn does the
+        // accounting. A custom write is abandoned (rejected) as well.
+        const check = () => {
+          const idle = this.#clock.now() - this.#progressAt;
+          if (idle < this.#writeTimeout) {
+            timer = setTimer(
+              this.#clock,
+              check,
+              this.#writeTimeout - idle,
+              false,
+            );
+            return;
           }
-          p.then(resolve, reject);
-        });
-      } finally {
-        this.#clock.clearTimeout(timer);
-      }
-      return;
+          timer = undefined;
+          this.#stalled = true;
+          try {
+            conn.close();
+          } catch { /* already closed */ }
+          reject(new Deno.errors.TimedOut("Write stalled"));
+        };
+        timer = setTimer(this.#clock, check, this.#writeTimeout, false);
+        let p: Promise<void>;
+        try {
+          p = write === undefined
+            ? this.writeAll(conn, data)
+            : Promise.resolve(write(conn, data));
+        } catch (e) {
+          p = Promise.reject(e);
+        }
+        p.then(resolve, reject);
+      });
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      this.#current = undefined;
     }
+  }
+
+  /**
+   * The default write: writes all of `data` to `conn` with a loop over
+   * `conn.write` (which may write partially). A custom `write` option (e.g.
+   * the handler's `send`) should call this for the data it was given: the
+   * engine then sees the progress, so the write-stall timeout measures time
+   * without progress, and after a failure the frames already written
+   * completely are not sent again.
+   *
+   * @param conn The connection.
+   * @param data The bytes to write.
+   * @returns Resolves when every byte was written.
+   * @throws {Deno.errors.WriteZero} If a write returns 0; connection errors (e.g. `BrokenPipe`, `Interrupted`) pass through.
+   */
+  async writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+    const track = data === this.#current;
     let off = 0;
     while (off < data.byteLength) {
-      const timer = setTimer(this.#clock, onStall, this.#writeTimeout, false);
-      let n: number;
-      try {
-        n = await conn.write(off === 0 ? data : data.subarray(off));
-      } finally {
-        this.#clock.clearTimeout(timer);
-      }
+      const n = await conn.write(off === 0 ? data : data.subarray(off));
       if (!(n > 0)) throw new Deno.errors.WriteZero("Write returned 0");
       off += n;
-      this.#progress = off;
+      if (track && data === this.#current) {
+        this.#progress = off;
+        this.#progressAt = this.#clock.now();
+      }
     }
   }
 

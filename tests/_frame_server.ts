@@ -53,6 +53,10 @@ export class FrameServer implements AsyncDisposable {
   readonly conns: ReceivedConn[] = [];
   /** Number of `read()` calls that returned data. */
   reads = 0;
+  /** Throttling (a slow receiver): max bytes per `read()` call. */
+  readChunk = Infinity;
+  /** Throttling (a slow receiver): ms to sleep after each read. */
+  readDelayMs = 0;
   #where: Where;
   #listener: Deno.Listener | undefined;
   #acceptLoop: Promise<void> | undefined;
@@ -152,8 +156,12 @@ export class FrameServer implements AsyncDisposable {
           bigger.set(buf);
           buf = bigger;
         }
-        const n = await conn.read(buf.subarray(len));
+        const end = Math.min(buf.length, len + this.readChunk);
+        const n = await conn.read(buf.subarray(len, end));
         if (n === null) break;
+        if (this.readDelayMs > 0) {
+          await new Promise((r) => setTimeout(r, this.readDelayMs));
+        }
         this.reads++;
         rec.bytes += n;
         len += n;

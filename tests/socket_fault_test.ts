@@ -497,60 +497,136 @@ Deno.test("SocketEngine with maxQueueRecords 1 drops the incoming frame while on
   await engine.close();
 });
 
-Deno.test("SocketEngine bounds memory against a stalled receiver and never tears a frame on a new connection", async () => {
+for (const custom of [false, true]) {
+  Deno.test(
+    `SocketEngine bounds memory against a stalled receiver and never tears a frame on a new connection (${
+      custom ? "custom write via engine.writeAll" : "default write"
+    })`,
+    async () => {
+      await using server = FrameServer.tcp();
+      server.pause(); // accepts, never reads
+      const maxQueueBytes = 1 << 20;
+      const errors: string[] = [];
+      let writes = 0;
+      const engine: SocketEngine = new SocketEngine({
+        ...(custom
+          ? {
+            write: (conn: Deno.Conn, data: Uint8Array) => {
+              writes++;
+              return engine.writeAll(conn, data);
+            },
+          }
+          : {}),
+        connect: (signal) =>
+          Deno.connect({ hostname: "127.0.0.1", port: server.port, signal }),
+        writeTimeout: 150,
+        retryStart: 20,
+        retryMax: 50,
+        maxQueueBytes,
+        maxQueueRecords: 1_000_000,
+        handleExit: false,
+        onError: (e, kind) => errors.push(`${kind}: ${e.message}`),
+        errorInterval: 0,
+      });
+      let id = 0;
+      const deadline = Date.now() + 10000;
+      // Keep producing until at least one stall closed a connection.
+      while (
+        !errors.some((e) => e.includes("Write stalled for 150 ms")) ||
+        engine.stats().connects < 2
+      ) {
+        ok(Date.now() < deadline, "no stall detected");
+        for (let i = 0; i < 2000; i++) engine.enqueue(makeFrame(id++, 1020));
+        const s = engine.stats();
+        ok(s.pendingBytes <= maxQueueBytes, `pendingBytes=${s.pendingBytes}`);
+        assertBalanced(s);
+        await delay(20);
+      }
+      const s1 = engine.stats();
+      ok(s1.droppedByReason.overflow > 0);
+      equal(s1.dropped, s1.droppedByReason.overflow);
+      server.resume();
+      const r = await engine.flush(20000);
+      equal(r.timedOut, false);
+      const s = engine.stats();
+      await server.waitForFrames(s.sent, 20000);
+      // Per connection, complete frames only; ids strictly increasing across
+      // connections in connect order (no duplicates, no reordering).
+      const got = server.conns.flatMap((c) => ids(c.payloads));
+      equal(got.length, s.sent);
+      for (let i = 1; i < got.length; i++) {
+        ok(
+          got[i]! > got[i - 1]!,
+          `order at ${i}: ${got[i - 1]} then ${got[i]}`,
+        );
+      }
+      equal(s.emitted, id);
+      equal(s.dropped, id - s.sent);
+      equal(s.pendingRecords, 0);
+      assertBalanced(s);
+      await engine.close();
+      await server.waitUntil(() => server.conns.every((c) => c.ended));
+      // Only a connection the engine abandoned can end with a partial frame.
+      equal(server.conns.at(-1)!.leftover, 0);
+      equal(writes > 0, custom);
+    },
+  );
+}
+
+Deno.test("SocketEngine writeTimeout measures time without progress, not the whole write", async () => {
   await using server = FrameServer.tcp();
-  server.pause(); // accepts, never reads
-  const maxQueueBytes = 1 << 20;
-  const errors: string[] = [];
+  server.readChunk = 256 * 1024;
+  server.readDelayMs = 10; // ~25 MB/s: a 24 MB frame takes ~1 s
   const engine = new SocketEngine({
     connect: (signal) =>
       Deno.connect({ hostname: "127.0.0.1", port: server.port, signal }),
-    writeTimeout: 150,
-    retryStart: 20,
-    retryMax: 50,
-    maxQueueBytes,
-    maxQueueRecords: 1_000_000,
+    writeTimeout: 300,
+    maxQueueBytes: 32 << 20,
+    handleExit: false,
+    onError: () => {},
+  });
+  engine.enqueue(makeFrame(1, 24 << 20));
+  engine.enqueue(makeFrame(2, 10));
+  const r = await engine.flush(30000);
+  deepEqual(r, { sent: 2, dropped: 0, pending: 0, timedOut: false });
+  await server.waitForFrames(2, 30000);
+  deepEqual(ids(server.frames), [1, 2]);
+  const s = engine.stats();
+  equal(s.connects, 1);
+  equal(s.lastError, undefined);
+  await engine.close();
+});
+
+Deno.test("SocketEngine abandons a custom write that hangs after writeTimeout and re-sends its batch", async () => {
+  await using server = FrameServer.tcp();
+  let calls = 0;
+  const errors: string[] = [];
+  const engine: SocketEngine = new SocketEngine({
+    connect: (signal) =>
+      Deno.connect({ hostname: "127.0.0.1", port: server.port, signal }),
+    write: (conn, data) => {
+      // The first call hangs forever (and ignores the close).
+      if (calls++ === 0) return new Promise<void>(() => {});
+      return engine.writeAll(conn, data);
+    },
+    writeTimeout: 100,
     handleExit: false,
     onError: (e, kind) => errors.push(`${kind}: ${e.message}`),
-    errorInterval: 0,
   });
-  let id = 0;
-  const deadline = Date.now() + 10000;
-  // Keep producing until at least one stall closed a connection.
-  while (
-    !errors.some((e) => e.includes("Write stalled for 150 ms")) ||
-    engine.stats().connects < 2
-  ) {
-    ok(Date.now() < deadline, "no stall detected");
-    for (let i = 0; i < 2000; i++) engine.enqueue(makeFrame(id++, 1020));
-    const s = engine.stats();
-    ok(s.pendingBytes <= maxQueueBytes, `pendingBytes=${s.pendingBytes}`);
-    assertBalanced(s);
-    await delay(20);
-  }
-  const s1 = engine.stats();
-  ok(s1.droppedByReason.overflow > 0);
-  equal(s1.dropped, s1.droppedByReason.overflow);
-  server.resume();
-  const r = await engine.flush(20000);
-  equal(r.timedOut, false);
+  for (let i = 0; i < 10; i++) engine.enqueue(makeFrame(i));
+  const r = await engine.flush(10000);
+  deepEqual(r, { sent: 10, dropped: 0, pending: 0, timedOut: false });
+  await server.waitForFrames(10);
+  deepEqual(ids(server.frames), range(0, 10));
+  deepEqual(server.conns.map((c) => c.frames), [0, 10]);
+  equal(calls, 2);
+  deepEqual(errors, [
+    "send: Lost the connection to the log receiver: Write stalled for 100 ms; retrying with backoff",
+  ]);
   const s = engine.stats();
-  await server.waitForFrames(s.sent, 20000);
-  // Per connection, complete frames only; ids strictly increasing across
-  // connections in connect order (no duplicates, no reordering).
-  const got = server.conns.flatMap((c) => ids(c.payloads));
-  equal(got.length, s.sent);
-  for (let i = 1; i < got.length; i++) {
-    ok(got[i]! > got[i - 1]!, `order at ${i}: ${got[i - 1]} then ${got[i]}`);
-  }
-  equal(s.emitted, id);
-  equal(s.dropped, id - s.sent);
-  equal(s.pendingRecords, 0);
+  equal(s.connects, 2);
   assertBalanced(s);
   await engine.close();
-  await server.waitUntil(() => server.conns.every((c) => c.ended));
-  // Only a connection the engine abandoned can end with a partial frame.
-  equal(server.conns.at(-1)!.leftover, 0);
 });
 
 // ------------------------------------------------------------ subprocesses
