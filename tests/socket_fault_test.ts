@@ -759,3 +759,77 @@ Deno.test("SocketEngine: without net permission one clear line, records dropped,
   equal(r.stats.connectFailures, 1);
   assertBalanced(r.stats);
 });
+
+Deno.test("SocketEngine beforeunload keeps the process only while a retry can come before the exit deadline; unload counts 'exit'", async () => {
+  const clock = new FakeClock();
+  clock.rand = () => 0; // delays = periods
+  const engine = new SocketEngine({
+    connect: refused,
+    exitTimeout: 2000,
+    clock,
+    onError: () => {},
+  });
+  const fire = (type: string) => {
+    const ev = new Event(type, { cancelable: true });
+    globalThis.dispatchEvent(ev);
+    return ev.defaultPrevented;
+  };
+  const stderr: unknown[] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => stderr.push(args.join(" "));
+  try {
+    for (let i = 0; i < 7; i++) engine.enqueue(makeFrame(i));
+    await clock.settle();
+    equal(engine.stats().retryTime, clock.t + 1000); // next attempt at +1 s
+    equal(clock.timers.size, 1);
+    // Loop drained: the retry (+1 s) comes before the deadline (+2 s).
+    equal(fire("beforeunload"), true);
+    equal(clock.timers.size, 2); // + the ref'd exit timer
+    await clock.advance(1000); // attempt 2 fails; next at +2 s > deadline
+    equal(engine.stats().connectFailures, 2);
+    equal(clock.timers.size, 1); // exit timer released
+    equal(fire("beforeunload"), false);
+    equal(fire("unload"), false);
+    deepEqual(stderr, ["7 log records dropped at exit (receiver unreachable)"]);
+    const s = engine.stats();
+    equal(s.droppedByReason.exit, 7);
+    equal(s.pendingRecords, 0);
+    assertBalanced(s);
+    // After close() the listeners are gone.
+    await engine.close(0);
+    engine.reopen(); // re-registers
+    engine.enqueue(makeFrame(8));
+    await clock.settle();
+    await engine.close(0);
+    equal(fire("beforeunload"), false);
+    fire("unload");
+    equal(stderr.length, 1);
+    equal(engine.stats().droppedByReason.exit, 7);
+    equal(engine.stats().droppedByReason.closed, 1);
+  } finally {
+    console.error = error;
+    await engine.close(0);
+  }
+});
+
+Deno.test("SocketEngine beforeunload does not hold the process for an idle or permission-denied engine", async () => {
+  const engine = new SocketEngine({
+    connect: () =>
+      Promise.reject(new Deno.errors.NotCapable("Requires net access")),
+    onError: () => {},
+  });
+  const ev = () => {
+    const e = new Event("beforeunload", { cancelable: true });
+    globalThis.dispatchEvent(e);
+    return e.defaultPrevented;
+  };
+  equal(ev(), false); // idle, nothing pending
+  engine.enqueue(makeFrame(1));
+  await delay(0);
+  equal(engine.stats().droppedByReason.permission, 1);
+  equal(ev(), false);
+  equal(engine.enqueue(makeFrame(2)), false);
+  const s = engine.stats();
+  deepEqual([s.emitted, s.dropped, s.droppedByReason.permission], [2, 2, 2]);
+  await engine.close();
+});
