@@ -1391,7 +1391,6 @@ export class SocketEngine implements AsyncDisposable {
     try {
       this.#closing = true;
       this.#setState(this.#state);
-      this.#removeListeners();
       this.#clearExitTimer();
       if (!this.#permissionDenied) {
         this.#refreshRefs();
@@ -1412,9 +1411,12 @@ export class SocketEngine implements AsyncDisposable {
       await Promise.allSettled([...this.#readers]);
       for (const w of [...this.#waiters]) this.#finishWaiter(w, true);
       this.#state = "closed";
+      // Removed last: a `Deno.exit()` while draining still reports at unload.
+      this.#removeListeners();
     } catch (e) {
       this.reportError(e, "close");
       this.#state = "closed";
+      this.#removeListeners();
     }
     const result: FlushResult = {
       sent: this.#sent - sent0,

@@ -833,3 +833,30 @@ Deno.test("SocketEngine beforeunload does not hold the process for an idle or pe
   deepEqual([s.emitted, s.dropped, s.droppedByReason.permission], [2, 2, 2]);
   await engine.close();
 });
+
+Deno.test("SocketEngine unload while close() drains counts the pending frames as 'exit'", async () => {
+  const clock = new FakeClock();
+  const engine = new SocketEngine({
+    connect: refused,
+    clock,
+    onError: () => {},
+  });
+  const stderr: unknown[] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => stderr.push(args.join(" "));
+  try {
+    for (let i = 0; i < 3; i++) engine.enqueue(makeFrame(i));
+    await clock.settle();
+    const p = engine.closeSoon(5000); // `Deno.exit()` comes before the drain
+    globalThis.dispatchEvent(new Event("unload"));
+    deepEqual(stderr, ["3 log records dropped at exit (receiver unreachable)"]);
+    const r = await p;
+    deepEqual(r, { sent: 0, dropped: 3, pending: 0, timedOut: false });
+    const s = engine.stats();
+    deepEqual([s.droppedByReason.exit, s.droppedByReason.closed], [3, 0]);
+    assertBalanced(s);
+  } finally {
+    console.error = error;
+    await engine.close(0);
+  }
+});
