@@ -42,7 +42,7 @@ import {
   STANDARD_FIELDS,
 } from "./receiver.ts";
 import { PyFloat, PyTuple } from "./py_types.ts";
-import { percentFormat, pyStr } from "./percent_format.ts";
+import { percentFormat, pyRepr } from "./percent_format.ts";
 
 const USAGE = `Usage: deno run --allow-net cli.ts [options]
 
@@ -322,7 +322,7 @@ class Pretty {
     const indent = "    ";
     for (const key in record.extra) {
       line += `\n${indent}${c ? DIM : ""}${key}=${c ? RESET : ""}${
-        reprLine(record.extra[key])
+        pyRepr(record.extra[key])
       }`;
     }
     for (const text of [record.exc_text, record.stack_info]) {
@@ -332,15 +332,6 @@ class Pretty {
       line += `\n${indent}${c ? "\x1b[33m" : ""}! ${p}${c ? RESET : ""}`;
     }
     return line;
-  }
-}
-
-function reprLine(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v);
-  try {
-    return JSON.stringify(v, jsonReplacer) ?? pyStr(v);
-  } catch {
-    return pyStr(v);
   }
 }
 

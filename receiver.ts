@@ -36,7 +36,8 @@
 import { loads, type LoadsOptions, UnpicklingError } from "./unpickle.ts";
 import { PyTuple } from "./py_types.ts";
 import { percentFormat, pyRepr, pyStr } from "./percent_format.ts";
-import { pythonLevelName } from "./record.ts";
+
+export type { LoadsOptions };
 
 /** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
 const DEFAULT_PORT = 9020;
@@ -354,6 +355,25 @@ export function makeLogRecord(dict: unknown): PythonLogRecord {
     r.msecs = Math.floor((r.created * 1000) % 1000);
   }
   return r;
+}
+
+/** Python's `logging.getLevelName(levelno)` for the standard table. */
+function pythonLevelName(levelno: number): string {
+  switch (levelno) {
+    case 0:
+      return "NOTSET";
+    case 10:
+      return "DEBUG";
+    case 20:
+      return "INFO";
+    case 30:
+      return "WARNING";
+    case 40:
+      return "ERROR";
+    case 50:
+      return "CRITICAL";
+  }
+  return "Level " + pyStr(levelno);
 }
 
 const SEEN_LEVELNO = 1;

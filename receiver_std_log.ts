@@ -19,13 +19,27 @@
  * @module
  */
 import { LogRecord } from "@std/log/logger";
-import type { LogLevel } from "@std/log/levels";
 import type { PythonLogRecord } from "./receiver.ts";
+
+export type { PythonLogRecord };
+
+/** The numeric levels of `@std/log` (`LogLevels`). */
+export type StdLogLevel = 0 | 10 | 20 | 30 | 40 | 50;
+
+/** What {@linkcode forwardToStdLog} needs from an `@std/log` handler. */
+export interface StdLogHandlerLike {
+  /**
+   * Handles an `@std/log` `LogRecord` (applying the handler's level).
+   *
+   * @param record The record.
+   */
+  handle(record: object): void;
+}
 
 /** What {@linkcode forwardToStdLog} needs from an `@std/log` `Logger`. */
 export interface StdLogLoggerLike {
   /** The logger's handlers; each gets `handle(record)`. */
-  readonly handlers: readonly { handle(record: LogRecord): void }[];
+  readonly handlers: readonly StdLogHandlerLike[];
 }
 
 /**
@@ -36,24 +50,14 @@ export interface StdLogLoggerLike {
  * @param levelno The Python level number.
  * @returns The `@std/log` level.
  */
-export function toStdLogLevel(levelno: number | null): LogLevel {
+export function toStdLogLevel(levelno: number | null): StdLogLevel {
   if (levelno === null || !(levelno >= 10)) return 0;
   if (levelno >= 50) return 50;
-  return (Math.floor(levelno / 10) * 10) as LogLevel;
+  return (Math.floor(levelno / 10) * 10) as StdLogLevel;
 }
 
-/**
- * Converts a received record to an `@std/log` `LogRecord`: `msg` is
- * `getMessage()` plus `exc_text` and `stack_info` on following lines,
- * `args` is empty, the level comes from {@linkcode toStdLogLevel} and
- * `loggerName` is the Python logger name (`"root"` for `None`).
- * `@std/log` stamps its own `datetime`; the sender's time stays in the
- * Python record.
- *
- * @param record The received record.
- * @returns The `@std/log` record.
- */
-export function toStdLogRecord(record: PythonLogRecord): LogRecord {
+/** Converts a received record to an `@std/log` `LogRecord`. */
+function toStdLogRecord(record: PythonLogRecord): LogRecord {
   let msg = record.getMessage();
   if (record.exc_text) {
     msg += (msg.endsWith("\n") ? "" : "\n") + record.exc_text;
@@ -70,7 +74,14 @@ export function toStdLogRecord(record: PythonLogRecord): LogRecord {
 }
 
 /**
- * Hands a received record to every handler of `logger`, as Python's
+ * Hands a received record to every handler of `logger`, as an `@std/log`
+ * `LogRecord` whose `msg` is `getMessage()` plus `exc_text` and
+ * `stack_info` on following lines, `args` is empty, the level comes from
+ * {@linkcode toStdLogLevel} and `loggerName` is the Python logger name
+ * (`"root"` for `None`). `@std/log` stamps its own `datetime`; the sender's
+ * time stays in the Python record.
+ *
+ * It works as Python's
  * `Logger.handle()` does: the logger's own level is skipped, each
  * handler's level still applies. A throwing handler does not stop the
  * others; the first error is rethrown after all ran (a

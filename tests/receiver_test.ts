@@ -6,14 +6,10 @@ import {
   LogReceiver,
   makeLogRecord,
   type PythonLogRecord,
-  ReceiverError,
+  type ReceiverError,
   ReceiveTimeoutError,
 } from "../receiver.ts";
-import {
-  forwardToStdLog,
-  toStdLogLevel,
-  toStdLogRecord,
-} from "../receiver_std_log.ts";
+import { forwardToStdLog, toStdLogLevel } from "../receiver_std_log.ts";
 import { dumpsFrame, pyFloat } from "../pickle.ts";
 import { PyTuple } from "../py_types.ts";
 import type { LogRecord } from "@std/log/logger";
@@ -691,7 +687,11 @@ Deno.test("forwardToStdLog() hands records to every handler like Logger.handle()
   equal(handled[0]!.msg, "failed\nTraceback: boom");
   equal(handled[0]!.level, 40);
   equal(handled[0]!.loggerName, "py.app");
-  equal(toStdLogRecord(makeLogRecord({ levelno: 30 })).loggerName, "root");
+  const root: LogRecord[] = [];
+  forwardToStdLog(makeLogRecord({ levelno: 30 }), {
+    handlers: [{ handle: (r: LogRecord) => root.push(r) }],
+  });
+  equal(root[0]!.loggerName, "root");
   deepEqual([null, 0, 5, 10, 25, 30, 49, 50, 90].map(toStdLogLevel), [
     0,
     0,
