@@ -307,7 +307,8 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   noticeLoggerName: string;
 
   #engine: SocketEngine;
-  #defaultFormatter: BaseHandler["formatter"];
+  #defaultFormatter: BaseHandler["formatter"] | undefined;
+  #destroyPending = false;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -516,10 +517,11 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   }
 
   /**
-   * Writes all of `data` to the connection, looping over partial writes.
-   * Called by the background writer with batches of whole frames; it may
-   * reject, in which case the frames not fully written are sent again on
-   * the next connection.
+   * Writes all of `data` to the connection, looping over partial writes
+   * (the engine's write loop, which also drives the stalled-write
+   * watchdog). Called by the background writer with batches of whole
+   * frames; it may reject, in which case the frames not fully written are
+   * sent again, whole, on the next connection.
    *
    * @param data The bytes to write.
    * @param conn The connection (defaults to the current one).
@@ -531,10 +533,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
     if (conn === undefined) {
       throw new Deno.errors.NotConnected("SocketHandler is not connected");
     }
-    let offset = 0;
-    while (offset < data.length) {
-      offset += await conn.write(data.subarray(offset));
-    }
+    await this.#engine.writeAll(conn, data);
   }
 
   /**
@@ -546,7 +545,8 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
    */
   async makeSocket(signal: AbortSignal): Promise<Deno.Conn> {
     if (this.path !== undefined) {
-      return await Deno.connect({ transport: "unix", path: this.path, signal });
+      // Unix connects take no signal; the engine abandons a hung attempt.
+      return await Deno.connect({ transport: "unix", path: this.path });
     }
     const conn = await Deno.connect({
       hostname: this.hostname ?? "localhost",
@@ -652,18 +652,32 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
     return this.#engine.stats();
   }
 
-  /** `@std/log` calls this from `setup()`: re-opens a destroyed handler. */
+  /**
+   * `@std/log` calls this from `setup()`: cancels a pending
+   * {@linkcode SocketHandler.prototype.destroy} (setup() destroys the old
+   * handlers, then sets up the new ones, so re-passing the same handler must
+   * lose nothing) and re-opens a closed handler.
+   */
   override setup(): void {
+    this.#destroyPending = false;
     this.#engine.reopen();
   }
 
   /**
    * `@std/log` calls this from `setup()` and on dispose: starts closing
-   * without waiting. Records handled afterwards are counted as dropped
-   * until `setup()` re-opens the handler.
+   * (drain up to `exitTimeout`, then close) without waiting, unless
+   * `setup()` is called again in the same synchronous run. Records handled
+   * after the close are counted as dropped until `setup()` re-opens the
+   * handler.
    */
   override destroy(): void {
-    this.#engine.closeSoon().catch(() => {});
+    if (this.#destroyPending) return;
+    this.#destroyPending = true;
+    queueMicrotask(() => {
+      if (!this.#destroyPending) return;
+      this.#destroyPending = false;
+      this.#engine.closeSoon().catch(() => {});
+    });
   }
 
   /** Closes the handler and waits for the drain (see `close()`). */

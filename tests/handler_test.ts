@@ -3,7 +3,7 @@ import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import * as log from "@std/log";
 import { Logger, LogRecord } from "@std/log/logger";
 import { SocketHandler } from "../handler.ts";
-import { loads } from "../pickle.ts";
+import { loads } from "../unpickle.ts";
 
 /** A loopback receiver that decodes every frame with our safe loads(). */
 function collector() {
@@ -78,7 +78,12 @@ function collector() {
 }
 
 function record(msg: string, args: unknown[] = [], level = 20, name = "t") {
-  return new LogRecord({ msg, args, level, loggerName: name });
+  return new LogRecord({
+    msg,
+    args,
+    level: level as LogRecord["level"] as 20,
+    loggerName: name,
+  });
 }
 
 Deno.test("SocketHandler constructor rejects bad configuration clearly", () => {
