@@ -1000,7 +1000,9 @@ export class LogReceiver
    * Stops accepting, closes every connection, ends the iterators (after
    * the buffered records) and rejects pending `next()` calls. Resolves once
    * every internal task has ended. Records decoded but not yet buffered
-   * (waiting for space) are dropped. Safe to call more than once.
+   * (waiting for space) are dropped. In-flight `onRecord` promises are
+   * awaited, so a callback that never settles keeps `close()` pending.
+   * Safe to call more than once.
    *
    * @returns A promise that resolves when everything is closed.
    */
