@@ -278,6 +278,10 @@ Deno.test("hostile args never make logging throw and still produce valid frames"
   }
 });
 
+function callSite(logger: Logger): void {
+  logger.info("where am I");
+}
+
 Deno.test("includeCallerInfo fills caller fields from the logging call site", async () => {
   const c = collector();
   const h = new SocketHandler("INFO", {
@@ -286,11 +290,7 @@ Deno.test("includeCallerInfo fills caller fields from the logging call site", as
     includeCallerInfo: true,
   });
   try {
-    const logger = new Logger("caller", "INFO", { handlers: [h] });
-    function callSite() {
-      logger.info("where am I");
-    }
-    callSite();
+    callSite(new Logger("caller", "INFO", { handlers: [h] }));
     const [d] = await c.waitFor(1);
     equal(d!.filename, "handler_test.ts");
     equal(d!.module, "handler_test");
