@@ -1,14 +1,54 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
- * Ships `@std/log` records to Python receivers, byte for byte as Python's
- * `logging.handlers.SocketHandler` sends them.
+ * Ship Deno logs to Python. {@linkcode SocketHandler} is an `@std/log`
+ * handler that sends every record to a Python receiver byte for byte as
+ * Python's `logging.handlers.SocketHandler` does: a 4-byte big-endian length,
+ * then a protocol-1 pickle of the LogRecord `__dict__`. Any Python 2.7–3.13
+ * receiver doing `pickle.loads` + `logging.makeLogRecord` accepts it.
  *
+ * Unlike Python's handler, logging never blocks or throws: records are
+ * encoded synchronously into a bounded queue, and one background writer
+ * delivers them in order, reconnecting with jittered exponential backoff.
+ * Every record is accounted for: `stats()` gives
+ * `emitted == sent + dropped + pendingRecords`, drops are counted by reason
+ * and announced to the receiver.
+ *
+ * This entry point also re-exports the engine ({@linkcode SocketEngine}), the
+ * record mapping ({@linkcode recordDict}) and the pickle codec
+ * ({@linkcode dumps}, {@linkcode loads}). The safe receiver is in
+ * `@pylogging/socket-handler/receiver`, the LogTape sink in
+ * `@pylogging/socket-handler/logtape`.
+ *
+ * @example Log through @std/log, receive safely, check what arrived
  * ```ts
- * import { pyFloat } from "@pylogging/socket-handler";
+ * import * as log from "@std/log";
+ * import { SocketHandler } from "@pylogging/socket-handler";
+ * import { LogReceiver } from "@pylogging/socket-handler/receiver";
  * import { equal } from "node:assert/strict";
- * equal(pyFloat(3).value, 3);
+ *
+ * await using receiver = new LogReceiver({ port: 0 });
+ * await using handler = new SocketHandler("INFO", {
+ *   hostname: "127.0.0.1",
+ *   port: receiver.port,
+ * });
+ * log.setup({
+ *   handlers: { python: handler },
+ *   loggers: { app: { level: "INFO", handlers: ["python"] } },
+ * });
+ *
+ * log.getLogger("app").warn("disk %d%% full", 93, { host: "db1" });
+ *
+ * const [record] = await receiver.next(1, { timeout: 5000 });
+ * equal(record!.name, "app");
+ * equal(record!.levelname, "WARNING");
+ * equal(record!.getMessage(), "disk 93% full");
+ * equal(record!.extra.host, "db1");
+ * log.setup({ handlers: {}, loggers: {} });
  * ```
  *
  * @module
  */
-export * from "./py_types.ts";
+export * from "./handler.ts";
+export * from "./socket.ts";
+export * from "./record.ts";
+export * from "./pickle.ts";
