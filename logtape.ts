@@ -1,0 +1,509 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * {@linkcode getSocketSink}: a [LogTape](https://logtape.org) sink that sends
+ * every record to a Python receiver exactly as Python's
+ * `logging.handlers.SocketHandler` does (a 4-byte big-endian length, then a
+ * pickle of the LogRecord `__dict__`), on the same non-blocking engine as
+ * this package's `@std/log` `SocketHandler`: a bounded queue, one background
+ * writer, reconnection with jittered backoff, counted drops, and a bounded
+ * drain at exit.
+ *
+ * This module does not import LogTape: it declares the few types it needs
+ * ({@linkcode LogRecord}, {@linkcode Sink}) structurally, so it works with
+ * any LogTape 1.x or 2.x copy.
+ *
+ * @example Usage with LogTape
+ * ```ts ignore
+ * import { configure, dispose, getLogger } from "@logtape/logtape";
+ * import { getSocketSink } from "@pylogging/socket-handler/logtape";
+ *
+ * await configure({
+ *   sinks: { python: getSocketSink({ hostname: "127.0.0.1", port: 9020 }) },
+ *   loggers: [{ category: ["app"], sinks: ["python"], lowestLevel: "debug" }],
+ * });
+ * const logger = getLogger(["app", "db"]);
+ * logger.info("Connected to {host}", { host: "db1", request_id: 42 });
+ * logger.error("Query failed", { error: new Error("timeout") });
+ * await dispose(); // drains the queue (up to exitTimeout), then closes
+ * ```
+ *
+ * @module
+ */
+import { type CallerInfo, recordDict } from "./record.ts";
+import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
+import { isError, pyStr } from "./percent_format.ts";
+import {
+  type DropReason,
+  type EngineState,
+  type EngineStats,
+  type FlushResult,
+  type OverflowPolicy,
+  SocketEngine,
+} from "./socket.ts";
+import {
+  connectTo,
+  DEFAULT_NOTICE_LOGGER_NAME,
+  dropNoticeFrame,
+  engineOptions,
+  type SocketOptions,
+  targetOf,
+  validateOptions,
+} from "./_options.ts";
+
+export type {
+  DropReason,
+  EngineState,
+  EngineStats,
+  FlushResult,
+  OverflowPolicy,
+  PickleProtocol,
+  SocketOptions,
+};
+
+/** LogTape's severity levels. */
+export type LogLevel =
+  | "trace"
+  | "debug"
+  | "info"
+  | "warning"
+  | "error"
+  | "fatal";
+
+/**
+ * The parts of LogTape's `LogRecord` that the sink reads (structurally
+ * compatible with LogTape 1.x and 2.x records).
+ */
+export interface LogRecord {
+  /** The logger's category, e.g. `["app", "db"]`. */
+  readonly category: readonly string[];
+  /** The level. */
+  readonly level: LogLevel;
+  /**
+   * The message: text at even indices, substituted values at odd indices
+   * (`info("User {u}", {u: "al"})` gives `["User ", "al", ""]`).
+   */
+  readonly message: readonly unknown[];
+  /** The message template as written. */
+  readonly rawMessage: string | TemplateStringsArray;
+  /** Event time in milliseconds since the epoch. */
+  readonly timestamp: number;
+  /** Structured properties (errors travel here, e.g. under `error`). */
+  readonly properties: Record<string, unknown>;
+  /** Source location, when the logger captures it (LogTape 2.4+). */
+  readonly sourceLocation?: {
+    readonly file: string;
+    readonly line: number;
+    readonly column: number;
+  };
+}
+
+/** A LogTape sink: a function receiving every record. */
+export type Sink = (record: LogRecord) => void;
+
+/**
+ * The sink returned by {@linkcode getSocketSink}: a LogTape sink that is
+ * also async-disposable (LogTape's `dispose()`/`reset()` drain and close
+ * it), with the engine's controls.
+ */
+export interface SocketSink extends AsyncDisposable {
+  /**
+   * Encodes the record synchronously and queues it. Never throws.
+   *
+   * @param record The LogTape record.
+   */
+  (record: LogRecord): void;
+  /**
+   * Waits until every record queued before the call is written, or until
+   * the deadline.
+   *
+   * @param timeout Deadline in milliseconds (default: no deadline).
+   * @returns Counts after the flush; never rejects.
+   */
+  flush(timeout?: number): Promise<FlushResult>;
+  /**
+   * Drains the queue (up to `timeout` ms, default `exitTimeout`), then
+   * closes the connection. Records still queued, and records logged
+   * afterwards, are counted as dropped (reason `"closed"`).
+   *
+   * @param timeout Deadline in milliseconds.
+   * @returns Counts after closing; never rejects.
+   */
+  close(timeout?: number): Promise<FlushResult>;
+  /**
+   * Counters and state; `emitted` always equals
+   * `sent + dropped + pendingRecords`.
+   *
+   * @returns A snapshot.
+   */
+  stats(): EngineStats;
+}
+
+/** Options of {@linkcode getSocketSink}. Durations are in milliseconds. */
+export interface SocketSinkOptions extends SocketOptions {
+  /**
+   * Python level number of LogTape's `"trace"` (sent with level name
+   * `"TRACE"`, or `"DEBUG"` when 10).
+   *
+   * @default {5}
+   */
+  traceLevel?: number;
+  /**
+   * Renders the record's `msg`. By default the message parts are joined:
+   * text as is, values as Python's `str()` of the value sent (strings as
+   * is, `true` → `True`, `null`/`undefined` → `None`, arrays and plain
+   * objects in Python's repr, an Error as `Name: message`). A formatter
+   * that throws falls back to the default rendering.
+   */
+  formatter?: (record: LogRecord) => string;
+  /**
+   * Fill `pathname`, `filename`, `module` and `lineno` from the record's
+   * `sourceLocation` (present when the LogTape logger is configured with
+   * `captureSourceLocation`). `funcName` stays `(unknown function)`.
+   *
+   * @default {true}
+   */
+  useSourceLocation?: boolean;
+}
+
+/** Python level numbers of LogTape levels (trace is set per sink). */
+const LEVELS: Readonly<Record<LogLevel, number>> = Object.freeze({
+  trace: 5,
+  debug: 10,
+  info: 20,
+  warning: 30,
+  error: 40,
+  fatal: 50,
+});
+
+/** Python level names of LogTape levels. */
+const LEVEL_NAMES: Readonly<Record<LogLevel, string>> = Object.freeze({
+  trace: "TRACE",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARNING",
+  error: "ERROR",
+  fatal: "CRITICAL",
+});
+
+function renderMessage(parts: readonly unknown[]): string {
+  const n = parts.length;
+  if (n === 1) {
+    const only = parts[0];
+    return typeof only === "string" ? only : pyStr(only);
+  }
+  let msg = "";
+  for (let i = 0; i < n; i++) {
+    const part = parts[i];
+    msg += typeof part === "string" ? part : pyStr(part);
+  }
+  return msg;
+}
+
+function categoryName(category: readonly string[]): string {
+  if (!Array.isArray(category)) return pyStr(category);
+  if (category.length === 0) return "root";
+  let name = "";
+  for (let i = 0; i < category.length; i++) {
+    const c = category[i];
+    if (i > 0) name += ".";
+    name += typeof c === "string" ? c : pyStr(c);
+  }
+  return name;
+}
+
+function fileToPath(file: string): string {
+  if (!file.startsWith("file:")) return file;
+  try {
+    const u = new URL(file);
+    let p = decodeURIComponent(u.pathname);
+    if (/^\/[A-Za-z]:\//.test(p)) p = p.slice(1).replaceAll("/", "\\");
+    return p;
+  } catch {
+    return file;
+  }
+}
+
+function callerOf(
+  location: LogRecord["sourceLocation"],
+): CallerInfo | undefined {
+  if (location === undefined || location === null) return undefined;
+  const file = location.file;
+  const line = location.line;
+  if (typeof file !== "string" || typeof line !== "number") return undefined;
+  const pathname = fileToPath(file);
+  const slash = Math.max(pathname.lastIndexOf("/"), pathname.lastIndexOf("\\"));
+  const filename = slash < 0 ? pathname : pathname.slice(slash + 1);
+  const dot = filename.lastIndexOf(".");
+  const module = dot > 0 && !/^\.+$/.test(filename.slice(0, dot))
+    ? filename.slice(0, dot)
+    : filename;
+  return {
+    pathname,
+    filename,
+    module,
+    lineno: Number.isSafeInteger(line) ? line : 0,
+    funcName: "(unknown function)",
+  };
+}
+
+/** The first Error among the message values that is not also a property. */
+function messageError(
+  parts: readonly unknown[],
+  properties: Record<string, unknown> | undefined,
+): Error | undefined {
+  for (let i = 1; i < parts.length; i += 2) {
+    const v = parts[i];
+    if (!isError(v)) continue;
+    if (properties !== undefined && properties !== null) {
+      let found = false;
+      for (const key in properties) {
+        if (properties[key] === v) {
+          found = true;
+          break;
+        }
+      }
+      if (found) continue;
+    }
+    return v;
+  }
+  return undefined;
+}
+
+/**
+ * Maps a LogTape record to the Python LogRecord `__dict__`, as the sink
+ * sends it (see {@linkcode getSocketSink} for the mapping). Never throws.
+ *
+ * @param record The LogTape record.
+ * @param options The sink options that affect the mapping.
+ * @returns The dict to pickle.
+ *
+ * @example Usage
+ * ```ts
+ * import { logTapeRecordDict } from "@pylogging/socket-handler/logtape";
+ * import { equal } from "node:assert/strict";
+ *
+ * const d = logTapeRecordDict({
+ *   category: ["app", "db"],
+ *   level: "warning",
+ *   message: ["Slow query on ", "users", ""],
+ *   rawMessage: "Slow query on {table}",
+ *   timestamp: 1_700_000_000_250,
+ *   properties: { table: "users", ms: 1200 },
+ * });
+ * equal(d.name, "app.db");
+ * equal(d.levelname, "WARNING");
+ * equal(d.msg, "Slow query on users");
+ * equal(d.ms, 1200);
+ * ```
+ */
+export function logTapeRecordDict(
+  record: LogRecord,
+  options: Pick<
+    SocketSinkOptions,
+    "traceLevel" | "formatter" | "useSourceLocation"
+  > = {},
+): Record<string, unknown> {
+  let level = 0;
+  let levelName = "NOTSET";
+  let name = "root";
+  let msg = "";
+  let timeMs = Date.now();
+  let properties: Record<string, unknown> | undefined;
+  let error: Error | undefined;
+  let caller: CallerInfo | undefined;
+  try {
+    const lv = record.level;
+    if (typeof lv === "string" && Object.hasOwn(LEVELS, lv)) {
+      if (lv === "trace") {
+        level = options.traceLevel ?? 5;
+        levelName = level === 10 ? "DEBUG" : "TRACE";
+      } else {
+        level = LEVELS[lv];
+        levelName = LEVEL_NAMES[lv];
+      }
+    } else {
+      levelName = pyStr(lv).toUpperCase();
+    }
+  } catch { /* keep NOTSET */ }
+  try {
+    name = categoryName(record.category);
+  } catch { /* keep root */ }
+  try {
+    const ts = record.timestamp;
+    if (typeof ts === "number" && Number.isFinite(ts)) timeMs = ts;
+  } catch { /* keep now */ }
+  try {
+    const p = record.properties;
+    if (p !== undefined && p !== null) properties = p;
+  } catch { /* no extras */ }
+  let parts: readonly unknown[] = [];
+  try {
+    const m = record.message;
+    parts = Array.isArray(m) ? m : [m];
+  } catch { /* empty message */ }
+  let rendered = false;
+  if (options.formatter !== undefined) {
+    try {
+      const text = options.formatter(record);
+      msg = typeof text === "string" ? text : pyStr(text);
+      rendered = true;
+    } catch { /* default rendering */ }
+  }
+  if (!rendered) {
+    try {
+      msg = renderMessage(parts);
+    } catch {
+      msg = "<unreadable message>";
+    }
+  }
+  try {
+    error = messageError(parts, properties);
+  } catch { /* none */ }
+  if (options.useSourceLocation ?? true) {
+    try {
+      caller = callerOf(record.sourceLocation);
+    } catch { /* none */ }
+  }
+  const input: Parameters<typeof recordDict>[0] = {
+    name,
+    level,
+    levelName,
+    msg,
+    timeMs,
+  };
+  if (properties !== undefined) input.extra = properties;
+  if (error !== undefined) input.error = error;
+  if (caller !== undefined) input.caller = caller;
+  return recordDict(input);
+}
+
+/**
+ * Creates a LogTape sink that sends records to a Python receiver (Python's
+ * `SocketServer`/`logging.handlers` cookbook receiver, this package's
+ * `LogReceiver`, or anything reading `SocketHandler` frames).
+ *
+ * The sink never blocks and never throws: each record is encoded
+ * synchronously into a bounded queue; one background writer delivers the
+ * queue in order and reconnects with jittered exponential backoff. Records
+ * are counted (`stats().emitted === sent + dropped + pendingRecords`), and
+ * drops are announced to the receiver by a WARNING record. No I/O happens
+ * until the first record.
+ *
+ * Mapping of a LogTape record to the Python LogRecord:
+ *
+ * - `name`: `category.join(".")` (`"root"` for an empty category);
+ * - `levelno`/`levelname`: trace 5 `TRACE` (see `traceLevel`), debug 10
+ *   `DEBUG`, info 20 `INFO`, warning 30 `WARNING`, error 40 `ERROR`, fatal
+ *   50 `CRITICAL`;
+ * - `msg`: the message parts joined, values rendered as Python's `str()`
+ *   (see `formatter`); `args` is None;
+ * - `created`/`msecs`/`relativeCreated`: from `timestamp`, as floats;
+ * - `properties`: extra attributes, as Python's `extra=`; a property named
+ *   like a LogRecord attribute (`name`, `msg`, `message`, …) is renamed
+ *   `extra_<key>`; values are made picklable (see `recordDict` in
+ *   `record.ts`);
+ * - an Error among the properties (LogTape puts the error of
+ *   `logger.error(err)` / `logger.error("…", err)` under `error`), or among
+ *   the message values, fills `exc_text` with its stack and `cause` chain;
+ *   the property itself is sent as `Name: message`;
+ * - `sourceLocation` (when captured): `pathname`, `filename`, `module`,
+ *   `lineno`.
+ *
+ * Dispose it (LogTape's `await dispose()` does) to deliver the queue: at a
+ * natural exit the engine waits up to `exitTimeout` for queued records,
+ * but `Deno.exit()` does not wait. Use `configure()`, not
+ * `configureSync()` (which refuses async-disposable sinks). A disposed sink
+ * drops further records (`"closed"`): create a new sink for a new
+ * configuration.
+ *
+ * @param options Target, queue, backoff and mapping options.
+ * @returns The sink, with `flush()`, `close()`, `stats()` and
+ * `[Symbol.asyncDispose]()`.
+ * @throws {TypeError} If an option has the wrong type or `path` is given
+ * together with `hostname`/`port`.
+ * @throws {RangeError} If a numeric option is out of range.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { configure, dispose, getLogger } from "@logtape/logtape";
+ * import { getSocketSink } from "@pylogging/socket-handler/logtape";
+ *
+ * const sink = getSocketSink({ port: 9020 });
+ * await configure({
+ *   sinks: { python: sink },
+ *   loggers: [{ category: "app", sinks: ["python"], lowestLevel: "info" }],
+ * });
+ * getLogger("app").info("Started in {ms} ms", { ms: 120 });
+ * console.log(sink.stats().emitted); // 1
+ * await dispose();
+ * ```
+ */
+export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
+  validateOptions(options, "socket sink");
+  const { traceLevel, formatter, useSourceLocation } = options;
+  if (
+    traceLevel !== undefined &&
+    (typeof traceLevel !== "number" || !Number.isInteger(traceLevel) ||
+      traceLevel < 0 || traceLevel > 2 ** 31 - 1)
+  ) {
+    throw new RangeError(
+      `Cannot create socket sink as 'traceLevel' must be an integer from 0 to 2147483647: current value is ${
+        String(traceLevel)
+      }`,
+    );
+  }
+  if (formatter !== undefined && typeof formatter !== "function") {
+    throw new TypeError(
+      "Cannot create socket sink as 'formatter' must be a function",
+    );
+  }
+  const mapping: Pick<
+    SocketSinkOptions,
+    "traceLevel" | "formatter" | "useSourceLocation"
+  > = {};
+  if (traceLevel !== undefined) mapping.traceLevel = traceLevel;
+  if (formatter !== undefined) mapping.formatter = formatter;
+  if (useSourceLocation !== undefined) {
+    mapping.useSourceLocation = Boolean(useSourceLocation);
+  }
+  const protocol: PickleProtocol = options.protocol ?? 1;
+  const noticeName = options.noticeLoggerName ?? DEFAULT_NOTICE_LOGGER_NAME;
+  const target = targetOf(options);
+  const engine = new SocketEngine({
+    connect: (signal) => connectTo(target, signal),
+    dropNotice: (notice) => dropNoticeFrame(notice, noticeName, protocol),
+    ...engineOptions(options),
+  });
+
+  const sink = function socketSink(record: LogRecord): void {
+    let frame: Uint8Array;
+    try {
+      frame = dumpsFrame(logTapeRecordDict(record, mapping), { protocol });
+    } catch (error) {
+      try {
+        engine.countDrop("encode");
+        let category = "?";
+        try {
+          category = categoryName(record.category);
+        } catch { /* unreadable */ }
+        const message = error instanceof Error ? error.message : pyStr(error);
+        engine.reportError(
+          new Error(
+            `Cannot send record of category '${category}': ${message}`,
+            { cause: error },
+          ),
+          "encode",
+        );
+      } catch { /* never throw into LogTape */ }
+      return;
+    }
+    engine.enqueue(frame);
+  } as SocketSink;
+  sink.flush = (timeout?: number) => engine.flush(timeout);
+  sink.close = (timeout?: number) => engine.close(timeout);
+  sink.stats = () => engine.stats();
+  sink[Symbol.asyncDispose] = async () => {
+    await engine.close();
+  };
+  return sink;
+}
