@@ -108,8 +108,8 @@ export interface LoadsOptions {
    */
   maxMemo?: number;
   /**
-   * Maximum number of items in one container, and on the unpickler's
-   * stack.
+   * Maximum number of items in one container. The unpickler's stack may
+   * hold `maxContainerLength + maxDepth` values.
    *
    * @default {10000000}
    */
@@ -850,7 +850,7 @@ function setItems(
       if (shadow.size > st.lim.maxContainerLength) tooLong(st, shadow.size);
     }
   } else {
-    st.fail(`the target is a ${kindOf(d)}, not a dict`);
+    st.fail(`the target is a ${kindOf(st, d)}, not a dict`);
   }
   nest(st, d as object, false, items, from, to);
 }
@@ -913,12 +913,12 @@ function upgrade(
   if (shadow.size > st.lim.maxContainerLength) tooLong(st, shadow.size);
 }
 
-function kindOf(v: unknown): string {
+function kindOf(st: State, v: unknown): string {
   if (v === null) return "None";
   if (typeof v !== "object") return typeof v;
   if (Array.isArray(v)) return "list";
   if (v instanceof PyTuple) return "tuple";
-  if (v instanceof Set) return "set";
+  if (v instanceof Set) return st.frozen?.has(v) ? "frozenset" : "set";
   if (v instanceof Map || isDictObject(v)) return "dict";
   if (v instanceof Uint8Array) return "bytes";
   if (v instanceof Callable) return "global";
@@ -1135,7 +1135,7 @@ function decode(st: State, data: Uint8Array): unknown {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const end = data.length;
   const lim = st.lim;
-  const maxStack = lim.maxContainerLength;
+  const maxStack = lim.maxContainerLength + lim.maxDepth;
   const stack: unknown[] = [];
   const marks: number[] = [];
   let fence = 0;
@@ -1150,7 +1150,11 @@ function decode(st: State, data: Uint8Array): unknown {
       );
     }
     const op = data[st.at = pos++]!;
-    if (stack.length > maxStack) tooLong(st, stack.length);
+    if (stack.length > maxStack) {
+      st.fail(
+        `the stack holds ${stack.length} values, more than maxContainerLength + maxDepth (${maxStack})`,
+      );
+    }
     switch (op) {
       // --- structure -------------------------------------------------------
       case 0x28: // MARK
@@ -1203,9 +1207,9 @@ function decode(st: State, data: Uint8Array): unknown {
         pos += 8;
         if (hi !== 0 || lo > end - pos) {
           st.fail(
-            `frame of ${hi * 2 ** 32 + lo} bytes exceeds the ${
-              end - pos
-            } remaining bytes`,
+            `unexpected end of data at offset ${end}: frame of ${
+              hi * 2 ** 32 + lo
+            } bytes exceeds the ${end - pos} remaining bytes`,
           );
         }
         break;
@@ -1253,11 +1257,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const n = view.getInt32(pos, true);
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
-        if (n > end - pos) {
-          st.fail(
-            `declared length ${n} exceeds the ${end - pos} remaining bytes`,
-          );
-        }
+        if (n > end - pos) tooShort(st, n, end - pos);
         stack.push(decodeLong(data, pos, n));
         pos += n;
         break;
@@ -1409,6 +1409,9 @@ function decode(st: State, data: Uint8Array): unknown {
         const m = popMark(st, marks);
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
         if (st.markers) noMarkers(st, stack, m, stack.length);
+        if (stack.length - m > lim.maxContainerLength) {
+          tooLong(st, stack.length - m);
+        }
         const list = stack.splice(m);
         nest(st, list, true, list, 0, list.length);
         stack.push(list);
@@ -1439,7 +1442,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (len - 2 < fence) st.fail("stack underflow");
         const list = stack[len - 2];
         if (!Array.isArray(list)) {
-          st.fail(`the target is a ${kindOf(list)}, not a list`);
+          st.fail(`the target is a ${kindOf(st, list)}, not a list`);
         }
         if (st.markers) noMarkers(st, stack, len - 1, len);
         if (list.length >= lim.maxContainerLength) tooLong(st, list.length + 1);
@@ -1454,7 +1457,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (m - 1 < fence) st.fail("stack underflow");
         const list = stack[m - 1];
         if (!Array.isArray(list)) {
-          st.fail(`the target is a ${kindOf(list)}, not a list`);
+          st.fail(`the target is a ${kindOf(st, list)}, not a list`);
         }
         const len = stack.length;
         if (st.markers) noMarkers(st, stack, m, len);
@@ -1488,7 +1491,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (m - 1 < fence) st.fail("stack underflow");
         const s = stack[m - 1];
         if (!(s instanceof Set) || st.frozen?.has(s)) {
-          st.fail(`the target is a ${kindOf(s)}, not a set`);
+          st.fail(`the target is a ${kindOf(st, s)}, not a set`);
         }
         if (st.markers) noMarkers(st, stack, m, stack.length);
         addItems(st, s, false, stack, m, stack.length);
@@ -1646,6 +1649,8 @@ function popMark(st: State, marks: number[]): number {
 }
 
 function tupleFrom(st: State, stack: unknown[], from: number): PyTuple {
+  const n = stack.length - from;
+  if (n > st.lim.maxContainerLength) tooLong(st, n);
   if (st.markers) noMarkers(st, stack, from, stack.length);
   const t = new PyTuple(stack.splice(from));
   nest(st, t, true, t.items, 0, t.items.length);
@@ -1653,7 +1658,9 @@ function tupleFrom(st: State, stack: unknown[], from: number): PyTuple {
 }
 
 function tooShort(st: State, n: number, left: number): never {
-  st.fail(`declared length ${n} exceeds the ${left} remaining bytes`);
+  st.fail(
+    `unexpected end of data at offset ${st.data.length}: declared length ${n} exceeds the ${left} remaining bytes`,
+  );
 }
 
 /** Reads a u64 length and checks it against the remaining input. */
