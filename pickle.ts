@@ -155,6 +155,8 @@ const FRAME_SIZE_TARGET = 64 * 1024;
 /** sys.int_info.default_max_str_digits (CPython ≥3.11). */
 const MAX_STR_DIGITS = 4300;
 const INITIAL_CAPACITY = 4096;
+/** From this length, TextEncoder.encodeInto beats a charCodeAt loop. */
+const ENCODE_INTO_MIN = 48;
 const RETAINED_CAPACITY = 1 << 20;
 
 // Path segment kinds.
@@ -294,7 +296,12 @@ class Encoder {
       this.#bytesGen.fill(0);
       this.#gen = 1;
     }
-    this.#globals.fill(-1);
+    const globals = this.#globals;
+    globals[0] =
+      globals[1] =
+      globals[2] =
+      globals[3] =
+        -1;
     this.#depth = 0;
     this.#hashDepth = 0;
     this.#lastFallback = NOT_FOUND;
@@ -332,12 +339,14 @@ class Encoder {
         { cause: error },
       );
     } finally {
-      this.#memoKeys.fill(undefined, 0, this.#memoCount);
+      const memoKeys = this.#memoKeys;
+      for (let i = this.#memoCount - 1; i >= 0; i--) memoKeys[i] = undefined;
       this.#memoCount = 0;
       this.#memoMap = undefined;
       this.#fallback = undefined;
       this.#lastFallback = NOT_FOUND;
-      this.#segKey.fill(undefined, 0, this.#deepest + 1);
+      const segKey = this.#segKey;
+      for (let i = this.#deepest; i >= 0; i--) segKey[i] = undefined;
       this.#deepest = 0;
       if (this.#buf.length > RETAINED_CAPACITY) {
         this.#buf = new Uint8Array(INITIAL_CAPACITY);
@@ -777,26 +786,48 @@ class Encoder {
       this.#sharedString(value);
       return;
     }
-    this.#writeString(value);
-    // The memo put, inlined (#writeString left room for it).
-    const index = this.#memoNext++;
-    const buf = this.#buf;
-    if (this.#proto >= 4) {
-      buf[this.#pos++] = MEMOIZE;
-    } else if (index < 256) {
-      const pos = this.#pos;
-      buf[pos] = BINPUT;
-      buf[pos + 1] = index;
-      this.#pos = pos + 2;
-    } else {
-      this.#put0(index);
+    let pos = this.#pos;
+    if (n <= ENCODE_INTO_MIN && pos + 160 <= this.#buf.length) {
+      // Fast path: a short ASCII str, then its memo put.
+      const buf = this.#buf;
+      const proto = this.#proto;
+      const start = pos + (proto >= 4 ? 2 : 5);
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        const index = this.#memoNext++;
+        if (proto >= 4) {
+          buf[pos] = SHORT_BINUNICODE;
+          buf[pos + 1] = n;
+          pos = start + n;
+          buf[pos++] = MEMOIZE;
+        } else {
+          buf[pos] = BINUNICODE;
+          buf[pos + 1] = n;
+          buf[pos + 2] = 0;
+          buf[pos + 3] = 0;
+          buf[pos + 4] = 0;
+          pos = start + n;
+          if (index < 256) {
+            buf[pos] = BINPUT;
+            buf[pos + 1] = index;
+            pos += 2;
+          } else {
+            buf[pos++] = LONG_BINPUT;
+            this.#view.setUint32(pos, index, true);
+            pos += 4;
+          }
+        }
+        this.#pos = pos;
+        return;
+      }
     }
-  }
-
-  #put0(index: number): void {
-    this.#buf[this.#pos++] = LONG_BINPUT;
-    this.#view.setUint32(this.#pos, index, true);
-    this.#pos += 4;
+    this.#writeString(value);
+    this.#put();
   }
 
   /** "" and one-character latin-1 strings: CPython shares these objects. */
@@ -826,13 +857,18 @@ class Encoder {
     const short = this.#proto >= 4 && n <= 255;
     const start = headerStart + (short ? 2 : 5);
     let pos = start;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = value.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[pos++] = c;
+    if (n > ENCODE_INTO_MIN && value.isWellFormed()) {
+      // Long strings: TextEncoder is exact when there is no lone surrogate.
+      pos += ASCII.encodeInto(value, buf.subarray(start)).written;
+    } else {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos++] = c;
+      }
+      if (i < n) pos = this.#utf8(value, i, pos);
     }
-    if (i < n) pos = this.#utf8(value, i, start, pos);
     const length = pos - start;
     if (short && length <= 255) {
       buf[headerStart] = SHORT_BINUNICODE;
@@ -856,12 +892,9 @@ class Encoder {
   }
 
   /** Encodes `value` from index `i` as UTF-8 with surrogatepass at `pos`. */
-  #utf8(value: string, i: number, start: number, pos: number): number {
+  #utf8(value: string, i: number, pos: number): number {
     const buf = this.#buf;
     const n = value.length;
-    if (n - i > 64 && value.isWellFormed()) {
-      return start + ASCII.encodeInto(value, buf.subarray(start)).written;
-    }
     for (; i < n; i++) {
       const c = value.charCodeAt(i);
       if (c < 0x80) {
