@@ -22,6 +22,12 @@ import {
   type OverflowPolicy,
   SocketEngine,
 } from "./socket.ts";
+import {
+  connectTls,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  type TlsOptions,
+  validateTlsOptions,
+} from "./tls.ts";
 
 /** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
 export const DEFAULT_TCP_LOGGING_PORT = 9020;
@@ -54,6 +60,15 @@ export interface SocketHandlerOptions extends BaseHandlerOptions {
    * `SocketHandler(path, None)`). Needs `--allow-read` and `--allow-write`.
    */
   path?: string;
+  /**
+   * Connect over TLS (a receiver behind stunnel, or `LogReceiver` with
+   * `tls`): trusted CAs, an optional client certificate for mutual TLS,
+   * the name to verify and the handshake timeout. Certificate errors are
+   * reported through `onError` (kind `"connect"`) and follow the
+   * reconnection backoff; there is never a fallback to plaintext. Python's
+   * SocketHandler has no TLS. See {@linkcode TlsOptions}.
+   */
+  tls?: TlsOptions;
   /**
    * Pickle protocol of the record dict, 1–5.
    *
@@ -295,6 +310,8 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   readonly port: number | undefined;
   /** Path of the Unix socket (undefined for TCP). */
   readonly path: string | undefined;
+  /** TLS options (undefined for plain TCP or a Unix socket). */
+  readonly tls: Readonly<TlsOptions> | undefined;
   /** Pickle protocol used by {@linkcode SocketHandler.prototype.makePickle}. */
   protocol: PickleProtocol;
   /** Python's `closeOnError`. */
@@ -309,6 +326,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   #engine: SocketEngine;
   #defaultFormatter: BaseHandler["formatter"] | undefined;
   #destroyPending = false;
+  #connectTimeout: number;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -325,6 +343,16 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
       ? this.formatter
       : undefined;
     validate(options);
+    validateTlsOptions(
+      options.tls,
+      "SocketHandler",
+      options.path !== undefined,
+    );
+    this.tls = options.tls === undefined ? undefined : Object.freeze({
+      ...options.tls,
+      ...(options.tls.caCerts && { caCerts: [...options.tls.caCerts] }),
+    });
+    this.#connectTimeout = options.connectTimeout ?? 1000;
     if (options.path !== undefined) {
       this.path = options.path;
       this.hostname = undefined;
@@ -345,6 +373,12 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
       write: (conn, data) => this.send(data, conn),
       dropNotice: (notice) => this.makeDropNotice(notice),
       ...pick(options),
+      // With TLS the engine's bound covers connect + handshake; makeSocket
+      // applies each timeout separately.
+      ...(this.tls && {
+        connectTimeout: this.#connectTimeout +
+          (this.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT),
+      }),
     });
   }
 
@@ -547,6 +581,14 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
     if (this.path !== undefined) {
       // Unix connects take no signal; the engine abandons a hung attempt.
       return await Deno.connect({ transport: "unix", path: this.path });
+    }
+    if (this.tls !== undefined) {
+      return await connectTls({
+        hostname: this.hostname ?? "localhost",
+        port: this.port ?? DEFAULT_TCP_LOGGING_PORT,
+        tls: this.tls,
+        connectTimeout: this.#connectTimeout,
+      }, signal);
     }
     const conn = await Deno.connect({
       hostname: this.hostname ?? "localhost",

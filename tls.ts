@@ -1,0 +1,300 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * TLS for the socket handler: the {@linkcode TlsOptions} type, their
+ * validation, and {@linkcode connectTls}, which opens a verified TLS
+ * connection with a connect timeout and a separate handshake timeout.
+ *
+ * Certificate problems (unknown CA, wrong host name, expired certificate,
+ * a client certificate the receiver rejects) make the connection attempt
+ * fail with the reason; the handler then follows its reconnection backoff.
+ * There is never a fallback to plaintext.
+ *
+ * Without a client certificate the connection is `Deno.connect({ signal })`
+ * followed by `Deno.startTls()`, so the connect timeout aborts a hung TCP
+ * connect. `Deno.startTls()` cannot present a client certificate (Deno 2.9),
+ * so with `cert`/`key` the connection is `Deno.connectTls()`, which takes no
+ * signal: a hung attempt is abandoned at the timeout and closed if it
+ * completes later.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { SocketHandler } from "@pylogging/socket-handler";
+ *
+ * const handler = new SocketHandler("INFO", {
+ *   hostname: "logs.example.net",
+ *   port: 9020,
+ *   tls: {
+ *     caCerts: [await Deno.readTextFile("ca.pem")],
+ *     cert: await Deno.readTextFile("client.pem"), // mutual TLS (optional)
+ *     key: await Deno.readTextFile("client.key"),
+ *   },
+ * });
+ * ```
+ *
+ * @module
+ */
+
+/** TLS options of the socket handler. Durations are in milliseconds. */
+export interface TlsOptions {
+  /**
+   * PEM root certificates trusted in addition to the default roots (e.g.
+   * a private CA that signed the receiver's certificate).
+   */
+  caCerts?: string[];
+  /**
+   * PEM client certificate chain, for receivers that require mutual TLS.
+   * Needs `key`.
+   */
+  cert?: string;
+  /** PEM private key of `cert` (RSA, EC or PKCS#8). Needs `cert`. */
+  key?: string;
+  /**
+   * Name the receiver's certificate must be valid for (SNI and host name
+   * verification), when it differs from `hostname`, e.g. connect to
+   * `"10.0.0.5"` and verify `"logs.example.net"`. Not supported together
+   * with `cert`/`key`: `Deno.connectTls()` verifies the name it connects to.
+   *
+   * @default {the handler's hostname}
+   */
+  serverName?: string;
+  /**
+   * Timeout of the TLS handshake, in milliseconds, counted after the TCP
+   * connection is up (the TCP connect has `connectTimeout`). On timeout the
+   * connection is closed and the attempt counts as a failed connect.
+   *
+   * @default {5000}
+   */
+  handshakeTimeout?: number;
+}
+
+/** Default of {@linkcode TlsOptions.handshakeTimeout}, in milliseconds. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
+
+/**
+ * Validates TLS options; messages start with `Cannot create <owner> as`.
+ *
+ * @param tls The options (undefined is valid: no TLS).
+ * @param owner What is being created, e.g. `"SocketHandler"`.
+ * @param hasPath Whether a Unix socket `path` was given (TLS needs TCP).
+ * @throws {TypeError} If an option has the wrong type, `cert` and `key` are
+ * not given together, `serverName` is combined with `cert`, or `path` is
+ * given.
+ * @throws {RangeError} If `handshakeTimeout` is not positive.
+ */
+export function validateTlsOptions(
+  tls: TlsOptions | undefined,
+  owner: string,
+  hasPath = false,
+): void {
+  if (tls === undefined) return;
+  const prefix = `Cannot create ${owner} as`;
+  if (tls === null || typeof tls !== "object") {
+    throw new TypeError(`${prefix} 'tls' must be an object`);
+  }
+  if (hasPath) {
+    throw new TypeError(
+      `${prefix} 'tls' needs a TCP 'hostname' and 'port': a Unix socket 'path' cannot use TLS`,
+    );
+  }
+  const { caCerts, cert, key, serverName, handshakeTimeout } = tls;
+  if (
+    caCerts !== undefined &&
+    (!Array.isArray(caCerts) || caCerts.some((c) => typeof c !== "string"))
+  ) {
+    throw new TypeError(`${prefix} 'tls.caCerts' must be an array of strings`);
+  }
+  for (const [name, value] of [["cert", cert], ["key", key]] as const) {
+    if (
+      value !== undefined && (typeof value !== "string" || value.length === 0)
+    ) {
+      throw new TypeError(`${prefix} 'tls.${name}' must be a non-empty string`);
+    }
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TypeError(
+      `${prefix} 'tls.cert' and 'tls.key' must be given together`,
+    );
+  }
+  if (serverName !== undefined) {
+    if (typeof serverName !== "string" || serverName.length === 0) {
+      throw new TypeError(
+        `${prefix} 'tls.serverName' must be a non-empty string`,
+      );
+    }
+    if (cert !== undefined) {
+      throw new TypeError(
+        `${prefix} 'tls.serverName' cannot be combined with a client certificate: Deno.connectTls() verifies the host name it connects to`,
+      );
+    }
+  }
+  if (handshakeTimeout !== undefined) {
+    if (
+      typeof handshakeTimeout !== "number" || Number.isNaN(handshakeTimeout)
+    ) {
+      throw new TypeError(`${prefix} 'tls.handshakeTimeout' must be a number`);
+    }
+    if (!(handshakeTimeout >= 1)) {
+      throw new RangeError(
+        `${prefix} 'tls.handshakeTimeout' must be a number from 1 to ${Number.MAX_SAFE_INTEGER}: current value is ${handshakeTimeout}`,
+      );
+    }
+  }
+}
+
+/** Where and how {@linkcode connectTls} connects. */
+export interface TlsTarget {
+  /** Host name or IP address to connect to. */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+  /** The TLS options. */
+  tls: TlsOptions;
+  /**
+   * Timeout of the TCP connect, in milliseconds (the handshake has
+   * `tls.handshakeTimeout`).
+   */
+  connectTimeout: number;
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+/**
+ * Runs `p` until it settles, `ms` elapses, or `signal` aborts; a value
+ * that arrives after a timeout or abort is passed to `late`.
+ */
+function bounded<T>(
+  p: Promise<T>,
+  ms: number,
+  signal: AbortSignal,
+  onTimeout: () => Error,
+  late: (value: T) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      return true;
+    };
+    const onAbort = () => {
+      if (finish()) reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      if (finish()) reject(onTimeout());
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then((value) => {
+      if (finish()) resolve(value);
+      else late(value);
+    }, (e) => {
+      if (finish()) reject(e);
+    });
+  });
+}
+
+/**
+ * Opens a TLS connection and completes the handshake, so that certificate
+ * errors surface here (as a failed connect) rather than on the first
+ * write. Never falls back to plaintext.
+ *
+ * @param target Host, port, TLS options and connect timeout.
+ * @param signal Aborts the attempt (the connection, if any, is closed).
+ * @returns The connection, handshake done.
+ * @throws {Error} With the reason, e.g. `TLS handshake with 127.0.0.1:9020
+ * failed: invalid peer certificate: UnknownIssuer`, or a timeout.
+ */
+export async function connectTls(
+  target: TlsTarget,
+  signal: AbortSignal,
+): Promise<Deno.TlsConn> {
+  const { hostname, port, tls, connectTimeout } = target;
+  const where = `${
+    hostname.includes(":") ? `[${hostname}]` : hostname
+  }:${port}`;
+  signal.throwIfAborted();
+  const caCerts = tls.caCerts ?? [];
+  let conn: Deno.TlsConn;
+  if (tls.cert !== undefined && tls.key !== undefined) {
+    conn = await bounded(
+      Deno.connectTls({
+        hostname,
+        port,
+        caCerts,
+        cert: tls.cert,
+        key: tls.key,
+      }),
+      connectTimeout,
+      signal,
+      () =>
+        new Error(
+          `Cannot connect to ${where}: timed out after ${connectTimeout} ms`,
+        ),
+      closeQuietly,
+    );
+  } else {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(
+      () =>
+        ac.abort(
+          new Error(
+            `Cannot connect to ${where}: timed out after ${connectTimeout} ms`,
+          ),
+        ),
+      connectTimeout,
+    );
+    let tcp: Deno.TcpConn;
+    try {
+      tcp = await Deno.connect({ hostname, port, signal: ac.signal });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+    try {
+      tcp.setNoDelay(true);
+      conn = await Deno.startTls(tcp, {
+        hostname: tls.serverName ?? hostname,
+        caCerts,
+      });
+    } catch (e) {
+      closeQuietly(tcp);
+      throw e;
+    }
+  }
+  const handshakeTimeout = tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  try {
+    await bounded(
+      conn.handshake(),
+      handshakeTimeout,
+      signal,
+      () =>
+        new Error(
+          `TLS handshake with ${where} timed out after ${handshakeTimeout} ms`,
+        ),
+      () => {},
+    );
+  } catch (e) {
+    // Closing also ends a handshake still pending after a timeout/abort.
+    closeQuietly(conn);
+    if (signal.aborted && e === signal.reason) throw e;
+    if (e instanceof Error && e.message.startsWith("TLS handshake")) throw e;
+    throw new Error(`TLS handshake with ${where} failed: ${errorText(e)}`, {
+      cause: e,
+    });
+  }
+  return conn;
+}
