@@ -16,6 +16,10 @@ import {
 } from "../pickle.ts";
 
 const CPYTHON: Record<string, string> = {
+  set1001_1: "7907cfa347044d758d2259b87c570c1058790b20e0d02150aed2e83d757273d8",
+  set1001_4: "cb322ecb5d03749e962384bbe18c7be3c0bb5303040582f8d3fc8f47c6e8e3fd",
+  set2000_4: "7d3e7b6f09fa549fe193ca54e8573a38c7753e8f8d247316e4f51c629a288002",
+  dict1_4: "8004950a000000000000007d948c016b945d94732e",
   "none1": "4e2e",
   "true1": "4930310a2e",
   "false1": "4930300a2e",
@@ -392,6 +396,8 @@ Deno.test("dumps() writes dicts with SETITEM, SETITEMS batches and the empty bat
   same("dict_empty_1", Object.create(null), 1);
   same("dict_1_1", { a: 1 }, 1);
   same("dict_2_4", { a: 1, b: 2 }, 4);
+  same("dict1_4", { k: [] }, 4);
+  same("dict1_4", new Map([["k", []]]), 4);
   const dict = (n: number) =>
     Object.fromEntries(range(n).map((i) => [`${i}`, i]));
   const map = (n: number) => new Map(range(n).map((i) => [`${i}`, i]));
@@ -435,6 +441,9 @@ Deno.test("dumps() writes sets as builtins.set reductions before protocol 4 and 
     same(`set1_${p}`, new Set([5]), p);
   }
   await sameHash("set1000_4", new Set(range(1000)), 4);
+  await sameHash("set1001_4", new Set(range(1001)), 4);
+  await sameHash("set2000_4", new Set(range(2000)), 4);
+  await sameHash("set1001_1", new Set(range(1001)), 1);
   await sameHash("set1000_2", new Set(range(1000)), 2);
 });
 
@@ -510,6 +519,10 @@ Deno.test("dumps() puts FRAME opcodes where CPython does in protocols 4 and 5", 
   const bytes = dumps(wide, { protocol: 4 });
   equal(hex(bytes.subarray(0, 7)), "800458" + "80380100");
   equal(hex(bytes.subarray(bytes.length - 2)), "942e");
+  // ['é' * 40000]: the 2-byte frame before the str is dropped.
+  const inList = dumps([wide], { protocol: 4 });
+  equal(hex(inList.subarray(0, 12)), "80045d945880380100c3a9c3");
+  equal(hex(inList.subarray(inList.length - 4)), "a994612e");
 });
 
 Deno.test("dumpsFrame() and frame() prefix the 4-byte big-endian length", () => {
@@ -748,4 +761,23 @@ Deno.test("dumps() validates its options", () => {
     TypeError,
   );
   ok(unhex("00").length === 1);
+});
+
+Deno.test("dumps() pickles own keys only when Object.prototype has enumerable keys", () => {
+  const proto = Object.prototype as Record<string, unknown>;
+  proto.polluted = 1;
+  try {
+    deepEqual(
+      dumps({ a: 1, b: [2] }, { protocol: 1 }),
+      Uint8Array.from([
+        ...dumps(new Map<string, unknown>([["a", 1], ["b", [2]]]), {
+          protocol: 1,
+        }),
+      ]),
+    );
+    equal(hex(dumps({ k: [] }, { protocol: 4 })), expected("dict1_4"));
+    equal(hex(dumps({}, { protocol: 1 })), expected("dict_empty_1"));
+  } finally {
+    delete proto.polluted;
+  }
 });

@@ -138,10 +138,14 @@ function sortByJson<T>(items: T[]): T[] {
 
 // ---- generated values --------------------------------------------------------
 
-const utf16 = fc.string({
-  unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
-  maxLength: 12,
-});
+const utf16Unit = fc.integer({ min: 0, max: 0xffff }).map((c) =>
+  String.fromCharCode(c)
+);
+/** Any UTF-16 units: lone surrogates included. */
+const utf16 = fc.oneof(
+  fc.string({ unit: utf16Unit, maxLength: 12 }),
+  fc.string({ unit: utf16Unit, minLength: 40, maxLength: 120 }),
+);
 const latin1Char = fc.integer({ min: 0, max: 255 }).map((c) =>
   String.fromCharCode(c)
 );
