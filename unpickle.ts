@@ -915,6 +915,10 @@ function upgrade(
 
 function kindOf(st: State, v: unknown): string {
   if (v === null) return "None";
+  if (typeof v === "string") return "str";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "bigint") return "int";
+  if (typeof v === "number") return "number";
   if (typeof v !== "object") return typeof v;
   if (Array.isArray(v)) return "list";
   if (v instanceof PyTuple) return "tuple";
