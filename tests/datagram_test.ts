@@ -1,0 +1,252 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+import { deepEqual, equal, match, throws } from "node:assert/strict";
+import dgram from "node:dgram";
+import { LogRecord } from "@std/log/logger";
+import {
+  DatagramHandler,
+  MAX_DATAGRAM_BYTES_IPV4,
+  MAX_DATAGRAM_BYTES_IPV6,
+} from "../datagram.ts";
+import { loads } from "../unpickle.ts";
+import { pythonAvailable } from "./_python.ts";
+import { startPy } from "./_py_lines.ts";
+
+const UDP_RECEIVER = new URL("./py/udp_receiver.py", import.meta.url).pathname;
+
+if (!pythonAvailable()) {
+  throw new Error("Cannot run the datagram tests: python3 is not installed");
+}
+
+function record(msg: string, args: unknown[] = [], level = 20, name = "udp") {
+  return new LogRecord({
+    msg,
+    args,
+    level: level as LogRecord["level"] as 20,
+    loggerName: name,
+  });
+}
+
+/** A node:dgram receiver on loopback collecting raw datagrams. */
+async function rawReceiver(family: 4 | 6) {
+  const socket = dgram.createSocket(family === 6 ? "udp6" : "udp4");
+  const got: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  socket.on("message", (m) => {
+    got.push(new Uint8Array(m));
+    wake?.();
+  });
+  await new Promise<void>((resolve) =>
+    socket.bind(0, family === 6 ? "::1" : "127.0.0.1", () => resolve())
+  );
+  return {
+    port: socket.address().port,
+    got,
+    async waitFor(n: number): Promise<void> {
+      const deadline = Date.now() + 5000;
+      while (got.length < n && Date.now() < deadline) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 50);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+      }
+      equal(got.length, n, `expected ${n} datagrams`);
+    },
+    close: () => new Promise<void>((r) => socket.close(() => r())),
+  };
+}
+
+Deno.test("DatagramHandler validates options and rejects Unix datagram paths", () => {
+  throws(
+    () => new DatagramHandler("INFO", { path: "/tmp/log.sock" }),
+    /'path' is not supported: Unix datagram sockets need Deno\.listenDatagram, which is unstable/,
+  );
+  throws(() => new DatagramHandler("INFO", { port: 0 }), RangeError);
+  throws(
+    () => new DatagramHandler("INFO", { maxDatagramBytes: 65508 }),
+    /'maxDatagramBytes' must be an integer from 5 to 65507/,
+  );
+  throws(
+    // deno-lint-ignore no-explicit-any
+    () => new DatagramHandler("INFO", { family: 5 as any }),
+    TypeError,
+  );
+  const h6 = new DatagramHandler("INFO", { hostname: "::1" });
+  equal(h6.family, 6);
+  equal(h6.maxDatagramBytes, MAX_DATAGRAM_BYTES_IPV6);
+  const h4 = new DatagramHandler("INFO");
+  equal(h4.family, 4);
+  equal(h4.port, 9021);
+  equal(h4.maxDatagramBytes, MAX_DATAGRAM_BYTES_IPV4);
+});
+
+Deno.test("DatagramHandler sends one length-prefixed pickle per datagram (IPv4)", async () => {
+  const rx = await rawReceiver(4);
+  const h = new DatagramHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: rx.port,
+  });
+  try {
+    h.handle(record("a %d", [1]));
+    h.handle(record("b"));
+    equal((await h.flush(5000)).timedOut, false);
+    await rx.waitFor(2);
+  } finally {
+    await h.close();
+    await rx.close();
+  }
+  for (const [i, d] of rx.got.entries()) {
+    const len = new DataView(d.buffer, d.byteOffset).getUint32(0);
+    equal(len, d.length - 4, "prefix = datagram length - 4");
+    deepEqual([...d.subarray(4, 8)], [0x7d, 0x71, 0x00, 0x28]);
+    const dict = loads(d.subarray(4)) as Record<string, unknown>;
+    equal(dict.msg, i === 0 ? "a 1" : "b");
+    equal(dict.args, null);
+  }
+  const s = h.stats();
+  equal(s.sent, 2);
+  equal(s.emitted, 2);
+  equal(s.sentBytes, rx.got[0]!.length + rx.got[1]!.length);
+  equal(s.state, "closed");
+});
+
+for (const family of [4, 6] as const) {
+  Deno.test(`DatagramHandler → CPython UDP receiver over IPv${family} (python3)`, async () => {
+    const py = await startPy(UDP_RECEIVER, ["3", String(family), "2000"]);
+    const port = Number(py.first.slice(5));
+    const h = new DatagramHandler("DEBUG", {
+      hostname: family === 6 ? "::1" : "127.0.0.1",
+      port,
+    });
+    try {
+      h.handle(record("hello %s", ["udp", { user: "bob" }]));
+      h.handle(record("second", [], 30, "app.db"));
+      h.handle(record("é ✓ 𝄞", [], 40));
+      equal((await h.flush(5000)).timedOut, false);
+    } finally {
+      await h.close();
+    }
+    const { lines, stderr } = await py.done();
+    deepEqual(lines, [
+      "REC udp|INFO|20|hello udp|bob",
+      "REC app.db|WARNING|30|second|-",
+      "REC udp|ERROR|40|é ✓ 𝄞|-",
+    ]);
+    equal(stderr, "");
+    equal(h.stats().sent, 3);
+  });
+}
+
+Deno.test({
+  name: "DatagramHandler → CPython 3.13 UDP receiver",
+  ignore: !pythonAvailable("3.13.0"),
+  fn: async () => {
+    const py = await startPy(UDP_RECEIVER, ["1", "4", "2000"], "3.13.0");
+    const port = Number(py.first.slice(5));
+    const h = new DatagramHandler("DEBUG", { hostname: "127.0.0.1", port });
+    try {
+      h.handle(record("from %s", ["deno", { user: "u" }]));
+      await h.flush(5000);
+    } finally {
+      await h.close();
+    }
+    const { lines, stderr } = await py.done();
+    deepEqual(lines, ["REC udp|INFO|20|from deno|u"]);
+    equal(stderr, "");
+  },
+});
+
+Deno.test("DatagramHandler drops an oversize record with reason, never sends it truncated", async () => {
+  const py = await startPy(UDP_RECEIVER, ["3", "4", "700"]);
+  const port = Number(py.first.slice(5));
+  const seen: { message: string; kind: string }[] = [];
+  const h = new DatagramHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port,
+    onError: (e, kind) => seen.push({ message: e.message, kind }),
+  });
+  // Find the largest message that fits, and one byte more.
+  const base = h.makePickle(record("")).length;
+  const fits = "x".repeat(MAX_DATAGRAM_BYTES_IPV4 - base);
+  equal(h.makePickle(record(fits)).length, MAX_DATAGRAM_BYTES_IPV4);
+  try {
+    h.handle(record("before"));
+    h.handle(record(fits + "y"));
+    h.handle(record(fits));
+    await h.flush(5000);
+  } finally {
+    await h.close();
+  }
+  const { lines } = await py.done();
+  equal(lines.length, 2);
+  equal(lines[0], "REC udp|INFO|20|before|-");
+  equal(lines[1], `REC udp|INFO|20|${fits}|-`);
+  const s = h.stats();
+  equal(s.emitted, 3);
+  equal(s.sent, 2);
+  equal(s.dropped, 1);
+  equal(s.droppedByReason.oversize, 1);
+  equal(seen.length, 1);
+  equal(seen[0]!.kind, "oversize");
+  match(
+    seen[0]!.message,
+    /65508 bytes exceed 'maxDatagramBytes' \(65507\); the record is dropped, not truncated/,
+  );
+});
+
+Deno.test("DatagramHandler maxDatagramBytes lowers the limit; IPv6 allows 65527", async () => {
+  const rx = await rawReceiver(6);
+  const h = new DatagramHandler("DEBUG", {
+    hostname: "::1",
+    port: rx.port,
+  });
+  const small = new DatagramHandler("DEBUG", {
+    hostname: "::1",
+    port: rx.port,
+    maxDatagramBytes: 1472,
+    onError: () => {},
+  });
+  try {
+    const base = h.makePickle(record("")).length;
+    h.handle(record("z".repeat(MAX_DATAGRAM_BYTES_IPV6 - base)));
+    small.handle(record("z".repeat(2000)));
+    small.handle(record("short"));
+    await h.flush(5000);
+    await small.flush(5000);
+    await rx.waitFor(2);
+  } finally {
+    await h.close();
+    await small.close();
+    await rx.close();
+  }
+  deepEqual(
+    rx.got.map((d) => d.length).sort((a, b) => b - a)[0],
+    MAX_DATAGRAM_BYTES_IPV6,
+  );
+  equal(small.stats().droppedByReason.oversize, 1);
+  equal(small.stats().sent, 1);
+});
+
+Deno.test("DatagramHandler counts records handled after close as dropped (closed)", async () => {
+  const rx = await rawReceiver(4);
+  const h = new DatagramHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: rx.port,
+  });
+  h.handle(record("one"));
+  const r = await h.close();
+  equal(r.sent, 1);
+  equal(r.timedOut, false);
+  h.handle(record("late"));
+  await rx.waitFor(1);
+  await rx.close();
+  const s = h.stats();
+  equal(s.emitted, 2);
+  equal(s.sent, 1);
+  equal(s.dropped, 1);
+  equal(s.droppedByReason.closed, 1);
+  equal(s.pendingRecords, 0);
+  equal(s.emitted, s.sent + s.dropped + s.pendingRecords);
+});
