@@ -18,16 +18,34 @@
  * | `Set` | `set` |
  * | `Date` | `str`, from `toISOString()` |
  *
- * Objects seen twice (the same JavaScript object) are written once and then
- * referenced from the memo, so shared and cyclic arrays, objects, maps, sets
- * and tuples round-trip. Strings have no identity in JavaScript and are
- * written at every occurrence, except the empty string and one-character
- * strings below U+0100, which CPython shares, so they are memoised by value as
- * CPython does.
+ * The output is what CPython 3.11 writes when it pickles the value that
+ * `pickle.loads` makes of it: opcodes, memo indices, batches of 1000 items,
+ * and (protocol ≥4) the `FRAME` opcodes, all in the same places. Details:
  *
- * Anything else (functions, symbols, class instances…) throws a
- * {@linkcode PickleError} naming where the value sits, unless
- * {@linkcode DumpsOptions.fallback} converts it.
+ * - Objects seen twice (the same JavaScript object) are written once and then
+ *   fetched from the memo, so shared and cyclic arrays, objects, maps and
+ *   tuples round-trip (a tuple that contains itself through a list is written
+ *   as CPython writes it).
+ * - Strings have no identity in JavaScript, so they are written at every
+ *   occurrence, except the empty string and one-character strings below
+ *   U+0100, which CPython shares and so are fetched from the memo after the
+ *   first one (as are `b""` and, in protocols 1–2, one-byte `bytes`).
+ * - Plain objects give their own enumerable string keys in JavaScript order:
+ *   integer-like keys come first, ascending.
+ * - `Map` keys and `Set` items must be hashable in Python: arrays, plain
+ *   objects, maps and sets (also inside a tuple) throw. Keys that are equal
+ *   in Python (`1`, `1n`, `true`, `pyFloat(1)`) collapse into one on loading.
+ * - Sets are written in JavaScript insertion order; CPython writes its own
+ *   hash order, so set bytes equal CPython's only where the orders agree.
+ * - Protocol 1 writes big integers as decimal text, which CPython ≥3.11 does
+ *   not read beyond 4300 digits, so those throw; protocols ≥2 have no limit.
+ * - Anything else (functions, symbols, class instances, typed arrays other
+ *   than `Uint8Array`, invalid dates…) throws a {@linkcode PickleError}
+ *   naming where the value sits, unless {@linkcode DumpsOptions.fallback}
+ *   converts it. Exceptions thrown while reading the value (getters, proxy
+ *   traps) become a `PickleError` too.
+ *
+ * {@linkcode loads} (re-exported from the safe decoder) reads pickles back.
  *
  * ```ts
  * import { dumps, dumpsFrame, pyFloat } from "@pylogging/socket-handler/pickle";
