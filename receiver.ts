@@ -33,6 +33,8 @@
  *
  * @module
  */
+import dgram from "node:dgram";
+import tls from "node:tls";
 import { loads, type LoadsOptions, UnpicklingError } from "./unpickle.ts";
 import { PyTuple } from "./py_types.ts";
 import { percentFormat, pyRepr, pyStr } from "./percent_format.ts";
@@ -41,6 +43,8 @@ export type { LoadsOptions };
 
 /** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
 const DEFAULT_PORT = 9020;
+/** Python's `logging.handlers.DEFAULT_UDP_LOGGING_PORT`. */
+const DEFAULT_UDP_PORT = 9021;
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
 const DEFAULT_MAX_BUFFERED = 1000;
 const READ_SIZE = 64 * 1024;
@@ -489,13 +493,22 @@ export type CloseReason =
  * `eof`/`receiver-closed`, or
  * - `invalid-record`: a record with `problems` (it is still delivered);
  * - `callback-error`: `onRecord` threw or rejected;
- * - `accept-error`: accepting a connection failed.
+ * - `accept-error`: accepting a connection failed;
+ * - `tls-error`: a TLS handshake failed (e.g. no or untrusted client
+ *   certificate when `tls.caCerts` is set);
+ * - `bad-datagram` (UDP): a datagram shorter than 4 bytes, or whose length
+ *   prefix is not its size minus 4;
+ * - `datagram-dropped` (UDP): a record dropped because the buffer was full
+ *   (UDP has no backpressure).
  */
 export type ReceiverErrorKind =
   | Exclude<CloseReason, "eof" | "receiver-closed">
   | "invalid-record"
   | "callback-error"
-  | "accept-error";
+  | "accept-error"
+  | "tls-error"
+  | "bad-datagram"
+  | "datagram-dropped";
 
 /** A problem reported through `onError`; the receiver keeps running. */
 export class ReceiverError extends Error {
@@ -565,6 +578,26 @@ export interface LogReceiverOptions {
    */
   path?: string;
   /**
+   * Serve TLS: the receiver's PEM certificate chain and key. With
+   * `caCerts`, clients must present a certificate signed by one of them
+   * (mutual TLS); without, any client may connect. Not with `path` or
+   * `udp`. With `caCerts` the server is `node:tls` (Deno.listenTls cannot
+   * verify client certificates), so wait for
+   * {@linkcode LogReceiver.prototype.ready} before reading `port`.
+   */
+  tls?: ReceiverTlsOptions;
+  /**
+   * Receive UDP datagrams (Python's `DatagramHandler`: each datagram is the
+   * 4-byte length + pickle) instead of TCP connections, via `node:dgram`.
+   * The default port becomes 9021; wait for
+   * {@linkcode LogReceiver.prototype.ready} before reading `port`.
+   * Datagrams arriving while the buffer is full are dropped and counted
+   * (`datagramsDropped`): UDP has no backpressure.
+   *
+   * @default {false}
+   */
+  udp?: boolean;
+  /**
    * Largest accepted frame body in bytes. A larger length prefix closes
    * that connection (`frame-too-large`) before anything is allocated.
    *
@@ -621,6 +654,19 @@ export interface LogReceiverOptions {
   loadsOptions?: LoadsOptions;
 }
 
+/** TLS options of {@linkcode LogReceiver}. */
+export interface ReceiverTlsOptions {
+  /** PEM certificate chain of the receiver. */
+  cert: string;
+  /** PEM private key of `cert`. */
+  key: string;
+  /**
+   * PEM CA certificates; when given, clients must present a certificate
+   * signed by one of them.
+   */
+  caCerts?: string[];
+}
+
 /** Counters of one connection. */
 export interface ConnectionStats extends ConnectionInfo {
   /** Records received. */
@@ -655,6 +701,10 @@ export interface ReceiverStats {
   closedReasons: { [reason in CloseReason]?: number };
   /** Records waiting in the buffer. */
   buffered: number;
+  /** UDP only: datagrams received (valid or not). */
+  datagrams: number;
+  /** UDP only: records dropped because the buffer was full. */
+  datagramsDropped: number;
   /** Most records ever waiting in the buffer (≤ `maxBuffered`). */
   bufferedHighWater: number;
   /** Open connections. */
@@ -682,9 +732,88 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+/** What the serving loop needs of a connection. */
+interface ReadConn {
+  readonly remoteAddr: Deno.Addr;
+  read(p: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+
+/** A `node:tls` socket seen as a {@linkcode ReadConn}, with backpressure. */
+class NodeSocketConn implements ReadConn {
+  readonly remoteAddr: Deno.NetAddr;
+  #socket: tls.TLSSocket;
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  #bufferedBytes = 0;
+  #ended = false;
+  #error: unknown = undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(socket: tls.TLSSocket) {
+    this.#socket = socket;
+    this.remoteAddr = {
+      transport: "tcp",
+      hostname: socket.remoteAddress ?? "",
+      port: socket.remotePort ?? 0,
+    };
+    socket.on("data", (chunk: Uint8Array) => {
+      this.#chunks.push(chunk);
+      this.#bufferedBytes += chunk.length;
+      if (this.#bufferedBytes >= READ_SIZE) socket.pause();
+      this.#notify();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    socket.on("close", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    socket.on("error", (e: unknown) => {
+      this.#error ??= e;
+      this.#notify();
+    });
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    for (;;) {
+      const chunk = this.#chunks[0];
+      if (chunk !== undefined) {
+        const n = Math.min(p.length, chunk.length - this.#offset);
+        p.set(chunk.subarray(this.#offset, this.#offset + n));
+        this.#offset += n;
+        this.#bufferedBytes -= n;
+        if (this.#offset === chunk.length) {
+          this.#chunks.shift();
+          this.#offset = 0;
+        }
+        if (this.#bufferedBytes < READ_SIZE) this.#socket.resume();
+        return n;
+      }
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  close(): void {
+    this.#ended = true;
+    this.#socket.destroy();
+    this.#notify();
+  }
+}
+
 interface Conn {
   info: ConnectionStats;
-  conn: Deno.Conn;
+  conn: ReadConn;
   closing: CloseReason | undefined;
   closeDetail: string | undefined;
   paused: boolean;
@@ -750,7 +879,13 @@ function positiveInt(name: string, v: number | undefined, def: number) {
  */
 export class LogReceiver
   implements AsyncDisposable, AsyncIterable<PythonLogRecord> {
-  #listener: Deno.Listener;
+  #listener: Deno.Listener | undefined;
+  #tlsServer: tls.Server | undefined;
+  #udpSocket: dgram.Socket | undefined;
+  #ready: Promise<void>;
+  #boundAddr: Deno.NetAddr | Deno.UnixAddr | undefined;
+  #datagrams = 0;
+  #datagramsDropped = 0;
   #path: string | undefined;
   #maxFrame: number;
   #maxBuffered: number;
@@ -817,34 +952,186 @@ export class LogReceiver
     this.#onError = options.onError ?? defaultOnError;
     this.#onClose = options.onClose;
     this.#loadsOptions = options.loadsOptions;
+    const { tls: tlsOptions, udp = false } = options;
+    if (tlsOptions !== undefined) {
+      if (
+        tlsOptions === null || typeof tlsOptions !== "object" ||
+        typeof tlsOptions.cert !== "string" ||
+        typeof tlsOptions.key !== "string" ||
+        (tlsOptions.caCerts !== undefined &&
+          (!Array.isArray(tlsOptions.caCerts) ||
+            tlsOptions.caCerts.some((c) => typeof c !== "string")))
+      ) {
+        throw new TypeError(
+          "Cannot create LogReceiver as 'tls' must have PEM strings 'cert' and 'key' and optionally an array 'caCerts'",
+        );
+      }
+      if (options.path !== undefined || udp) {
+        throw new TypeError(
+          "Cannot create LogReceiver as 'tls' needs TCP: it excludes 'path' and 'udp'",
+        );
+      }
+    }
+    if (udp && options.path !== undefined) {
+      throw new TypeError(
+        "Cannot create LogReceiver as 'udp' excludes 'path': Unix datagram sockets are not supported (Deno.listenDatagram is unstable and node:dgram only supports udp4/udp6)",
+      );
+    }
     if (options.path !== undefined) {
       this.#path = options.path;
       this.#listener = Deno.listen({ transport: "unix", path: options.path });
-    } else {
-      const port = options.port ?? DEFAULT_PORT;
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new RangeError(
-          `Cannot create LogReceiver as 'port' must be an integer from 0 to 65535: current value is ${port}`,
+      this.#ready = Promise.resolve();
+      this.#acceptTask = this.#acceptLoop();
+      return;
+    }
+    const port = options.port ?? (udp ? DEFAULT_UDP_PORT : DEFAULT_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(
+        `Cannot create LogReceiver as 'port' must be an integer from 0 to 65535: current value is ${port}`,
+      );
+    }
+    const hostname = options.hostname ?? "127.0.0.1";
+    if (udp) {
+      const socket = dgram.createSocket(
+        hostname.includes(":") ? "udp6" : "udp4",
+      );
+      this.#udpSocket = socket;
+      socket.on(
+        "message",
+        (msg: Uint8Array, rinfo: dgram.RemoteInfo) =>
+          this.#onDatagram(msg, rinfo),
+      );
+      this.#ready = new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind(port, hostname, () => {
+          socket.off("error", reject);
+          socket.on("error", (e: unknown) =>
+            this.#report(
+              new ReceiverError(
+                "read-error",
+                `Cannot receive datagrams: ${errText(e)}`,
+                { cause: e },
+              ),
+              undefined,
+            ));
+          const a = socket.address();
+          this.#boundAddr = {
+            transport: "udp",
+            hostname: a.address,
+            port: a.port,
+          };
+          resolve();
+        });
+      });
+      this.#acceptTask = this.#ready.then(
+        () => new Promise<void>((r) => socket.once("close", () => r())),
+        () => {},
+      );
+      return;
+    }
+    if (tlsOptions?.caCerts !== undefined) {
+      // Deno.listenTls cannot request client certificates: use node:tls.
+      const server = tls.createServer({
+        cert: tlsOptions.cert,
+        key: tlsOptions.key,
+        ca: tlsOptions.caCerts,
+        requestCert: true,
+        rejectUnauthorized: true,
+      });
+      this.#tlsServer = server;
+      server.on("secureConnection", (socket: tls.TLSSocket) => {
+        if (this.#closing) {
+          socket.destroy();
+          return;
+        }
+        this.#accepted(new NodeSocketConn(socket));
+      });
+      server.on("tlsClientError", (e: Error, socket: tls.TLSSocket) => {
+        socket.destroy();
+        if (this.#closing) return;
+        this.#report(
+          new ReceiverError(
+            "tls-error",
+            `TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${e.message}`,
+            { cause: e },
+          ),
+          undefined,
         );
-      }
-      this.#listener = Deno.listen({
-        hostname: options.hostname ?? "127.0.0.1",
+      });
+      this.#ready = new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, hostname, () => {
+          server.off("error", reject);
+          const a = server.address();
+          if (a !== null && typeof a === "object") {
+            this.#boundAddr = {
+              transport: "tcp",
+              hostname: a.address,
+              port: a.port,
+            };
+          }
+          resolve();
+        });
+      });
+      this.#acceptTask = this.#ready.then(
+        () => new Promise<void>((r) => server.once("close", () => r())),
+        () => {},
+      );
+      return;
+    }
+    this.#listener = tlsOptions !== undefined
+      ? Deno.listenTls({
+        hostname,
         port,
         transport: "tcp",
-      });
-    }
+        cert: tlsOptions.cert,
+        key: tlsOptions.key,
+      })
+      : Deno.listen({ hostname, port, transport: "tcp" });
+    this.#ready = Promise.resolve();
     this.#acceptTask = this.#acceptLoop();
   }
 
-  /** The bound address (`transport` `"tcp"` or `"unix"`). */
-  get addr(): Deno.NetAddr | Deno.UnixAddr {
-    return this.#listener.addr as Deno.NetAddr | Deno.UnixAddr;
+  /**
+   * Resolves once the receiver is bound. Immediate for TCP, TLS without
+   * client certificates and Unix sockets; with `udp` or `tls.caCerts`,
+   * `addr` and `port` are known only after it resolves. Rejects if binding
+   * failed (e.g. the address is in use).
+   *
+   * @returns A promise that resolves when listening.
+   */
+  get ready(): Promise<void> {
+    return this.#ready;
   }
 
-  /** The bound TCP port (useful with `port: 0`); 0 for a Unix socket. */
+  /**
+   * The bound address (`transport` `"tcp"`, `"udp"` or `"unix"`). With
+   * `udp` or `tls.caCerts`, read it after {@linkcode LogReceiver.prototype.ready}.
+   *
+   * @throws {Error} If the receiver is not bound yet.
+   */
+  get addr(): Deno.NetAddr | Deno.UnixAddr {
+    if (this.#listener !== undefined) {
+      return this.#listener.addr as Deno.NetAddr | Deno.UnixAddr;
+    }
+    if (this.#boundAddr === undefined) {
+      throw new Error(
+        "Cannot read the address as the receiver is not bound yet: await 'ready' first",
+      );
+    }
+    return this.#boundAddr;
+  }
+
+  /**
+   * The bound TCP or UDP port (useful with `port: 0`); 0 for a Unix socket,
+   * and 0 before {@linkcode LogReceiver.prototype.ready} with `udp` or
+   * `tls.caCerts`.
+   */
   get port(): number {
-    const a = this.#listener.addr;
-    return a.transport === "tcp" ? a.port : 0;
+    const a = this.#listener?.addr ?? this.#boundAddr;
+    return a !== undefined && (a.transport === "tcp" || a.transport === "udp")
+      ? a.port
+      : 0;
   }
 
   /** Number of records waiting in the buffer. */
@@ -874,6 +1161,8 @@ export class LogReceiver
       connectionsTotal: this.#nextId,
       closedReasons: { ...this.#closedReasons },
       buffered: this.buffered,
+      datagrams: this.#datagrams,
+      datagramsDropped: this.#datagramsDropped,
       bufferedHighWater: this.#highWater,
       connections,
       recentlyClosed: this.#recent.map((c) => ({ ...c })),
@@ -1010,10 +1299,26 @@ export class LogReceiver
     if (this.#closed) return this.#closed;
     this.#closing = true;
     try {
-      this.#listener.close();
+      this.#listener?.close();
     } catch {
       // already closed
     }
+    const tlsServer = this.#tlsServer;
+    const udpSocket = this.#udpSocket;
+    const bound = this.#ready.then(() => true, () => false);
+    void bound.then((ok) => {
+      if (!ok) return;
+      try {
+        tlsServer?.close();
+      } catch {
+        // not listening
+      }
+      try {
+        udpSocket?.close();
+      } catch {
+        // already closed
+      }
+    });
     for (const c of this.#conns.values()) this.#closeConn(c, "receiver-closed");
     for (const wake of this.#spaceWaiters.splice(0)) wake();
     for (const w of this.#waiters.splice(0)) {
@@ -1076,10 +1381,12 @@ export class LogReceiver
   }
 
   async #acceptLoop(): Promise<void> {
+    const listener = this.#listener;
+    if (listener === undefined) return;
     for (;;) {
       let conn: Deno.Conn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (e) {
         if (this.#closing) return;
         if (
@@ -1101,6 +1408,12 @@ export class LogReceiver
         closeQuietly(conn);
         return;
       }
+      this.#accepted(conn);
+    }
+  }
+
+  #accepted(conn: ReadConn): void {
+    {
       const info: ConnectionStats = {
         id: ++this.#nextId,
         remoteAddr: conn.remoteAddr,
@@ -1130,11 +1443,111 @@ export class LogReceiver
         );
         closeQuietly(conn);
         this.#ended(c, "too-many-connections", undefined);
-        continue;
+        return;
       }
       this.#conns.set(info.id, c);
       const task = this.#serve(c).finally(() => this.#tasks.delete(task));
       this.#tasks.add(task);
+    }
+  }
+
+  /** One UDP datagram: 4-byte length (= size − 4) + pickle. */
+  #onDatagram(msg: Uint8Array, rinfo: dgram.RemoteInfo): void {
+    if (this.#closing) return;
+    this.#datagrams++;
+    this.#bytes += msg.length;
+    const info: ConnectionInfo = {
+      id: 0,
+      remoteAddr: {
+        transport: "udp",
+        hostname: rinfo.address,
+        port: rinfo.port,
+      },
+    };
+    const report = (kind: ReceiverErrorKind, text: string, cause?: unknown) => {
+      this.#errors++;
+      try {
+        this.#onError(
+          new ReceiverError(kind, text, cause === undefined ? {} : { cause }),
+          info,
+        );
+      } catch {
+        // ignored
+      }
+    };
+    if (msg.length < 4) {
+      report(
+        "bad-datagram",
+        `Datagram of ${msg.length} bytes has no 4-byte length prefix`,
+      );
+      return;
+    }
+    const len = readLength(msg, 0);
+    if (len !== msg.length - 4) {
+      report(
+        "bad-datagram",
+        `Datagram of ${msg.length} bytes has length prefix ${len}, expected ${
+          msg.length - 4
+        }`,
+      );
+      return;
+    }
+    if (len > this.#maxFrame) {
+      report(
+        "frame-too-large",
+        `Frame of ${len} bytes exceeds 'maxFrameBytes' (${this.#maxFrame})`,
+      );
+      return;
+    }
+    let value: unknown;
+    try {
+      value = loads(msg.subarray(4), this.#loadsOptions);
+    } catch (e) {
+      report(
+        "bad-pickle",
+        `Cannot decode datagram of ${len} bytes: ${errText(e)}`,
+        e,
+      );
+      return;
+    }
+    const record = makeLogRecord(value);
+    this.#records++;
+    if (record.problems.length > 0) {
+      this.#invalid++;
+      this.#errors++;
+      try {
+        this.#onError(
+          new ReceiverError(
+            "invalid-record",
+            `Invalid record: ${record.problems.join("; ")}`,
+            { record },
+          ),
+          info,
+        );
+      } catch {
+        // ignored
+      }
+    }
+    if (this.#onRecord) {
+      try {
+        const r = this.#onRecord(record, info);
+        if (r && typeof (r as Promise<void>).then === "function") {
+          (r as Promise<void>).then(
+            undefined,
+            (e) =>
+              report("callback-error", `onRecord failed: ${errText(e)}`, e),
+          );
+        }
+      } catch (e) {
+        report("callback-error", `onRecord threw: ${errText(e)}`, e);
+      }
+    }
+    if (this.#buffer && !this.#push(record)) {
+      this.#datagramsDropped++;
+      report(
+        "datagram-dropped",
+        `Dropped a record from ${rinfo.address}:${rinfo.port} as the buffer is full (${this.#maxBuffered})`,
+      );
     }
   }
 
@@ -1377,7 +1790,7 @@ function errText(e: unknown): string {
   return String(e);
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: ReadConn): void {
   try {
     conn.close();
   } catch {
