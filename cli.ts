@@ -4,7 +4,8 @@
  * (and this package's `SocketHandler`): prints every received record.
  *
  * ```sh
- * deno run --allow-net cli.ts [--host H] [--port 9020 | --unix PATH]
+ * deno run --allow-net cli.ts [--host H] [--port 9020 | --unix PATH | --udp]
+ *   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
  *   [--format pretty|json|"%(asctime)s %(levelname)s %(message)s"]
  *   [--max-frame BYTES] [--idle-timeout MS] [--count N] [--help]
  * ```
@@ -53,6 +54,12 @@ Options:
   --port PORT          TCP port, 0 picks a free one (default 9020)
   --unix PATH          listen on a Unix socket instead (needs --allow-read
                        and --allow-write)
+  --udp                receive UDP datagrams (Python's DatagramHandler)
+                       instead of TCP; default port 9021
+  --tls-cert FILE      serve TLS with this PEM certificate chain (needs
+                       --tls-key and --allow-read)
+  --tls-key FILE       PEM private key of --tls-cert
+  --tls-ca FILE        require client certificates signed by this PEM CA
   --format FORMAT      pretty (default on a terminal), json (default when
                        piped), or a Python format such as
                        "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -72,6 +79,10 @@ interface Args {
   host: string;
   port: number;
   unix: string | undefined;
+  udp: boolean;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  tlsCa: string | undefined;
   format: string | undefined;
   maxFrame: number | undefined;
   idleTimeout: number | undefined;
@@ -84,6 +95,10 @@ function parseArgs(argv: string[]): Args {
     host: "127.0.0.1",
     port: 9020,
     unix: undefined,
+    udp: false,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    tlsCa: undefined,
     format: undefined,
     maxFrame: undefined,
     idleTimeout: undefined,
@@ -133,6 +148,18 @@ function parseArgs(argv: string[]): Args {
       case "--unix":
         out.unix = takeValue();
         break;
+      case "--udp":
+        out.udp = true;
+        break;
+      case "--tls-cert":
+        out.tlsCert = takeValue();
+        break;
+      case "--tls-key":
+        out.tlsKey = takeValue();
+        break;
+      case "--tls-ca":
+        out.tlsCa = takeValue();
+        break;
       case "--format": {
         const f = takeValue();
         if (f !== "pretty" && f !== "json" && !f.includes("%(")) {
@@ -158,6 +185,22 @@ function parseArgs(argv: string[]): Args {
   }
   if (out.unix !== undefined && portGiven) {
     throw new ArgError("Options '--port' and '--unix' cannot be combined");
+  }
+  if (out.udp && out.unix !== undefined) {
+    throw new ArgError(
+      "Options '--udp' and '--unix' cannot be combined: Unix datagram sockets are not supported",
+    );
+  }
+  if (out.udp && !portGiven) out.port = 9021;
+  const tls = out.tlsCert !== undefined || out.tlsKey !== undefined ||
+    out.tlsCa !== undefined;
+  if (tls && (out.tlsCert === undefined || out.tlsKey === undefined)) {
+    throw new ArgError("Options '--tls-cert' and '--tls-key' go together");
+  }
+  if (tls && (out.udp || out.unix !== undefined)) {
+    throw new ArgError(
+      "TLS options need TCP: they cannot be combined with '--udp' or '--unix'",
+    );
   }
   return out;
 }
@@ -388,10 +431,21 @@ export async function main(args: string[]): Promise<number> {
 
   let receiver: LogReceiver;
   try {
+    const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
+      ? {
+        cert: await Deno.readTextFile(opts.tlsCert),
+        key: await Deno.readTextFile(opts.tlsKey),
+        ...(opts.tlsCa !== undefined
+          ? { caCerts: [await Deno.readTextFile(opts.tlsCa)] }
+          : {}),
+      }
+      : undefined;
     receiver = new LogReceiver({
       hostname: opts.host,
       port: opts.port,
       ...(opts.unix !== undefined ? { path: opts.unix } : {}),
+      ...(opts.udp ? { udp: true } : {}),
+      ...(tls !== undefined ? { tls } : {}),
       ...(opts.maxFrame !== undefined ? { maxFrameBytes: opts.maxFrame } : {}),
       ...(opts.idleTimeout !== undefined
         ? { idleTimeout: opts.idleTimeout }
@@ -401,9 +455,13 @@ export async function main(args: string[]): Promise<number> {
         console.error(`warning: ${error.kind}: ${error.message}${where}`);
       },
     });
+    await receiver.ready;
   } catch (e) {
     let text: string;
-    if (e instanceof Deno.errors.AddrInUse) {
+    if (
+      e instanceof Deno.errors.AddrInUse ||
+      (e as { code?: unknown })?.code === "EADDRINUSE"
+    ) {
       text = opts.unix !== undefined
         ? `socket path '${opts.unix}' is already in use`
         : `port ${opts.port} is already in use`;
@@ -425,7 +483,11 @@ export async function main(args: string[]): Promise<number> {
   const addr = receiver.addr;
   let where: string;
   if ("path" in addr) where = addr.path;
-  else if (addr.hostname.includes(":")) {
+  else if (addr.transport === "udp") {
+    where = addr.hostname.includes(":")
+      ? `udp [${addr.hostname}]:${addr.port}`
+      : `udp ${addr.hostname}:${addr.port}`;
+  } else if (addr.hostname.includes(":")) {
     where = `[${addr.hostname}]:${addr.port}`;
   } else where = `${addr.hostname}:${addr.port}`;
   await writeErr(`listening on ${where}\n`);

@@ -8,6 +8,7 @@ import {
   MAX_DATAGRAM_BYTES_IPV6,
 } from "../datagram.ts";
 import { loads } from "../unpickle.ts";
+import { LogReceiver } from "../receiver.ts";
 import { pythonAvailable } from "./_python.ts";
 import { startPy } from "./_py_lines.ts";
 
@@ -249,4 +250,94 @@ Deno.test("DatagramHandler counts records handled after close as dropped (closed
   equal(s.droppedByReason.closed, 1);
   equal(s.pendingRecords, 0);
   equal(s.emitted, s.sent + s.dropped + s.pendingRecords);
+});
+
+const UDP_SENDER = new URL("./py/udp_sender.py", import.meta.url).pathname;
+
+for (const version of [undefined, "3.13.0"]) {
+  Deno.test({
+    name: `CPython ${
+      version ?? "3 (default)"
+    } DatagramHandler → LogReceiver udp`,
+    ignore: !pythonAvailable(version),
+    fn: async () => {
+      await using rx = new LogReceiver({ udp: true, port: 0 });
+      await rx.ready;
+      equal(rx.addr.transport, "udp");
+      const py = await startPy(
+        UDP_SENDER,
+        ["127.0.0.1", String(rx.port)],
+        version,
+      );
+      const { stderr, code } = await py.done();
+      equal(code, 0, stderr);
+      const records = await rx.next(3, { timeout: 5000 });
+      deepEqual(records.map((r) => [r.name, r.levelname, r.getMessage()]), [
+        ["py.udp", "INFO", "hello udp"],
+        ["py.udp", "WARNING", "second"],
+        ["py.udp", "ERROR", "café 3"],
+      ]);
+      equal(records[0]!.extra.user, "carol");
+      const s = rx.stats();
+      equal(s.datagrams, 3);
+      equal(s.records, 3);
+      equal(s.errors, 0);
+    },
+  });
+}
+
+Deno.test("DatagramHandler → LogReceiver udp over IPv6 ::1, bad datagrams reported", async () => {
+  const errors: string[] = [];
+  await using rx = new LogReceiver({
+    udp: true,
+    hostname: "::1",
+    port: 0,
+    onError: (e) => errors.push(`${e.kind}: ${e.message}`),
+  });
+  await rx.ready;
+  equal(rx.addr.transport, "udp");
+  const h = new DatagramHandler("DEBUG", { hostname: "::1", port: rx.port });
+  try {
+    h.handle(record("v6 %s", ["ok", { user: "v" }]));
+    await h.flush(5000);
+    const [r] = await rx.next(1, { timeout: 5000 });
+    equal(r!.getMessage(), "v6 ok");
+    equal(r!.extra.user, "v");
+  } finally {
+    await h.close();
+  }
+  // A datagram whose prefix is not its size - 4, and a 2-byte datagram.
+  const raw = dgram.createSocket("udp6");
+  const frame = new DatagramHandler("INFO").makePickle(record("x"));
+  const bad = frame.slice();
+  bad[3] = bad[3]! + 1;
+  for (const d of [bad, new Uint8Array([0, 1])]) {
+    await new Promise<void>((res, rej) =>
+      raw.send(d, rx.port, "::1", (e) => (e ? rej(e) : res()))
+    );
+  }
+  await new Promise<void>((r) => raw.close(() => r()));
+  const deadline = Date.now() + 5000;
+  while (errors.length < 2 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  deepEqual(errors, [
+    `bad-datagram: Datagram of ${bad.length} bytes has length prefix ${
+      bad.length - 3
+    }, expected ${bad.length - 4}`,
+    "bad-datagram: Datagram of 2 bytes has no 4-byte length prefix",
+  ]);
+  equal(rx.stats().datagrams, 3);
+  equal(rx.stats().records, 1);
+});
+
+Deno.test("LogReceiver rejects udp with a Unix path, and tls with udp", () => {
+  throws(
+    () => new LogReceiver({ udp: true, path: "/tmp/x.sock" }),
+    /'udp' excludes 'path': Unix datagram sockets are not supported/,
+  );
+  throws(
+    () => new LogReceiver({ udp: true, tls: { cert: "c", key: "k" } }),
+    /'tls' needs TCP/,
+  );
 });
