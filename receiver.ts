@@ -1047,12 +1047,16 @@ export class LogReceiver
         this.#accepted(new NodeSocketConn(socket));
       });
       server.on("tlsClientError", (e: Error, socket: tls.TLSSocket) => {
+        // Deno's node:tls may not know the peer address at this point.
+        const peer = socket.remoteAddress === undefined
+          ? "a client"
+          : `${socket.remoteAddress}:${socket.remotePort}`;
         socket.destroy();
         if (this.#closing) return;
         this.#report(
           new ReceiverError(
             "tls-error",
-            `TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${e.message}`,
+            `TLS handshake with ${peer} failed: ${e.message}`,
             { cause: e },
           ),
           undefined,

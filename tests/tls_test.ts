@@ -2,6 +2,7 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { LogRecord } from "@std/log/logger";
 import { SocketHandler } from "../handler.ts";
+import { LogReceiver } from "../receiver.ts";
 import { makeCerts, opensslAvailable } from "./_certs.ts";
 import { startPy } from "./_py_lines.ts";
 
@@ -318,4 +319,94 @@ Deno.test("SocketHandler tls handshake timeout: a silent server sees only a TLS 
   equal(first2!.slice(0, 2), "16", "a TLS handshake record");
   equal(first2!.slice(10, 12), "01", "ClientHello");
   equal(marker, "False", "the record is never sent");
+});
+
+Deno.test("LogReceiver with tls receives from SocketHandler with tls", async () => {
+  await using rx = new LogReceiver({
+    port: 0,
+    tls: { cert: certs.server.cert, key: certs.server.key },
+  });
+  await rx.ready;
+  const h = new SocketHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: rx.port,
+    tls: { caCerts: [certs.ca.cert] },
+  });
+  try {
+    h.handle(record("over %s", ["tls", { user: "t" }]));
+    const [r] = await rx.next(1, { timeout: 5000 });
+    equal(r!.getMessage(), "over tls");
+    equal(r!.extra.user, "t");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("LogReceiver requiring client certificates refuses clients without a trusted one", async () => {
+  const errs: string[] = [];
+  await using rx = new LogReceiver({
+    port: 0,
+    tls: {
+      cert: certs.server.cert,
+      key: certs.server.key,
+      caCerts: [certs.ca.cert],
+    },
+    onError: (e) => errs.push(`${e.kind}: ${e.message}`),
+  });
+  await rx.ready;
+  const port = rx.port;
+  ok(port > 0);
+  const frame = new SocketHandler("INFO").makePickle(record("sneaky"));
+  // No certificate, then one from an unrelated CA: the receiver refuses.
+  for (
+    const client of [undefined, certs.wrongClient] as const
+  ) {
+    const conn = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port,
+      caCerts: [certs.ca.cert],
+      ...(client ? { cert: client.cert, key: client.key } : {}),
+    });
+    let outcome = "open";
+    try {
+      await conn.handshake(); // TLS 1.3: the client finishes first
+      await conn.write(frame);
+      const n = await conn.read(new Uint8Array(16));
+      outcome = n === null ? "eof" : "data";
+    } catch (e) {
+      outcome = (e as Error).message;
+    } finally {
+      conn.close();
+    }
+    ok(outcome !== "open" && outcome !== "data", outcome);
+  }
+  const deadline = Date.now() + 5000;
+  while (errs.length < 2 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  equal(errs.length, 2, errs.join("\n"));
+  ok(
+    errs.every((e) => /^tls-error: TLS handshake with .+ failed: /.test(e)),
+    errs.join("\n"),
+  );
+  equal(rx.stats().records, 0, "nothing decoded");
+  equal(rx.stats().connectionsTotal, 0);
+  // With a trusted client certificate the record arrives.
+  const h = new SocketHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port,
+    tls: {
+      caCerts: [certs.ca.cert],
+      cert: certs.client.cert,
+      key: certs.client.key,
+    },
+  });
+  try {
+    h.handle(record("trusted"));
+    const [r] = await rx.next(1, { timeout: 5000 });
+    equal(r!.getMessage(), "trusted");
+  } finally {
+    await h.close();
+  }
+  equal(rx.stats().connectionsTotal, 1);
 });
