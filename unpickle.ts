@@ -266,7 +266,13 @@ class State {
   /** Total keys ever set on object-dicts (bounds each dict's size). */
   dictInserts = 0;
   sizes: Map<object, number> | undefined;
+  /**
+   * Depths of containers deeper than 1: the last one recorded in two
+   * fields (most pickles nest one container in the root), the rest in a Map.
+   */
   depths: Map<object, number> | undefined;
+  lastNested: object | undefined;
+  lastDepth = 0;
   frozen: Set<unknown> | undefined;
   /** Whether an allow-listed global (a marker) may be on the stack or memo. */
   markers = false;
@@ -421,7 +427,11 @@ function utf8(st: State, data: Uint8Array, a: number, b: number): string {
   const n = b - a;
   if (n <= CACHED_MAX) {
     if (n === 0) return "";
-    const slot = cacheSlot(data, a, b, n);
+    // cacheSlot(), inlined: this is the hottest path.
+    const slot = Math.imul(
+      (n << 24) ^ (data[a]! << 16) ^ (data[a + (n >> 1)]! << 8) ^ data[b - 1]!,
+      0x9e3779b1,
+    ) >>> (32 - CACHE_BITS);
     if (cacheLen[slot] === n) {
       const base = slot * CACHED_MAX;
       let i = 0;
@@ -758,6 +768,13 @@ function noMarkers(st: State, items: unknown[], from: number, to: number) {
   }
 }
 
+/** Depth of an item: 0 for scalars, 1 for a container of scalars. */
+function depthOf(st: State, v: unknown): number {
+  if (typeof v !== "object" || v === null) return 0;
+  if (v === st.lastNested) return st.lastDepth;
+  return st.depths?.get(v) ?? 1;
+}
+
 /** Records that `container` now holds `items[from..to)`, checking depth. */
 function nest(
   st: State,
@@ -771,21 +788,31 @@ function nest(
   for (let i = from; i < to; i++) {
     const v = items[i];
     if (typeof v === "object" && v !== null) {
-      const d = st.depths?.get(v) ?? 1;
+      const d = depthOf(st, v);
       if (d > max) max = d;
     }
   }
-  if (max === 0) return;
-  const depths = st.depths ??= new Map();
-  const cur = isNew ? 1 : depths.get(container) ?? 1;
-  if (max + 1 > cur) {
-    if (max + 1 > st.lim.maxDepth) {
-      st.fail(
-        `containers nest deeper than maxDepth (${st.lim.maxDepth})`,
-      );
-    }
-    depths.set(container, max + 1);
+  if (max !== 0) deepen(st, container, isNew, max + 1);
+}
+
+/** Raises the recorded depth of `container` to `depth`, checking the limit. */
+function deepen(
+  st: State,
+  container: object,
+  isNew: boolean,
+  depth: number,
+): void {
+  const cur = isNew ? 1 : depthOf(st, container);
+  if (depth <= cur) return;
+  if (depth > st.lim.maxDepth) {
+    st.fail(`containers nest deeper than maxDepth (${st.lim.maxDepth})`);
   }
+  const last = st.lastNested;
+  if (last !== undefined && last !== container) {
+    (st.depths ??= new Map()).set(last, st.lastDepth);
+  }
+  st.lastNested = container;
+  st.lastDepth = depth;
 }
 
 function tooLong(st: State, n: number): never {
@@ -827,20 +854,24 @@ function setItems(
         countedSet(st, d, items, from, to);
         return;
       }
-      let objects = false;
+      let max = 0;
       for (let i = from; i < to; i += 2) {
         const k = items[i];
         if (typeof k !== "string") {
           upgrade(st, d, items, i, to);
-          objects = true;
+          max = 0;
+          nest(st, d, false, items, from, to);
           break;
         }
         const v = items[i + 1];
-        if (typeof v === "object" && v !== null) objects = true;
+        if (typeof v === "object" && v !== null) {
+          const depth = depthOf(st, v);
+          if (depth > max) max = depth;
+        }
         d[k] = v;
       }
       st.dictInserts += (to - from) >> 1;
-      if (objects) nest(st, d, false, items, from, to);
+      if (max !== 0) deepen(st, d, false, max + 1);
       return;
     } else {
       for (let i = from; i < to; i += 2) {
