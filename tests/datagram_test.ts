@@ -11,6 +11,7 @@ import { loads } from "../unpickle.ts";
 import { LogReceiver } from "../receiver.ts";
 import { pythonAvailable } from "./_python.ts";
 import { startPy } from "./_py_lines.ts";
+import { startCli } from "./_cli_run.ts";
 
 const UDP_RECEIVER = new URL("./py/udp_receiver.py", import.meta.url).pathname;
 
@@ -340,4 +341,31 @@ Deno.test("LogReceiver rejects udp with a Unix path, and tls with udp", () => {
     () => new LogReceiver({ udp: true, tls: { cert: "c", key: "k" } }),
     /'tls' needs TCP/,
   );
+});
+
+Deno.test("cli --udp prints records from a DatagramHandler", async () => {
+  const cli = await startCli([
+    "--udp",
+    "--port",
+    "0",
+    "--count",
+    "2",
+    "--format",
+    "%(name)s %(levelname)s %(message)s",
+  ]);
+  match(cli.listening, /^listening on udp 127\.0\.0\.1:\d+$/);
+  const h = new DatagramHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: cli.port,
+  });
+  try {
+    h.handle(record("first %d", [1]));
+    h.handle(record("second", [], 40, "app"));
+    await h.flush(5000);
+  } finally {
+    await h.close();
+  }
+  const { stdout, code } = await cli.done();
+  equal(code, 0);
+  equal(stdout, "udp INFO first 1\napp ERROR second\n");
 });

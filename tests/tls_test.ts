@@ -5,6 +5,7 @@ import { SocketHandler } from "../handler.ts";
 import { LogReceiver } from "../receiver.ts";
 import { makeCerts, opensslAvailable } from "./_certs.ts";
 import { startPy } from "./_py_lines.ts";
+import { startCli } from "./_cli_run.ts";
 
 if (!opensslAvailable()) {
   throw new Error("Cannot run the TLS tests: openssl is not installed");
@@ -409,4 +410,40 @@ Deno.test("LogReceiver requiring client certificates refuses clients without a t
     await h.close();
   }
   equal(rx.stats().connectionsTotal, 1);
+});
+
+Deno.test("cli --tls-cert/--tls-key/--tls-ca serves mutual TLS", async () => {
+  const cli = await startCli([
+    "--port",
+    "0",
+    "--tls-cert",
+    certs.server.certPath,
+    "--tls-key",
+    certs.server.keyPath,
+    "--tls-ca",
+    certs.ca.certPath,
+    "--count",
+    "1",
+    "--format",
+    "%(name)s %(levelname)s %(message)s",
+  ]);
+  match(cli.listening, /^listening on 127\.0\.0\.1:\d+$/);
+  const h = new SocketHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: cli.port,
+    tls: {
+      caCerts: [certs.ca.cert],
+      cert: certs.client.cert,
+      key: certs.client.key,
+    },
+  });
+  try {
+    h.handle(record("cli over %s", ["mtls"]));
+    await h.flush(5000);
+  } finally {
+    await h.close();
+  }
+  const { stdout, code } = await cli.done();
+  equal(code, 0);
+  equal(stdout, "tls INFO cli over mtls\n");
 });

@@ -1,0 +1,60 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * Test helper: runs cli.ts in a subprocess, waits for its `listening on`
+ * line, and returns the port and a way to collect its output.
+ *
+ * @module
+ */
+
+/** A running CLI receiver. */
+export interface CliRun {
+  /** The `listening on ...` line. */
+  listening: string;
+  /** The bound port. */
+  port: number;
+  /** Waits for exit; returns stdout, the rest of stderr, and the code. */
+  done(): Promise<{ stdout: string; stderr: string; code: number }>;
+}
+
+/**
+ * Starts `deno run --allow-net --allow-read cli.ts ...args`.
+ *
+ * @param args CLI arguments.
+ * @returns The running CLI.
+ */
+export async function startCli(args: string[]): Promise<CliRun> {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", cli, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let buffer = "";
+  let eof = false;
+  while (!buffer.includes("\n") && !eof) {
+    const { value, done } = await reader.read();
+    if (done) eof = true;
+    else buffer += value;
+  }
+  const i = buffer.indexOf("\n");
+  const listening = i < 0 ? buffer : buffer.slice(0, i);
+  buffer = i < 0 ? "" : buffer.slice(i + 1);
+  const m = /:(\d+)$/.exec(listening);
+  return {
+    listening,
+    port: m ? Number(m[1]) : 0,
+    async done() {
+      while (!eof) {
+        const { value, done } = await reader.read();
+        if (done) eof = true;
+        else buffer += value;
+      }
+      const status = await child.status;
+      return { stdout: await stdout, stderr: buffer, code: status.code };
+    },
+  };
+}
