@@ -259,6 +259,8 @@ class State {
   readonly mapDicts: Set<number> | null;
   /** Pass 1: every object-dict created, by ordinal. */
   readonly dicts: object[] = [];
+  /** Pass 1, after the first upgrade: each dict's ordinal. */
+  ordinals: Map<object, number> | undefined;
   dictOrdinal = 0;
   /** Pass 1: object-dicts that received a non-str key, with a Map shadow. */
   shadows: Map<object, Map<unknown, unknown>> | undefined;
@@ -828,6 +830,7 @@ function newDict(st: State): Record<string, unknown> | Map<unknown, unknown> {
     return Object.create(null);
   }
   const d = Object.create(null);
+  st.ordinals?.set(d, st.dicts.length);
   st.dicts.push(d);
   return d;
 }
@@ -932,8 +935,11 @@ function upgrade(
   if (st.mapDicts !== null) {
     st.fail("internal error: dict representation changed in pass 2");
   }
-  const ordinal = st.dicts.indexOf(d);
-  if (ordinal < 0) st.fail("internal error: unknown dict");
+  // Built on the first upgrade, so that many upgrades cost no more than one
+  // scan of the dicts.
+  const ordinals = st.ordinals ??= new Map(st.dicts.map((x, i) => [x, i]));
+  const ordinal = ordinals.get(d);
+  if (ordinal === undefined) st.fail("internal error: unknown dict");
   (st.upgraded ??= new Set()).add(ordinal);
   const shadow = new Map<unknown, unknown>(Object.entries(d));
   (st.shadows ??= new Map()).set(d, shadow);
@@ -985,7 +991,10 @@ function dictFrom(
       (st.sizes ??= new Map()).set(o, size);
       if (size > st.lim.maxContainerLength) tooLong(st, size);
     }
-    if (st.mapDicts === null) st.dicts.push(o);
+    if (st.mapDicts === null) {
+      st.ordinals?.set(o, st.dicts.length);
+      st.dicts.push(o);
+    }
     d = o;
   } else {
     const m = new Map<unknown, unknown>();
@@ -994,7 +1003,10 @@ function dictFrom(
       m.set(items[i], items[i + 1]);
     }
     if (m.size > st.lim.maxContainerLength) tooLong(st, m.size);
-    if (st.mapDicts === null) st.dicts.push(m);
+    if (st.mapDicts === null) {
+      st.ordinals?.set(m, st.dicts.length);
+      st.dicts.push(m);
+    }
     d = m;
   }
   nest(st, d as object, true, items, from, to);

@@ -1289,3 +1289,14 @@ Deno.test("UnpicklingError is an Error named UnpicklingError", () => {
   equal(e.message, "x");
   equal(e.cause, 1);
 });
+
+Deno.test("loads() turns every str-keyed dict that later gets a non-str key into a Map", () => {
+  // ](}K\x01Ns ... e with 1000 dicts, plus str-keyed ones in between.
+  const unit = "}K\x01Ns}\x8c\x01aNs";
+  const value = loads(b("](" + unit.repeat(1000) + "e.")) as unknown[];
+  equal(value.length, 2000);
+  for (let i = 0; i < 2000; i += 2) {
+    deepEqual(value[i], new Map([[1, null]]));
+    deepEqual(value[i + 1], obj([["a", null]]));
+  }
+});
