@@ -1,0 +1,57 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+// Runs the fault suite's CI subset (bench/faults/run.ts --quick) in a
+// subprocess and checks every scenario's accounting from its JSON.
+import { equal, ok } from "node:assert/strict";
+
+interface Row {
+  scenario: string;
+  sender: "ours" | "cpython";
+  logged: number;
+  delivered: number;
+  dropped: number;
+  inflight: number;
+  lost: number;
+  checks: { name: string; ok: boolean; detail?: string }[];
+}
+
+Deno.test("fault suite (quick): every scenario exits with zero loss and exact accounting", async () => {
+  const dir = await Deno.makeTempDir();
+  const json = `${dir}/faults.json`;
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        new URL("../bench/faults/run.ts", import.meta.url).pathname,
+        "--quick",
+        `--json=${json}`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    const { rows } = JSON.parse(await Deno.readTextFile(json)) as {
+      rows: Row[];
+    };
+    const ours = rows.filter((r) => r.sender === "ours");
+    const ids = new Set(ours.map((r) => r.scenario.split(" ")[0]));
+    for (const id of ["1", "2", "3", "4", "5", "6a", "6b", "7", "8", "9"]) {
+      ok(ids.has(id), `scenario ${id} missing:\n${stdout}\n${stderr}`);
+    }
+    for (const r of ours) {
+      for (const c of r.checks) {
+        ok(c.ok, `${r.scenario}: ${c.name}: ${c.detail ?? ""}`);
+      }
+      equal(r.lost, 0, `${r.scenario}: lost`);
+      equal(
+        r.logged,
+        r.delivered + r.dropped + r.inflight,
+        `${r.scenario}: logged == delivered + dropped + in-flight`,
+      );
+    }
+    equal(out.code, 0, stdout + stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
