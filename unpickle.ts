@@ -38,7 +38,8 @@
  * contains itself decodes to an array that contains itself, so walk results
  * with a cycle guard. Keys of a `Map` and members of a `Set` compare by
  * JavaScript identity (`SameValueZero`): two equal tuples that are distinct
- * objects are two keys, and `NaN` members collapse into one. Plain objects
+ * objects are two keys, `NaN` members collapse into one, and a `-0.0` key
+ * becomes `0`. Plain objects
  * list integer-like keys (`"1"`, `"42"`) first, whatever the pickle's order.
  *
  * Limits (see {@linkcode LoadsOptions}) bound the input size, the nesting
@@ -96,7 +97,9 @@ export interface LoadsOptions {
    * number of open `MARK`s. Containers reached again through memo
    * references (shared or cyclic structures) may form deeper or cyclic
    * graphs after they were first nested, so consumers that recurse should
-   * still guard against cycles.
+   * still guard against cycles. (Conversely, a list appended to itself one
+   * `APPEND` at a time counts one level per append; CPython never writes
+   * that.)
    *
    * @default {1000}
    */
