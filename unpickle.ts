@@ -1356,7 +1356,17 @@ function decode(st: State, data: Uint8Array): unknown {
         const n = view.getUint32(pos, true);
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
-        stack.push(utf8(st, data, pos, pos += n));
+        const str = utf8(st, data, pos, pos += n);
+        stack.push(str);
+        // CPython memoises every str: the BINPUT that follows, fused.
+        if (
+          pos + 2 <= end && data[pos] === 0x71 &&
+          data[pos + 1] === memo.length && memoCount < lim.maxMemo
+        ) {
+          memoCount++;
+          memo.push(str);
+          pos += 2;
+        }
         break;
       }
       case 0x8c: { // SHORT_BINUNICODE
