@@ -14,6 +14,12 @@ import type {
   OverflowPolicy,
   SocketEngineOptions,
 } from "./socket.ts";
+import {
+  connectTls,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  type TlsOptions,
+  validateTlsOptions,
+} from "./tls.ts";
 
 /** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
 export const DEFAULT_TCP_LOGGING_PORT = 9020;
@@ -45,6 +51,15 @@ export interface SocketOptions {
    * `SocketHandler(path, None)`). Needs `--allow-read` and `--allow-write`.
    */
   path?: string;
+  /**
+   * Connect over TLS (a receiver behind stunnel, or `LogReceiver` with
+   * `tls`): trusted CAs, an optional client certificate for mutual TLS,
+   * the name to verify and the handshake timeout. Certificate errors are
+   * reported through `onError` (kind `"connect"`) and follow the
+   * reconnection backoff; there is never a fallback to plaintext. Python's
+   * SocketHandler has no TLS. See {@linkcode TlsOptions}.
+   */
+  tls?: TlsOptions;
   /**
    * Pickle protocol of the record dict, 1–5.
    *
@@ -153,6 +168,10 @@ export interface SocketTarget {
   port: number | undefined;
   /** Unix socket path (undefined for TCP). */
   path: string | undefined;
+  /** TLS options, frozen (undefined for plain TCP or a Unix socket). */
+  tls: Readonly<TlsOptions> | undefined;
+  /** Timeout of the TCP connect alone, in milliseconds. */
+  connectTimeout: number;
 }
 
 function fail(kind: "type" | "range", message: string): never {
@@ -236,6 +255,7 @@ export function validateOptions(options: SocketOptions, owner: string): void {
   if (options.onError !== undefined && typeof options.onError !== "function") {
     fail("type", `${prefix} 'onError' must be a function`);
   }
+  validateTlsOptions(options.tls, owner, path !== undefined);
   const { noticeLoggerName } = options;
   if (noticeLoggerName !== undefined && typeof noticeLoggerName !== "string") {
     fail("type", `${prefix} 'noticeLoggerName' must be a string`);
@@ -249,19 +269,32 @@ export function validateOptions(options: SocketOptions, owner: string): void {
  * @returns The target.
  */
 export function targetOf(options: SocketOptions): SocketTarget {
+  const connectTimeout = options.connectTimeout ?? 1000;
   if (options.path !== undefined) {
-    return { hostname: undefined, port: undefined, path: options.path };
+    return {
+      hostname: undefined,
+      port: undefined,
+      path: options.path,
+      tls: undefined,
+      connectTimeout,
+    };
   }
+  const tls = options.tls;
   return {
     hostname: options.hostname ?? "localhost",
     port: options.port ?? DEFAULT_TCP_LOGGING_PORT,
     path: undefined,
+    tls: tls === undefined ? undefined : Object.freeze({
+      ...tls,
+      ...(tls.caCerts && { caCerts: [...tls.caCerts] }),
+    }),
+    connectTimeout,
   };
 }
 
 /**
- * Opens a connection to the target (TCP with `TCP_NODELAY`, or a Unix
- * stream socket).
+ * Opens a connection to the target (TCP with `TCP_NODELAY`, TLS with the
+ * handshake done, or a Unix stream socket).
  *
  * @param target The receiver address.
  * @param signal Aborted on connect timeout or close (Unix connects take no
@@ -275,11 +308,17 @@ export async function connectTo(
   if (target.path !== undefined) {
     return await Deno.connect({ transport: "unix", path: target.path });
   }
-  const conn = await Deno.connect({
-    hostname: target.hostname ?? "localhost",
-    port: target.port ?? DEFAULT_TCP_LOGGING_PORT,
-    signal,
-  });
+  const hostname = target.hostname ?? "localhost";
+  const port = target.port ?? DEFAULT_TCP_LOGGING_PORT;
+  if (target.tls !== undefined) {
+    return await connectTls({
+      hostname,
+      port,
+      tls: target.tls,
+      connectTimeout: target.connectTimeout,
+    }, signal);
+  }
+  const conn = await Deno.connect({ hostname, port, signal });
   conn.setNoDelay(true);
   return conn;
 }
@@ -308,7 +347,9 @@ const ENGINE_KEYS = [
 
 /**
  * Picks the engine options that are set (an `undefined` value is not
- * copied, as `exactOptionalPropertyTypes` requires).
+ * copied, as `exactOptionalPropertyTypes` requires). With TLS the engine's
+ * `connectTimeout` bounds connect + handshake, so it is the sum of both
+ * (`connectTo` applies each separately).
  *
  * @param options The options.
  * @returns The engine tuning options.
@@ -319,6 +360,10 @@ export function engineOptions(options: SocketOptions): EngineTuning {
     if (options[key] !== undefined) {
       (out as Record<string, unknown>)[key] = options[key];
     }
+  }
+  if (options.tls !== undefined && options.path === undefined) {
+    out.connectTimeout = (options.connectTimeout ?? 1000) +
+      (options.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
   }
   return out;
 }

@@ -7,30 +7,46 @@
  * @module
  */
 import { BaseHandler, type BaseHandlerOptions } from "@std/log/base-handler";
-import type { LevelName, LogRecord } from "@std/log/base-handler";
-import {
-  type CallerInfo,
-  captureCaller,
-  fromStdLogRecord,
-  recordDict,
-} from "./record.ts";
+import type {
+  FormatterFunction,
+  LevelName,
+  LogLevel,
+  LogRecord,
+} from "@std/log/base-handler";
+import type { LogLevels } from "@std/log/levels";
+import { type CallerInfo, captureCaller, fromStdLogRecord } from "./record.ts";
 import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
 import {
   type DropNotice,
   type EngineStats,
   type FlushResult,
-  type OverflowPolicy,
   SocketEngine,
 } from "./socket.ts";
+import type { TlsOptions } from "./tls.ts";
 import {
-  connectTls,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  type TlsOptions,
-  validateTlsOptions,
-} from "./tls.ts";
+  connectTo,
+  DEFAULT_NOTICE_LOGGER_NAME,
+  DEFAULT_TCP_LOGGING_PORT,
+  dropNoticeFrame,
+  engineOptions,
+  type SocketOptions,
+  type SocketTarget,
+  targetOf,
+  validateOptions,
+} from "./_options.ts";
 
-/** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
-export const DEFAULT_TCP_LOGGING_PORT = 9020;
+export { DEFAULT_TCP_LOGGING_PORT };
+export type {
+  BaseHandler,
+  BaseHandlerOptions,
+  FormatterFunction,
+  LevelName,
+  LogLevel,
+  LogLevels,
+  LogRecord,
+  SocketOptions,
+  TlsOptions,
+};
 
 /**
  * A record filter, as in Python: a function, or an object with a `filter`
@@ -40,41 +56,13 @@ export type Filter =
   | ((record: LogRecord) => unknown)
   | { filter(record: LogRecord): unknown };
 
-/** Options of {@linkcode SocketHandler}. Durations are in milliseconds. */
-export interface SocketHandlerOptions extends BaseHandlerOptions {
-  /**
-   * Host name or IP address of the receiver. Loopback names are resolved
-   * by the OS; a name resolving to several addresses is tried in turn.
-   *
-   * @default {"localhost"}
-   */
-  hostname?: string;
-  /**
-   * TCP port of the receiver (1–65535).
-   *
-   * @default {9020}
-   */
-  port?: number;
-  /**
-   * Path of a Unix stream socket, instead of `hostname`/`port` (Python's
-   * `SocketHandler(path, None)`). Needs `--allow-read` and `--allow-write`.
-   */
-  path?: string;
-  /**
-   * Connect over TLS (a receiver behind stunnel, or `LogReceiver` with
-   * `tls`): trusted CAs, an optional client certificate for mutual TLS,
-   * the name to verify and the handshake timeout. Certificate errors are
-   * reported through `onError` (kind `"connect"`) and follow the
-   * reconnection backoff; there is never a fallback to plaintext. Python's
-   * SocketHandler has no TLS. See {@linkcode TlsOptions}.
-   */
-  tls?: TlsOptions;
-  /**
-   * Pickle protocol of the record dict, 1–5.
-   *
-   * @default {1} (as CPython's SocketHandler)
-   */
-  protocol?: PickleProtocol;
+/**
+ * Options of {@linkcode SocketHandler}: the shared transport, queue and
+ * backoff options ({@linkcode SocketOptions}), `@std/log`'s `formatter`, and
+ * the handler's own. Durations are in milliseconds.
+ */
+export interface SocketHandlerOptions
+  extends BaseHandlerOptions, SocketOptions {
   /**
    * When true, an error while encoding a record (see
    * {@linkcode SocketHandler.prototype.handleError}) also closes the
@@ -84,192 +72,14 @@ export interface SocketHandlerOptions extends BaseHandlerOptions {
    */
   closeOnError?: boolean;
   /**
-   * First reconnection delay after a failed connect, in milliseconds
-   * (Python's `retryStart = 1.0` seconds).
-   *
-   * @default {1000}
-   */
-  retryStart?: number;
-  /**
-   * Multiplier applied to the delay after each failed connect.
-   *
-   * @default {2}
-   */
-  retryFactor?: number;
-  /**
-   * Cap of the reconnection delay, in milliseconds.
-   *
-   * @default {30000}
-   */
-  retryMax?: number;
-  /**
-   * Jitter as a fraction 0–1: each delay `d` is drawn uniformly from
-   * `[d × (1 − jitter), d]`, so restarting fleets do not reconnect in step.
-   *
-   * @default {0.2}
-   */
-  jitter?: number;
-  /**
-   * Timeout of one connection attempt, in milliseconds (CPython's socket
-   * timeout is 1 s).
-   *
-   * @default {1000}
-   */
-  connectTimeout?: number;
-  /**
-   * A write that makes no progress for this many milliseconds closes the
-   * connection (stalled receiver); its frames are sent again, whole, after
-   * reconnecting.
-   *
-   * @default {10000}
-   */
-  writeTimeout?: number;
-  /**
-   * Maximum number of records waiting to be sent.
-   *
-   * @default {10000}
-   */
-  maxQueueRecords?: number;
-  /**
-   * Maximum number of bytes waiting to be sent.
-   *
-   * @default {8388608} (8 MiB)
-   */
-  maxQueueBytes?: number;
-  /**
-   * What to drop when a bound is reached: the oldest queued record, or the
-   * new one. Drops are counted and announced to the receiver.
-   *
-   * @default {"drop-oldest"}
-   */
-  overflow?: OverflowPolicy;
-  /**
-   * How long a natural process exit may wait for queued records to be
-   * delivered, in milliseconds.
-   *
-   * @default {2000}
-   */
-  exitTimeout?: number;
-  /**
-   * Records are coalesced into writes of at most this many bytes.
-   *
-   * @default {262144}
-   */
-  maxBatchBytes?: number;
-  /**
    * Fill `pathname`, `filename`, `module`, `lineno` and `funcName` from the
    * logging call site. Off by default: it costs a stack capture per record.
    *
    * @default {false}
    */
   includeCallerInfo?: boolean;
-  /**
-   * Receives transport and encoding errors, rate-limited to one call per
-   * kind per `errorInterval`. Without it they go to stderr, rate-limited
-   * the same way. Errors never reach the logging call.
-   */
-  onError?: (error: Error, kind: string) => void;
-  /**
-   * Rate-limit interval of `onError`, in milliseconds.
-   *
-   * @default {60000}
-   */
-  errorInterval?: number;
   /** Filters applied after the level check; see {@linkcode Filter}. */
   filters?: Filter[];
-  /**
-   * Logger name of the synthetic WARNING record that announces dropped
-   * records to the receiver.
-   *
-   * @default {"pylogging.socket_handler"}
-   */
-  noticeLoggerName?: string;
-}
-
-function fail(kind: "type" | "range", message: string): never {
-  throw kind === "type" ? new TypeError(message) : new RangeError(message);
-}
-
-function checkNumber(
-  name: string,
-  value: number | undefined,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-  integer = false,
-): void {
-  if (value === undefined) return;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    fail("type", `Cannot create SocketHandler as '${name}' must be a number`);
-  }
-  if (value < min || value > max || (integer && !Number.isInteger(value))) {
-    const what = integer ? "an integer" : "a number";
-    fail(
-      "range",
-      `Cannot create SocketHandler as '${name}' must be ${what} from ${min} to ${max}: current value is ${value}`,
-    );
-  }
-}
-
-function validate(options: SocketHandlerOptions): void {
-  const { hostname, port, path } = options;
-  if (path !== undefined) {
-    if (port !== undefined || hostname !== undefined) {
-      fail(
-        "type",
-        "Cannot create SocketHandler as 'path' excludes 'hostname' and 'port': give either a Unix socket path or a host and port",
-      );
-    }
-    if (typeof path !== "string" || path.length === 0) {
-      fail(
-        "type",
-        "Cannot create SocketHandler as 'path' must be a non-empty string",
-      );
-    }
-  }
-  if (
-    hostname !== undefined &&
-    (typeof hostname !== "string" || hostname.trim().length === 0)
-  ) {
-    fail(
-      "type",
-      "Cannot create SocketHandler as 'hostname' must be a non-empty string",
-    );
-  }
-  checkNumber("port", port, 1, 65535, true);
-  checkNumber("protocol", options.protocol, 1, 5, true);
-  checkNumber("retryStart", options.retryStart, 1);
-  checkNumber("retryFactor", options.retryFactor, 1);
-  checkNumber("retryMax", options.retryMax, options.retryStart ?? 1);
-  checkNumber("jitter", options.jitter, 0, 1);
-  checkNumber("connectTimeout", options.connectTimeout, 1);
-  checkNumber("writeTimeout", options.writeTimeout, 1);
-  checkNumber("maxQueueRecords", options.maxQueueRecords, 1, 2 ** 32, true);
-  checkNumber("maxQueueBytes", options.maxQueueBytes, 1, 2 ** 52, true);
-  checkNumber("exitTimeout", options.exitTimeout, 0);
-  checkNumber("maxBatchBytes", options.maxBatchBytes, 1, 2 ** 31, true);
-  checkNumber("errorInterval", options.errorInterval, 0);
-  const { overflow } = options;
-  if (
-    overflow !== undefined && overflow !== "drop-oldest" &&
-    overflow !== "drop-newest"
-  ) {
-    fail(
-      "type",
-      `Cannot create SocketHandler as 'overflow' must be "drop-oldest" or "drop-newest": current value is ${
-        JSON.stringify(overflow)
-      }`,
-    );
-  }
-}
-
-function formatNotice(notice: DropNotice): string {
-  const reasons = Object.entries(notice.byReason)
-    .filter(([, n]) => n > 0)
-    .map(([reason, n]) => `${reason}: ${n}`)
-    .join(", ");
-  const first = new Date(notice.firstDropMs).toISOString();
-  const last = new Date(notice.lastDropMs).toISOString();
-  return `${notice.dropped} records dropped between ${first} and ${last} (${reasons})`;
 }
 
 /**
@@ -326,7 +136,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   #engine: SocketEngine;
   #defaultFormatter: BaseHandler["formatter"] | undefined;
   #destroyPending = false;
-  #connectTimeout: number;
+  #target: SocketTarget;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -342,43 +152,23 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
     this.#defaultFormatter = options.formatter === undefined
       ? this.formatter
       : undefined;
-    validate(options);
-    validateTlsOptions(
-      options.tls,
-      "SocketHandler",
-      options.path !== undefined,
-    );
-    this.tls = options.tls === undefined ? undefined : Object.freeze({
-      ...options.tls,
-      ...(options.tls.caCerts && { caCerts: [...options.tls.caCerts] }),
-    });
-    this.#connectTimeout = options.connectTimeout ?? 1000;
-    if (options.path !== undefined) {
-      this.path = options.path;
-      this.hostname = undefined;
-      this.port = undefined;
-    } else {
-      this.path = undefined;
-      this.hostname = options.hostname ?? "localhost";
-      this.port = options.port ?? DEFAULT_TCP_LOGGING_PORT;
-    }
+    validateOptions(options, "SocketHandler");
+    this.#target = targetOf(options);
+    this.hostname = this.#target.hostname;
+    this.port = this.#target.port;
+    this.path = this.#target.path;
+    this.tls = this.#target.tls;
     this.protocol = options.protocol ?? 1;
     this.closeOnError = options.closeOnError ?? false;
     this.includeCallerInfo = options.includeCallerInfo ?? false;
     this.filters = [...(options.filters ?? [])];
     this.noticeLoggerName = options.noticeLoggerName ??
-      "pylogging.socket_handler";
+      DEFAULT_NOTICE_LOGGER_NAME;
     this.#engine = new SocketEngine({
       connect: (signal) => this.makeSocket(signal),
       write: (conn, data) => this.send(data, conn),
       dropNotice: (notice) => this.makeDropNotice(notice),
-      ...pick(options),
-      // With TLS the engine's bound covers connect + handshake; makeSocket
-      // applies each timeout separately.
-      ...(this.tls && {
-        connectTimeout: this.#connectTimeout +
-          (this.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT),
-      }),
+      ...engineOptions(options),
     });
   }
 
@@ -537,17 +327,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
    * @returns The frame, or undefined to send no notice.
    */
   makeDropNotice(notice: DropNotice): Uint8Array | undefined {
-    const dict = recordDict({
-      name: this.noticeLoggerName,
-      level: 30,
-      msg: formatNotice(notice),
-      timeMs: Date.now(),
-      extra: {
-        dropped: notice.dropped,
-        dropped_by_reason: { ...notice.byReason },
-      },
-    });
-    return dumpsFrame(dict, { protocol: this.protocol });
+    return dropNoticeFrame(notice, this.noticeLoggerName, this.protocol);
   }
 
   /**
@@ -577,26 +357,8 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
    * @param signal Aborted on connect timeout or close.
    * @returns The connection.
    */
-  async makeSocket(signal: AbortSignal): Promise<Deno.Conn> {
-    if (this.path !== undefined) {
-      // Unix connects take no signal; the engine abandons a hung attempt.
-      return await Deno.connect({ transport: "unix", path: this.path });
-    }
-    if (this.tls !== undefined) {
-      return await connectTls({
-        hostname: this.hostname ?? "localhost",
-        port: this.port ?? DEFAULT_TCP_LOGGING_PORT,
-        tls: this.tls,
-        connectTimeout: this.#connectTimeout,
-      }, signal);
-    }
-    const conn = await Deno.connect({
-      hostname: this.hostname ?? "localhost",
-      port: this.port ?? DEFAULT_TCP_LOGGING_PORT,
-      signal,
-    });
-    conn.setNoDelay(true);
-    return conn;
+  makeSocket(signal: AbortSignal): Promise<Deno.Conn> {
+    return connectTo(this.#target, signal);
   }
 
   /**
@@ -726,32 +488,4 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function pick(options: SocketHandlerOptions) {
-  const out: Omit<
-    ConstructorParameters<typeof SocketEngine>[0],
-    "connect" | "write" | "dropNotice"
-  > = {};
-  const keys = [
-    "retryStart",
-    "retryFactor",
-    "retryMax",
-    "jitter",
-    "connectTimeout",
-    "writeTimeout",
-    "maxQueueRecords",
-    "maxQueueBytes",
-    "overflow",
-    "exitTimeout",
-    "maxBatchBytes",
-    "onError",
-    "errorInterval",
-  ] as const;
-  for (const key of keys) {
-    if (options[key] !== undefined) {
-      (out as Record<string, unknown>)[key] = options[key];
-    }
-  }
-  return out;
 }

@@ -50,6 +50,7 @@ import {
   validateOptions,
 } from "./_options.ts";
 
+export type { TlsOptions } from "./tls.ts";
 export type {
   DropReason,
   EngineState,

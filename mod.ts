@@ -49,6 +49,8 @@
  * @module
  */
 export * from "./handler.ts";
+export * from "./tls.ts";
+export * from "./datagram.ts";
 export * from "./socket.ts";
 export * from "./record.ts";
 export * from "./pickle.ts";

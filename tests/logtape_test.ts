@@ -20,6 +20,7 @@ import { loads } from "../unpickle.ts";
 import { dumpsFrame } from "../pickle.ts";
 import { LogReceiver } from "../receiver.ts";
 import { pythons, startReceiver } from "./_py_receiver.ts";
+import { makeCerts, opensslAvailable } from "./_certs.ts";
 
 const TS = 1_700_000_000_250;
 
@@ -484,4 +485,65 @@ Deno.test("getSocketSink() with LogTape → CPython receiver: levels, msg, extra
     equal(r.types.msg, "str");
     equal(r.types.args, "NoneType");
   }
+});
+
+// ------------------------------------------------------------------ TLS
+
+const hasOpenssl = opensslAvailable();
+
+Deno.test({
+  name: "getSocketSink() with tls delivers frames over a verified connection",
+  ignore: !hasOpenssl,
+  fn: async () => {
+    const certs = await makeCerts();
+    const listener = Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: certs.server.cert,
+      key: certs.server.key,
+    });
+    const accepted = (async () => {
+      const conn = await listener.accept();
+      const chunks: number[] = [];
+      const buf = new Uint8Array(4096);
+      try {
+        for (;;) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          chunks.push(...buf.subarray(0, n));
+        }
+      } catch { /* closed by the sink */ }
+      try {
+        conn.close();
+      } catch { /* closed */ }
+      return new Uint8Array(chunks);
+    })();
+    const port = (listener.addr as Deno.NetAddr).port;
+    const sink = getSocketSink({
+      hostname: "127.0.0.1",
+      port,
+      tls: { caCerts: [certs.ca.cert] },
+    });
+    sink(rec({ message: ["over tls"], properties: { user: "bob" } }));
+    deepEqual(await sink.flush(10_000), {
+      sent: 1,
+      dropped: 0,
+      pending: 0,
+      timedOut: false,
+    });
+    await sink.close();
+    const bytes = await accepted;
+    listener.close();
+    const len = new DataView(bytes.buffer).getUint32(0);
+    equal(bytes.length, 4 + len);
+    const d = loads(bytes.subarray(4)) as Record<string, unknown>;
+    equal(d.msg, "over tls");
+    equal(d.user, "bob");
+
+    throws(
+      () => getSocketSink({ path: "/tmp/x.sock", tls: {} }),
+      /Cannot create socket sink as 'tls' needs a TCP 'hostname' and 'port'/,
+    );
+    await Deno.remove(certs.dir, { recursive: true });
+  },
 });

@@ -18,6 +18,7 @@ function defaultFormatter(logRecord: LogRecord): string {
 
 /** Options for {@linkcode BaseHandler}. */
 export interface BaseHandlerOptions {
+  /** The formatter; the default gives `"<levelName> <msg>"`. */
   formatter?: FormatterFunction;
 }
 
@@ -25,14 +26,22 @@ export interface BaseHandlerOptions {
 export abstract class BaseHandler {
   #levelName: LevelName;
   #level: LogLevel;
+  /** The formatter used by `format()`. */
   formatter: FormatterFunction;
 
+  /**
+   * Creates a handler.
+   *
+   * @param levelName The minimum level.
+   * @param options The formatter.
+   */
   constructor(levelName: LevelName, options?: BaseHandlerOptions) {
     const { formatter = defaultFormatter } = options ?? {};
     this.#levelName = levelName;
     this.#level = getLevelByName(levelName);
     this.formatter = formatter;
   }
+  /** The numeric level. */
   get level(): LogLevel {
     return this.#level;
   }
@@ -40,6 +49,7 @@ export abstract class BaseHandler {
     this.#level = level;
     this.#levelName = getLevelName(level);
   }
+  /** The level name. */
   get levelName(): LevelName {
     return this.#levelName;
   }
@@ -47,17 +57,36 @@ export abstract class BaseHandler {
     this.#levelName = levelName;
     this.#level = getLevelByName(levelName);
   }
+  /**
+   * Formats and logs the record if its level is high enough.
+   *
+   * @param logRecord The record.
+   */
   handle(logRecord: LogRecord) {
     if (this.level > logRecord.level) return;
     const msg = this.format(logRecord);
     this.log(msg);
   }
+  /**
+   * Formats the record.
+   *
+   * @param logRecord The record.
+   * @returns The formatted string.
+   */
   format(logRecord: LogRecord): string {
     return this.formatter(logRecord);
   }
+  /**
+   * Writes a formatted record.
+   *
+   * @param msg The formatted record.
+   */
   abstract log(msg: string): void;
+  /** Called by `setup()` when the handler is installed. */
   setup() {}
+  /** Called by `setup()` when the handler is replaced. */
   destroy() {}
+  /** Calls `destroy()`. */
   [Symbol.dispose]() {
     this.destroy();
   }

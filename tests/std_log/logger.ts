@@ -8,9 +8,13 @@ export type GenericFunction = (...args: any[]) => any;
 
 /** Options for {@linkcode LogRecord}. */
 export interface LogRecordOptions {
+  /** The message. */
   msg: string;
+  /** The arguments. */
   args: unknown[];
+  /** The level. */
   level: LogLevel;
+  /** The logger name. */
   loggerName: string;
 }
 
@@ -28,13 +32,22 @@ export interface LogConfig {
 
 /** One log event; `args` and `datetime` return copies. */
 export class LogRecord {
+  /** The message, already converted to a string. */
   readonly msg: string;
   #args: unknown[];
   #datetime: Date;
+  /** The numeric level. */
   readonly level: number;
+  /** The level name. */
   readonly levelName: string;
+  /** The logger name. */
   readonly loggerName: string;
 
+  /**
+   * Creates a record; its time is now.
+   *
+   * @param options The record's fields.
+   */
   constructor(options: LogRecordOptions) {
     this.msg = options.msg;
     this.#args = [...options.args];
@@ -43,9 +56,11 @@ export class LogRecord {
     this.#datetime = new Date();
     this.levelName = getLevelName(options.level);
   }
+  /** A copy of the arguments. */
   get args(): unknown[] {
     return [...this.#args];
   }
+  /** A copy of the creation time. */
   get datetime(): Date {
     return new Date(this.#datetime.getTime());
   }
