@@ -26,7 +26,7 @@
  * | `int` | `number` if `Number.isSafeInteger`, else `bigint` |
  * | `float` | `number` (NaN, ±Infinity and −0 kept) |
  * | `str` | `string`; lone surrogates are kept (UTF-8 is decoded with `surrogatepass`, as CPython does) |
- * | Python 2 `str` (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) | `string`, decoded as Latin-1 (like `pickle.loads(..., encoding="latin1")`; CPython's default `"ASCII"` would fail on non-ASCII bytes) |
+ * | Python 2 `str` (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) | `string`, decoded as UTF-8 when the bytes are well-formed UTF-8 (what Python 2 programs almost always hold), otherwise as Latin-1 (like `pickle.loads(..., encoding="latin1")`), so decoding never fails; CPython's default `"ASCII"` would fail on non-ASCII bytes |
  * | `bytes`, `bytearray` | `Uint8Array` (a copy, never a view of the input) |
  * | `list` | `Array` |
  * | `tuple` | {@linkcode PyTuple} |
@@ -355,6 +355,25 @@ function cacheSlot(data: Uint8Array, a: number, b: number, n: number): number {
   const h = (n << 24) ^ (data[a]! << 16) ^ (data[a + (n >> 1)]! << 8) ^
     data[b - 1]!;
   return Math.imul(h, 0x9e3779b1) >>> (32 - CACHE_BITS);
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A Python 2 `str` (bytes) as text: UTF-8 when it is well-formed UTF-8,
+ * else Latin-1. `s` holds the bytes as code points 0..255.
+ */
+function py2Text(s: string): string {
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) < 0x80) i++;
+  if (i === s.length) return s;
+  const bytes = new Uint8Array(s.length);
+  for (let j = 0; j < s.length; j++) bytes[j] = s.charCodeAt(j);
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return s;
+  }
 }
 
 /** Bytes 0..255 as code points 0..255 (ASCII or Latin-1). */
@@ -1394,7 +1413,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (nl - pos < 2 || (q !== 0x27 && q !== 0x22) || data[nl - 1] !== q) {
           st.fail("the STRING argument must be quoted");
         }
-        stack.push(escapeDecode(st, data, pos + 1, nl - 1));
+        stack.push(py2Text(escapeDecode(st, data, pos + 1, nl - 1)));
         pos = nl + 1;
         break;
       }
@@ -1404,14 +1423,14 @@ function decode(st: State, data: Uint8Array): unknown {
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
         if (n > end - pos) tooShort(st, n, end - pos);
-        stack.push(latin1(data, pos, pos += n));
+        stack.push(py2Text(latin1(data, pos, pos += n)));
         break;
       }
       case 0x55: { // SHORT_BINSTRING
         if (pos >= end) st.eod(pos);
         const n = data[pos++]!;
         if (n > end - pos) tooShort(st, n, end - pos);
-        stack.push(latin1(data, pos, pos += n));
+        stack.push(py2Text(latin1(data, pos, pos += n)));
         break;
       }
       case 0x42: { // BINBYTES

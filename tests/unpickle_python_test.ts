@@ -162,6 +162,15 @@ type Typed =
   | { t: "list" | "tuple" | "set" | "frozenset"; id?: number; v: Typed[] }
   | { t: "dict"; id: number; v: [Typed, Typed][] };
 
+/** A Python 2 `str` as loads() reads it: UTF-8 if well-formed, else Latin-1. */
+function py2Text(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return String.fromCharCode(...bytes);
+  }
+}
+
 function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
@@ -241,10 +250,10 @@ class Checker {
         }
         return;
       case "str8": {
-        const s = String.fromCharCode(...fromHex(want.v));
+        const s = py2Text(fromHex(want.v));
         if (actual !== s) {
           fail(
-            `expected latin-1 ${JSON.stringify(s)}, got ${
+            `expected UTF-8-else-Latin-1 ${JSON.stringify(s)}, got ${
               JSON.stringify(actual)
             }`,
           );
@@ -323,7 +332,7 @@ class Checker {
           }
           for (const [k, w] of want.v) {
             const key = k.t === "str8"
-              ? String.fromCharCode(...fromHex(k.v as string))
+              ? py2Text(fromHex(k.v as string))
               : (k as { v: string }).v;
             if (!Object.hasOwn(o, key)) {
               fail(`missing key ${JSON.stringify(key)}`);

@@ -380,7 +380,10 @@ Deno.test("loads() reads UNICODE with raw-unicode-escape", () => {
   refuses("V\\U00110000\n.", /'UNICODE' \(0x56\) at offset 0: .*out of range/);
 });
 
-Deno.test("loads() reads Python 2 STRING/BINSTRING/SHORT_BINSTRING as Latin-1", () => {
+Deno.test("loads() reads Python 2 STRING/BINSTRING/SHORT_BINSTRING as UTF-8, else Latin-1", () => {
+  equal(loads(b("U\x05caf\xc3\xa9.")), "café");
+  equal(loads(b("T\x04\x00\x00\x00\xf0\x9f\x98\x80.")), "😀");
+  equal(loads(b("S'caf\\xc3\\xa9'\n.")), "café");
   equal(loads(b("S'abc'\np0\n.")), "abc");
   equal(loads(b('S"it\'s"\n.')), "it's");
   equal(loads(b("S''\n.")), "");
