@@ -619,9 +619,9 @@ export function pyStr(value: unknown): string {
  * @returns The text.
  */
 export function pyRepr(value: unknown): string {
-  const st: ReprState = { out: "", seen: [] };
+  const st: ReprState = { out: "", seen: [], limit: MAX_REPR_LENGTH };
   reprInto(value, st, 0, false);
-  return st.out.length > MAX_REPR_LENGTH
+  return st.out.length > st.limit
     ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
     : st.out;
 }
@@ -634,9 +634,9 @@ export function pyRepr(value: unknown): string {
  * @returns The text.
  */
 export function pyAscii(value: unknown): string {
-  const st: ReprState = { out: "", seen: [] };
+  const st: ReprState = { out: "", seen: [], limit: MAX_REPR_LENGTH };
   reprInto(value, st, 0, true);
-  return st.out.length > MAX_REPR_LENGTH
+  return st.out.length > st.limit
     ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
     : st.out;
 }
@@ -644,10 +644,14 @@ export function pyAscii(value: unknown): string {
 interface ReprState {
   out: string;
   seen: object[];
+  limit: number;
 }
 
+/** Longest text rendered for one non-primitive Map key or Set member. */
+const MAX_KEY_LENGTH = 2000;
+
 function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
-  if (st.out.length > MAX_REPR_LENGTH) return;
+  if (st.out.length > st.limit) return;
   switch (typeof v) {
     case "string":
       st.out += strRepr(v, ascii);
@@ -696,16 +700,17 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
       let count = 0;
       if (Array.isArray(items)) {
         for (let i = 0; i < items.length; i++) {
-          if (st.out.length > MAX_REPR_LENGTH) break;
+          if (st.out.length > st.limit) break;
           if (i > 0) st.out += ", ";
           reprInto(items[i], st, depth + 1, ascii);
           count++;
         }
       } else {
         for (const item of items) {
-          if (st.out.length > MAX_REPR_LENGTH) break;
+          if (st.out.length > st.limit) break;
           if (count > 0) st.out += ", ";
-          reprInto(set ? hashableKey(item) : item, st, depth + 1, ascii);
+          if (set) keyInto(item, st, depth + 1, ascii);
+          else reprInto(item, st, depth + 1, ascii);
           count++;
         }
       }
@@ -727,16 +732,16 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
       let first = true;
       if (o instanceof Map) {
         for (const [k, val] of Map.prototype.entries.call(o)) {
-          if (st.out.length > MAX_REPR_LENGTH) break;
+          if (st.out.length > st.limit) break;
           if (!first) st.out += ", ";
           first = false;
-          reprInto(hashableKey(k), st, depth + 1, ascii);
+          keyInto(k, st, depth + 1, ascii);
           st.out += ": ";
           reprInto(val, st, depth + 1, ascii);
         }
       } else {
         for (const k of Object.keys(o)) {
-          if (st.out.length > MAX_REPR_LENGTH) break;
+          if (st.out.length > st.limit) break;
           if (!first) st.out += ", ";
           first = false;
           st.out += strRepr(k, ascii) + ": ";
@@ -773,16 +778,45 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
   st.out += strRepr(describe(o), ascii);
 }
 
-/** Map keys and set members must be hashable in Python: primitives only. */
-function hashableKey(k: unknown): unknown {
+/**
+ * Map keys and set members must be hashable in Python: primitives stay, other
+ * values are sent as their `str()` (rendered with the caller's cycle state,
+ * at most 2,000 code units), so they print as a quoted string.
+ */
+function keyInto(k: unknown, st: ReprState, depth: number, ascii: boolean) {
   if (
     k === null || k === undefined || typeof k === "string" ||
-    typeof k === "number" || typeof k === "boolean" || typeof k === "bigint"
+    typeof k === "number" || typeof k === "boolean" || typeof k === "bigint" ||
+    k instanceof PyFloat
   ) {
-    return k === undefined ? null : k;
+    reprInto(k, st, depth, ascii);
+    return;
   }
-  if (k instanceof PyFloat) return k;
-  return pyStr(k);
+  st.out += strRepr(keyString(k, st.seen, depth), ascii);
+}
+
+/** `str()` of a non-primitive key, bounded and cycle-safe. */
+export function keyString(k: unknown, seen: object[], depth: number): string {
+  let s: string;
+  if (typeof k !== "object" || k === null) {
+    s = pyStr(k);
+  } else {
+    let container = false;
+    try {
+      container = Array.isArray(k) || k instanceof PyTuple ||
+        k instanceof Map || k instanceof Set || isPlainObject(k);
+    } catch {
+      container = false;
+    }
+    if (container) {
+      const sub: ReprState = { out: "", seen, limit: MAX_KEY_LENGTH };
+      reprInto(k, sub, depth, false);
+      s = sub.out;
+    } else {
+      s = pyStr(k);
+    }
+  }
+  return s.length > MAX_KEY_LENGTH ? s.slice(0, MAX_KEY_LENGTH) + "…" : s;
 }
 
 /**
@@ -837,15 +871,16 @@ export function unreadable(e: unknown): string {
   return "<unreadable: " + what + ">";
 }
 
-/** `String(v)` that never throws. */
+/**
+ * A string for any value, never throwing and never unbounded: a string as is,
+ * anything else {@linkcode pyStr} (so a sparse array of length 2³²−1 does not
+ * hang like `String()` would).
+ *
+ * @param v Any value.
+ * @returns The text.
+ */
 export function safeString(v: unknown): string {
-  try {
-    const s = String(v);
-    if (typeof s === "string") return s;
-  } catch {
-    // fall through
-  }
-  return describe(v);
+  return typeof v === "string" ? v : pyStr(v);
 }
 
 const INSPECT_OPTIONS = {
@@ -878,7 +913,7 @@ export function describe(v: unknown): string {
       const ts = (v as { toString?: unknown }).toString;
       if (
         typeof ts === "function" && ts !== Object.prototype.toString &&
-        !Array.isArray(v)
+        !Array.isArray(v) && !ArrayBuffer.isView(v)
       ) {
         const r = ts.call(v);
         if (typeof r === "string") s = r;
@@ -961,25 +996,36 @@ export function strRepr(s: string, ascii = false): string {
   return out + quote;
 }
 
+/** Escaped form of each byte inside a `'`-quoted bytes literal. */
+const BYTE_ESCAPES: readonly string[] = Array.from(
+  { length: 256 },
+  (_, c) =>
+    c === 0x5c
+      ? "\\\\"
+      : c === 0x09
+      ? "\\t"
+      : c === 0x0a
+      ? "\\n"
+      : c === 0x0d
+      ? "\\r"
+      : c < 0x20 || c >= 0x7f
+      ? "\\x" + hex(c, 2)
+      : String.fromCharCode(c),
+);
+
 function bytesRepr(b: Uint8Array): string {
   let hasSingle = false;
   let hasDouble = false;
-  for (let i = 0; i < b.length; i++) {
+  const n = Math.min(b.length, MAX_REPR_LENGTH >> 2);
+  for (let i = 0; i < n; i++) {
     if (b[i] === 0x27) hasSingle = true;
     else if (b[i] === 0x22) hasDouble = true;
   }
-  const q = hasSingle && !hasDouble ? 0x22 : 0x27;
-  let out = "b" + String.fromCharCode(q);
-  const n = Math.min(b.length, MAX_REPR_LENGTH);
+  const q = hasSingle && !hasDouble ? '"' : "'";
+  const parts: string[] = [];
   for (let i = 0; i < n; i++) {
     const c = b[i]!;
-    if (c === 0x5c) out += "\\\\";
-    else if (c === q) out += "\\" + String.fromCharCode(q);
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c < 0x20 || c >= 0x7f) out += "\\x" + hex(c, 2);
-    else out += String.fromCharCode(c);
+    parts.push(c === 0x27 && q === "'" ? "\\'" : BYTE_ESCAPES[c]!);
   }
-  return out + String.fromCharCode(q);
+  return "b" + q + parts.join("") + q + (n < b.length ? "…" : "");
 }

@@ -30,6 +30,7 @@ import {
   describe,
   isError,
   isPlainObject,
+  keyString,
   percentFormat,
   pyStr,
   safeString,
@@ -95,8 +96,10 @@ export interface CallerInfo {
 const OWN_DIR: string = new URL(".", import.meta.url).href;
 
 function isLibraryFrame(url: string): boolean {
-  if (url.startsWith(OWN_DIR)) {
-    return !url.slice(OWN_DIR.length).includes("/");
+  if (
+    url.startsWith(OWN_DIR) && !url.slice(OWN_DIR.length).includes("/")
+  ) {
+    return true;
   }
   return url.startsWith("ext:") || url.startsWith("node:") ||
     url.includes("/std_log/") || url.includes("@std/log") ||
@@ -369,8 +372,8 @@ export const LIMITS: {
  * filename module exc_info exc_text stack_info lineno funcName created msecs
  * relativeCreated thread threadName processName process taskName`, then the
  * extras in insertion order (`input.extra` first, then plain-object args).
- * `created`, `msecs` and `relativeCreated` are {@linkcode PyFloat}s (CPython
- * 3.13's formulas: `created` = ms·10⁶/10⁹, `msecs` = whole ms of the second,
+ * `created`, `msecs` and `relativeCreated` are {@linkcode PyFloat}s (`created`
+ * = ms/1000, `msecs` = whole ms of the second as CPython 3.13 computes it,
  * `relativeCreated` = ms since this module was loaded); `args`, `exc_info`,
  * `stack_info` and `taskName` are `null`; `process` is `Deno.pid`;
  * `processName` is `MainProcess`; `thread`/`threadName` are
@@ -388,13 +391,18 @@ export const LIMITS: {
  * Extra values are made picklable: `null`, booleans, numbers, bigints,
  * strings, arrays, plain objects, `Map`s, `Set`s, `Uint8Array`s (copied),
  * `PyFloat`s and `PyTuple`s are kept (recursively); `undefined` becomes
- * `null`, a `Date` its ISO string, an `ArrayBuffer` a `Uint8Array`, other
+ * `null`, a bigint of more than 4,300 digits its decimal string (CPython
+ * ≥3.11 refuses to read longer ints), a `Date` its ISO string, an `ArrayBuffer` a `Uint8Array`, other
  * typed arrays lists of numbers, an Error `Name: message`; Map keys and Set
  * members that are not primitives become strings (Python needs hashable
  * keys); anything else (functions, symbols, class instances, proxies that
  * throw, promises, …) becomes a descriptive string. A getter that throws
  * gives `<unreadable: …>`. A container met again inside itself becomes
- * `[...]`/`{...}`; see {@linkcode LIMITS} for depth and size caps.
+ * `[...]`/`{...}`; see {@linkcode LIMITS} for depth and size caps. An
+ * `extra` that is not a plain object is kept whole under the key `extra`.
+ * JavaScript enumerates integer-like keys (`"0"`, `"42"`) before all others,
+ * so such extras come first in the pickle (receivers do not depend on the
+ * order).
  *
  * @param input The event.
  * @returns The record dict, ready for `dumps()`. Never throws.
@@ -481,7 +489,7 @@ function buildRecord(input: RecordInput): Record<string, unknown> {
     if (error !== undefined && error !== null) {
       slow.addError(error);
     }
-    if (extra !== undefined && extra !== null) slow.addObject(extra, true);
+    if (extra !== undefined && extra !== null) slow.addExtra(extra);
     if (args !== undefined && args !== null && args.length > 0) {
       msg = slow.applyArgs(msg, args);
     }
@@ -491,18 +499,15 @@ function buildRecord(input: RecordInput): Record<string, unknown> {
 
   // CPython 3.13: ct = time_ns(); created = ct / 1e9;
   // msecs = (ct % 1e9) // 1e6 + 0.0; relativeCreated = (ct - start) / 1e6.
-  let created: number;
-  let msecs: number;
-  if (Number.isSafeInteger(timeMs)) {
-    created = (timeMs * 1e6) / 1e9;
-    msecs = ((timeMs % 1000) + 1000) % 1000;
-  } else {
-    const ns = Math.round(timeMs * 1e6);
-    created = ns / 1e9;
-    msecs = Math.floor((((ns % 1e9) + 1e9) % 1e9) / 1e6);
-    if (msecs === 999 && Math.floor(created) !== Math.floor(ns / 1e9)) {
-      msecs = 0;
-    }
+  // For whole milliseconds msecs and relativeCreated are the same; created
+  // is timeMs / 1000 correctly rounded (ct / 1e9 rounds twice and is 1 ulp
+  // lower for about one time in five: 1700000000.2499998 for ...250 ms).
+  const created = timeMs / 1000;
+  let msecs = Math.floor(((timeMs % 1000) + 1000) % 1000);
+  if (
+    msecs === 999 && Math.floor(created) !== Math.floor((timeMs - 999) / 1000)
+  ) {
+    msecs = 0; // created rounded up to the next second (as CPython 3.13)
   }
 
   const d: Record<string, unknown> = {
@@ -569,6 +574,18 @@ class Extras {
 
   excText(): string | null {
     return this.#errors.length === 0 ? null : this.#errors.join("\n\n");
+  }
+
+  /** Adds `RecordInput.extra`: a plain object's keys, else one `extra` key. */
+  addExtra(extra: unknown) {
+    let plain = false;
+    try {
+      plain = isPlainObject(extra);
+    } catch {
+      plain = false;
+    }
+    if (plain) this.addObject(extra as object, true);
+    else this.#push("extra", this.sanitize(extra, 1));
   }
 
   /** Adds every own enumerable string key of a plain object. */
@@ -701,8 +718,9 @@ class Extras {
         return this.#cut(v, LIMITS.stringLength);
       case "number":
       case "boolean":
-      case "bigint":
         return v;
+      case "bigint":
+        return bigintValue(v);
       case "undefined":
         return null;
       case "symbol":
@@ -849,20 +867,29 @@ class Extras {
         return this.#cut(k, LIMITS.stringLength);
       case "number":
       case "boolean":
-      case "bigint":
         return k;
+      case "bigint":
+        return bigintValue(k);
       case "undefined":
         return null;
     }
     if (k === null) return null;
     if (k instanceof PyFloat) return new PyFloat(Number(k.value));
-    return this.#cut(pyStr(k), LIMITS.stringLength);
+    return this.#cut(keyString(k, this.#seen, 0), LIMITS.stringLength);
   }
 
   #bytes(b: Uint8Array): Uint8Array {
     const n = Math.min(b.length, LIMITS.stringLength);
     return Uint8Array.prototype.slice.call(b, 0, n);
   }
+}
+
+/** CPython ≥3.11 refuses to read ints of more than 4,300 digits. */
+const BIGINT_LIMIT = 10n ** 4300n;
+
+/** A bigint, or its decimal string when CPython could not read it back. */
+function bigintValue(v: bigint): bigint | string {
+  return (v < 0n ? -v : v) >= BIGINT_LIMIT ? v.toString() : v;
 }
 
 function errorLine(e: object): string {
