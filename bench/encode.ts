@@ -1,0 +1,83 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+// Encode throughput, in its own process: the record dict of
+// `logger.info(MESSAGE, i, 12.5)` → pickle frame, vs JSON.stringify of the
+// same dict (floats as plain numbers), vs JSON.stringify + TextEncoder, and
+// the handler's full per-record encode (LogRecord → dict → frame).
+// Methods are interleaved within each round. Prints
+// {"bytes":{...}, "rounds":{method: [records/s, ...]}}.
+//
+// Usage: deno run --import-map=tests/import_map.json bench/encode.ts \
+//          --iterations 200000 --rounds 5
+
+import { emit, intArg, MESSAGE, parseArgs } from "./_common.ts";
+import { dumpsFrame } from "../pickle.ts";
+import { PyFloat } from "../py_types.ts";
+import { recordDict } from "../record.ts";
+import { SocketHandler } from "../handler.ts";
+import { LogRecord } from "@std/log/logger";
+
+const args = parseArgs(Deno.args);
+const iterations = intArg(args, "iterations", 200_000);
+const rounds = intArg(args, "rounds", 5);
+
+const dict = recordDict({
+  name: "bench",
+  level: 20,
+  msg: MESSAGE,
+  args: [42, 12.5],
+  timeMs: Date.now(),
+});
+const json: Record<string, unknown> = {};
+for (const [k, v] of Object.entries(dict)) {
+  json[k] = v instanceof PyFloat ? v.value : v;
+}
+const encoder = new TextEncoder();
+const options = { protocol: 1 } as const;
+// Never connects: makePickle only.
+const handler = new SocketHandler("INFO", { hostname: "127.0.0.1", port: 9 });
+const record = new LogRecord({
+  msg: MESSAGE,
+  args: [42, 12.5],
+  level: 20,
+  loggerName: "bench",
+});
+
+let sink = 0;
+const methods: Record<string, () => void> = {
+  pickle: () => {
+    sink += dumpsFrame(dict, options).length;
+  },
+  json: () => {
+    sink += JSON.stringify(json).length;
+  },
+  jsonBytes: () => {
+    sink += encoder.encode(JSON.stringify(json)).length;
+  },
+  makePickle: () => {
+    sink += handler.makePickle(record).length;
+  },
+};
+
+function time(fn: () => void, n: number): number {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  return (performance.now() - t0) / 1000;
+}
+
+for (const fn of Object.values(methods)) time(fn, Math.min(iterations, 20_000));
+const out: Record<string, number[]> = {};
+for (const name of Object.keys(methods)) out[name] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const [name, fn] of Object.entries(methods)) {
+    out[name]!.push(iterations / time(fn, iterations));
+  }
+}
+emit({
+  bytes: {
+    pickleFrame: dumpsFrame(dict, options).length,
+    json: encoder.encode(JSON.stringify(json)).length,
+  },
+  rounds: out,
+  sink,
+});
+await handler.close(0);
