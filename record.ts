@@ -126,13 +126,12 @@ const FRAME_LOCATION = /^(.*):(\d+):(\d+)$/;
  * @example Usage
  * ```ts
  * import { captureCaller } from "./record.ts";
- * import { equal } from "node:assert/strict";
+ * import { ok } from "node:assert/strict";
  *
- * function where() {
- *   return captureCaller();
- * }
- * equal(where()?.funcName, "where");
- * ```
+ * // In a handler's handle(): where the logging call was made.
+ * const caller = captureCaller();
+ * ok(caller === undefined || caller.lineno > 0);
+ ```
  */
 export function captureCaller(stacklevel = 1): CallerInfo | undefined {
   let stack: unknown;
