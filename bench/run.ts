@@ -17,7 +17,14 @@
 //   4. memory: RSS growth over N records with the receiver down;
 //   5. receiver: records/s decoded from CPython SocketHandler frames, by
 //      LogReceiver vs CPython's logging cookbook receiver.
-// Exits 1 if a section failed or a record did not arrive.
+// Exits 1 if a section failed or a record did not arrive. --quick (CI) only
+// checks that everything runs and arrives: its figures are not meaningful.
+//
+// Profiling a sender: start `deno run --allow-net bench/sink.ts --n N`, then
+//   deno run --cpu-prof --cpu-prof-dir=/tmp/prof \
+//     --import-map=tests/import_map.json -A bench/sender.ts \
+//     --mode std_log --port <sink port> --n N
+//   deno run --allow-read bench/profile_summary.ts /tmp/prof/*.cpuprofile
 
 import { intArg, parseArgs } from "./_common.ts";
 
@@ -800,6 +807,11 @@ console.log(
   } s\n`,
 );
 console.log(table);
+if (quick) {
+  console.log(
+    "\n--quick: a correctness run (cold JIT, small N); the figures are not meaningful.",
+  );
+}
 console.log(FOOTNOTES);
 
 const allArrived =
