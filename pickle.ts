@@ -291,7 +291,12 @@ class Encoder {
       );
     }
     const maxDepth = options?.maxDepth ?? 1000;
-    if (typeof maxDepth !== "number" || !(maxDepth >= 0)) {
+    if (typeof maxDepth !== "number") {
+      throw new TypeError(
+        `Cannot pickle as 'maxDepth' must be a number: current value is of type '${typeof maxDepth}'`,
+      );
+    }
+    if (!(maxDepth >= 0)) {
       throw new RangeError(
         `Cannot pickle as 'maxDepth' must be a non-negative number: current value is ${
           String(maxDepth)
@@ -1417,7 +1422,8 @@ function run(
  * path), reading the value throws, or containers are nested deeper than
  * `maxDepth`.
  * @throws {RangeError} If `protocol` is not 1 to 5 or `maxDepth` is negative.
- * @throws {TypeError} If `fallback` is not a function.
+ * @throws {TypeError} If `fallback` is not a function or `maxDepth` is not a
+ * number.
  *
  * @example Pickle a list with protocol 2
  * ```ts
@@ -1452,7 +1458,8 @@ export function dumps(
  * @throws {PickleError} As {@linkcode dumps} does, and if the pickle is
  * 4 GiB or larger.
  * @throws {RangeError} If `protocol` is not 1 to 5 or `maxDepth` is negative.
- * @throws {TypeError} If `fallback` is not a function.
+ * @throws {TypeError} If `fallback` is not a function or `maxDepth` is not a
+ * number.
  *
  * @example Frame a record for a Python receiver
  * ```ts
