@@ -48,6 +48,29 @@ export type {
   TlsOptions,
 };
 
+const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Thrown by {@linkcode SocketHandler.prototype.makePickle} for a record whose
+ * message alone exceeds `maxQueueBytes`; `emit` counts it as dropped with
+ * reason `"oversize"`.
+ */
+export class RecordTooLargeError extends RangeError {
+  /**
+   * Creates the error.
+   *
+   * @param message What was too large.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "RecordTooLargeError";
+  }
+}
+
+function textLength(value: unknown): number {
+  return typeof value === "string" ? value.length : 0;
+}
+
 /**
  * A record filter, as in Python: a function, or an object with a `filter`
  * method. A falsy result drops the record (it is not counted as emitted).
@@ -137,6 +160,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   #defaultFormatter: BaseHandler["formatter"] | undefined;
   #destroyPending = false;
   #target: SocketTarget;
+  #maxQueueBytes: number;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -154,6 +178,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
       : undefined;
     validateOptions(options, "SocketHandler");
     this.#target = targetOf(options);
+    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.hostname = this.#target.hostname;
     this.port = this.#target.port;
     this.path = this.#target.path;
@@ -282,7 +307,12 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
     try {
       frame = this.makePickle(record);
     } catch (error) {
-      this.handleError(record, error);
+      if (error instanceof RecordTooLargeError) {
+        this.#engine.countDrop("oversize");
+        this.#engine.reportError(error, "oversize");
+      } else {
+        this.handleError(record, error);
+      }
       return;
     }
     this.#engine.enqueue(frame);
@@ -314,9 +344,17 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
    * @returns The frame.
    */
   makePickle(record: LogRecord): Uint8Array {
-    return dumpsFrame(this.makeRecordDict(record), {
-      protocol: this.protocol,
-    });
+    const dict = this.makeRecordDict(record);
+    // A message or traceback longer (in UTF-16 units, each at least one
+    // UTF-8 byte) than the queue's byte bound can never be queued: refuse
+    // it before spending time and memory on encoding it.
+    const size = textLength(dict.msg) + textLength(dict.exc_text);
+    if (size > this.#maxQueueBytes) {
+      throw new RecordTooLargeError(
+        `Cannot queue record of logger '${record.loggerName}' as its message is larger than 'maxQueueBytes': current size is at least ${size} bytes, the bound is ${this.#maxQueueBytes}`,
+      );
+    }
+    return dumpsFrame(dict, { protocol: this.protocol });
   }
 
   /**

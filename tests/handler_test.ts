@@ -302,3 +302,21 @@ Deno.test("includeCallerInfo fills caller fields from the logging call site", as
     await c.close();
   }
 });
+
+Deno.test("a message larger than maxQueueBytes is dropped as oversize before encoding", async () => {
+  const errors: string[] = [];
+  await using h = new SocketHandler("INFO", {
+    port: 9,
+    maxQueueBytes: 1000,
+    onError: (e, kind) => errors.push(`${kind}: ${e.message}`),
+  });
+  const logger = new Logger("big", "INFO", { handlers: [h] });
+  logger.info("x".repeat(2000));
+  logger.info("%s", "y".repeat(50_000_000));
+  const s = h.stats();
+  equal(s.emitted, 2);
+  equal(s.droppedByReason.oversize, 2);
+  equal(s.pendingRecords, 0);
+  equal(errors.length, 1); // rate-limited: one report per kind
+  match(errors[0]!, /^oversize: .*larger than 'maxQueueBytes'/);
+});
