@@ -338,7 +338,9 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
 
   /**
    * The exact wire bytes of one record: a 4-byte big-endian length, then
-   * the pickle of {@linkcode SocketHandler.prototype.makeRecordDict}.
+   * the pickle of {@linkcode SocketHandler.prototype.makeRecordDict}. The
+   * result is a view into a pooled buffer (see `DumpsOptions.pooled`):
+   * read it through the view, not its `.buffer`.
    *
    * @param record The record.
    * @returns The frame.
@@ -354,7 +356,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
         `Cannot queue record of logger '${record.loggerName}' as its message is larger than 'maxQueueBytes': current size is at least ${size} bytes, the bound is ${this.#maxQueueBytes}`,
       );
     }
-    return dumpsFrame(dict, { protocol: this.protocol });
+    return dumpsFrame(dict, { protocol: this.protocol, pooled: true });
   }
 
   /**

@@ -105,6 +105,19 @@ export interface DumpsOptions {
    * @default {1000}
    */
   maxDepth?: number;
+  /**
+   * Return a view into a pooled `ArrayBuffer` (a slab of 64 KiB shared by
+   * consecutive results) instead of a fresh buffer: one allocation per slab
+   * instead of one per call, and consecutive results are adjacent in memory,
+   * so a writer can send many of them with one write and no copy. A slab is
+   * never reused or overwritten; it is freed when no view of it is left. The
+   * result's `.buffer` then holds other results too: read it through the
+   * view (or `byteOffset`), never the whole buffer. Results larger than 16
+   * KiB are always fresh buffers.
+   *
+   * @default {false}
+   */
+  pooled?: boolean;
 }
 
 /**
@@ -173,6 +186,33 @@ const FRAME_SIZE_TARGET = 64 * 1024;
 /** sys.int_info.default_max_str_digits (CPython ≥3.11). */
 const MAX_STR_DIGITS = 4300;
 const INITIAL_CAPACITY = 4096;
+
+// The pool behind `pooled: true`: a slab filled front to back and never
+// reused, so every view handed out stays valid.
+const SLAB_SIZE = 64 * 1024;
+const POOLED_MAX = 16 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabPos = 0;
+
+function pooledCopy(
+  buf: Uint8Array<ArrayBuffer>,
+  end: number,
+): Uint8Array<ArrayBuffer> {
+  if (end > POOLED_MAX) return buf.slice(0, end);
+  if (slabPos + end > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabPos = 0;
+  }
+  const start = slabPos;
+  // Short copies by hand: cheaper than TypedArray.prototype.set's set-up.
+  if (end <= 64) {
+    for (let i = 0; i < end; i++) slab[start + i] = buf[i]!;
+  } else {
+    slab.set(buf.subarray(0, end), start);
+  }
+  slabPos = start + end;
+  return slab.subarray(start, slabPos);
+}
 /** From this length, TextEncoder.encodeInto beats a charCodeAt loop. */
 const ENCODE_INTO_MIN = 48;
 const RETAINED_CAPACITY = 1 << 20;
@@ -352,7 +392,9 @@ class Encoder {
         }
         this.#view.setUint32(0, length);
       }
-      return this.#buf.slice(0, end);
+      return options?.pooled === true
+        ? pooledCopy(this.#buf, end)
+        : this.#buf.slice(0, end);
     } catch (error) {
       if (error instanceof PickleError) throw error;
       throw new PickleError(

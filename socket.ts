@@ -854,6 +854,19 @@ export class SocketEngine implements AsyncDisposable {
     this.#state = this.#closing ? "closing" : s;
   }
 
+  /** Whether the first `count` in-flight frames are contiguous in one buffer. */
+  #adjacent(count: number): boolean {
+    const first = this.#inflight[0]!;
+    const buffer = first.buffer;
+    let end = first.byteOffset + first.byteLength;
+    for (let k = 1; k < count; k++) {
+      const f = this.#inflight[k]!;
+      if (f.buffer !== buffer || f.byteOffset !== end) return false;
+      end += f.byteLength;
+    }
+    return true;
+  }
+
   /** Takes frames from the head, writes them as one batch, accounts them. */
   async #writeBatch(conn: Deno.Conn): Promise<void> {
     // The drop notice goes first, before the remaining queue.
@@ -900,6 +913,11 @@ export class SocketEngine implements AsyncDisposable {
     let data: Uint8Array;
     if (count === 1) {
       data = this.#inflight[0]!;
+    } else if (this.#adjacent(count)) {
+      // Frames that lie back to back in one buffer (pooled encoder output)
+      // go out as one view: no copy.
+      const first = this.#inflight[0]!;
+      data = new Uint8Array(first.buffer, first.byteOffset, total);
     } else {
       this.#batchBuf ??= new Uint8Array(this.#maxBatch);
       let off = 0;

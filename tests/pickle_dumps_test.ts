@@ -781,3 +781,26 @@ Deno.test("dumps() pickles own keys only when Object.prototype has enumerable ke
     delete proto.polluted;
   }
 });
+
+Deno.test("dumpsFrame({pooled: true}) returns adjacent views of a shared slab, equal to fresh frames", () => {
+  const values = [{ a: 1 }, "x".repeat(100), [1, 2, 3], { msg: "é😀\ud800" }];
+  const views = values.map((v) => dumpsFrame(v, { protocol: 1, pooled: true }));
+  for (let i = 0; i < values.length; i++) {
+    deepEqual([...views[i]!], [...dumpsFrame(values[i], { protocol: 1 })]);
+  }
+  for (let i = 1; i < views.length; i++) {
+    const a = views[i - 1]!;
+    const b = views[i]!;
+    if (a.buffer === b.buffer) equal(b.byteOffset, a.byteOffset + a.byteLength);
+  }
+  // a slab is never overwritten: views made earlier keep their bytes
+  const first = [...views[0]!];
+  for (let i = 0; i < 5000; i++) {
+    dumpsFrame({ i }, { protocol: 1, pooled: true });
+  }
+  deepEqual([...views[0]!], first);
+  // large results are fresh buffers
+  const big = dumpsFrame("y".repeat(20000), { protocol: 1, pooled: true });
+  equal(big.byteOffset, 0);
+  equal(big.buffer.byteLength, big.byteLength);
+});

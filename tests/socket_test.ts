@@ -348,3 +348,46 @@ Deno.test("SocketEngine rejects bad options", () => {
     TypeError,
   );
 });
+
+Deno.test("SocketEngine writes frames that are adjacent in one buffer as one view, without copying", async () => {
+  await using server = FrameServer.tcp();
+  const slab = new Uint8Array(100 * 50);
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 50; i++) {
+    const f = makeFrame(i, 96);
+    slab.set(f, i * 100);
+    frames.push(slab.subarray(i * 100, i * 100 + 100));
+  }
+  const seen: { buffer: ArrayBufferLike; offset: number; length: number }[] =
+    [];
+  const engine = tcpEngine(server.port, {
+    write: async (conn, data) => {
+      seen.push({
+        buffer: data.buffer,
+        offset: data.byteOffset,
+        length: data.byteLength,
+      });
+      await writeAll(conn, data);
+    },
+  });
+  for (const f of frames) engine.enqueue(f);
+  await engine.flush(10000);
+  // one write of the slab itself, no batch copy
+  equal(seen.length, 1);
+  equal(seen[0]!.buffer, slab.buffer);
+  equal(seen[0]!.offset, 0);
+  equal(seen[0]!.length, 5000);
+  // frames from different buffers are copied into the batch buffer
+  const a = makeFrame(50, 96);
+  const b = makeFrame(51, 96);
+  engine.enqueue(a);
+  engine.enqueue(b);
+  await engine.flush(10000);
+  equal(seen.length, 2);
+  equal(seen[1]!.length, 200);
+  ok(seen[1]!.buffer !== a.buffer && seen[1]!.buffer !== b.buffer);
+  await server.waitForFrames(52);
+  assertInOrder(server.frames, range(0, 52));
+  assertBalanced(engine.stats());
+  await engine.close();
+});
