@@ -545,6 +545,14 @@ export function pyFloatRepr(x: number): string {
     return Number.isNaN(x) ? "nan" : x < 0 ? "-inf" : "inf";
   }
   if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const ax = x < 0 ? -x : x;
+  if (ax >= 1e-4 && ax < 1e16) {
+    // Both JavaScript and Python print the shortest round-trip digits, in
+    // fixed notation throughout this range; JavaScript omits the ".0" of an
+    // integral value.
+    const t = String(x);
+    return t.includes(".") ? t : t + ".0";
+  }
   const s = x.toExponential(); // shortest round-trip digits
   const ePos = s.indexOf("e");
   const neg = s.charCodeAt(0) === 0x2d;

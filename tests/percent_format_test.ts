@@ -9,6 +9,7 @@ import {
   strRepr,
 } from "../percent_format.ts";
 import { PyFloat, pyFloat, pyTuple } from "../py_types.ts";
+import { runPython } from "./_python.ts";
 
 // ---------------------------------------------------------------------------
 // Python oracle: one python3 process formats every case.
@@ -321,6 +322,72 @@ Deno.test("pyFloatRepr() matches python3's repr(float) on 2,000 random doubles",
     }
   }
   deepEqual(mismatches.slice(0, 10), []);
+});
+
+Deno.test("pyFloatRepr() matches python3's repr(float) on 40,000 doubles around its fixed-notation range [1e-4, 1e16)", async () => {
+  const f64 = new Float64Array(1);
+  const u64 = new BigUint64Array(f64.buffer);
+  const bits = (x: number) => {
+    f64[0] = x;
+    return u64[0]!;
+  };
+  const fromBits = (b: bigint) => {
+    u64[0] = b;
+    return f64[0]!;
+  };
+  const nextUp = (x: number) => fromBits(bits(x) + 1n);
+  const nextDown = (x: number) => fromBits(bits(x) - 1n);
+  const xs: number[] = [];
+  // Boundaries of the range and of JavaScript's own notation switches.
+  for (const b of [1e-4, 1e16, 1e-7, 1e21, 2 ** 53, 1, 0.1, 1e15, 1e-3]) {
+    xs.push(b, nextUp(b), nextDown(b));
+  }
+  xs.push(9999999999999998, 9999999999999996, 2 ** 53 + 2, 2 ** 52 + 0.5);
+  xs.push(0.30000000000000004, 1.7976931348623157e308, 5e-324, 2.5e-308);
+  let seed = 987654321;
+  const rnd = () =>
+    (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  while (xs.length < 40_000) {
+    const k = xs.length % 4;
+    let x: number;
+    if (k === 0) {
+      // log-uniform magnitude over [1e-5, 1e17), full 53-bit mantissas
+      x = 10 ** (-5 + 22 * rnd()) * (1 + rnd() * 2 ** -20 + rnd() * 2 ** -52);
+    } else if (k === 1) {
+      // integral floats, up to 2**60
+      x = Math.floor(2 ** (60 * rnd()) * rnd()) * 2 ** Math.floor(4 * rnd());
+    } else if (k === 2) {
+      // few significant digits (short reprs such as 12.5, 0.0025)
+      x = Math.round(rnd() * 100000) / 10 ** Math.floor(rnd() * 12);
+    } else {
+      // random bit patterns with an exponent near the range
+      const e = BigInt(1023 - 16 + Math.floor(rnd() * 74)); // ~1.5e-5 .. 1.9e17
+      const m = BigInt(Math.floor(rnd() * 2 ** 26)) << 26n |
+        BigInt(Math.floor(rnd() * 2 ** 26));
+      x = fromBits(e << 52n | m);
+    }
+    xs.push(rnd() < 0.5 ? -x : x);
+  }
+  const lines = xs.map((x) => bits(x).toString(16).padStart(16, "0"));
+  const expected = await runPython(
+    "import sys, struct\n" +
+      "out = [repr(struct.unpack('>d', bytes.fromhex(l.strip()))[0]) for l in sys.stdin]\n" +
+      "sys.stdout.write('\\n'.join(out) + '\\n')",
+    lines,
+  );
+  equal(expected.length, xs.length);
+  const mismatches: string[] = [];
+  let inRange = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    if (Math.abs(x) >= 1e-4 && Math.abs(x) < 1e16) inRange++;
+    const got = pyFloatRepr(x);
+    if (got !== expected[i]) {
+      mismatches.push(`${lines[i]}: got ${got}, python ${expected[i]}`);
+    }
+  }
+  deepEqual(mismatches.slice(0, 10), []);
+  ok(inRange > 30_000, `only ${inRange} values in the fast-path range`);
 });
 
 Deno.test("percentFormat() reports how many args it consumed", () => {
