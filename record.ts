@@ -964,8 +964,6 @@ function errorText(e: unknown): string {
 // ---------------------------------------------------------------------------
 // @std/log
 
-const STACK_SHAPED = /^[^\n]*\n {4}at /;
-
 /**
  * {@linkcode recordDict} for an `@std/log` `LogRecord`: reads `args` and
  * `datetime` once each (they are copying getters), maps the level through
@@ -1023,9 +1021,14 @@ export function fromStdLogRecord(
   const input: RecordInput = { name, level, msg, timeMs };
   if (args !== undefined && args !== null) input.args = args;
   if (caller !== undefined) input.caller = caller;
-  if (typeof msg === "string" && STACK_SHAPED.test(msg)) {
-    input.error = msg;
-    input.msg = msg.slice(0, msg.indexOf("\n"));
+  if (typeof msg === "string") {
+    // A first line followed by a V8 frame line ("\n    at "); indexOf is
+    // ~1 ns where a regex test costs ~80 ns on every message.
+    const nl = msg.indexOf("\n");
+    if (nl >= 0 && msg.startsWith("    at ", nl + 1)) {
+      input.error = msg;
+      input.msg = msg.slice(0, nl);
+    }
   }
   return recordDict(input);
 }

@@ -431,6 +431,15 @@ Deno.test("fromStdLogRecord() splits an Error message into msg and exc_text", ()
   logger.info("two\nlines");
   equal(h.dicts[1]!.msg, "two\nlines");
   equal(h.dicts[1]!.exc_text, null);
+  // Only a frame right after the first line makes a message stack-shaped.
+  logger.info("one\ntwo\n    at f (file:///a.ts:1:1)");
+  equal(h.dicts[2]!.msg, "one\ntwo\n    at f (file:///a.ts:1:1)");
+  equal(h.dicts[2]!.exc_text, null);
+  logger.info("head\n    at g (file:///b.ts:2:3)\n    at h");
+  equal(h.dicts[3]!.msg, "head");
+  equal(h.dicts[3]!.exc_text, "head\n    at g (file:///b.ts:2:3)\n    at h");
+  logger.info("tail\n   at x");
+  equal(h.dicts[4]!.exc_text, null);
 });
 
 Deno.test("fromStdLogRecord() reads args and datetime once each and survives a hostile record", () => {
