@@ -111,9 +111,23 @@ export function percentFormat(
     let piece: string | typeof INVALID = INVALID;
     parse: {
       if (j >= n) break parse; // incomplete format
-      if (template.charCodeAt(j) === 0x25) { // "%%"
+      const c1 = template.charCodeAt(j);
+      if (c1 === 0x25) { // "%%"
         piece = "%";
         j++;
+        break parse;
+      }
+      // Fast path: a bare %s or %d (no key, flags, width or precision).
+      if ((c1 === 0x73 || c1 === 0x64) && argi < args.length) {
+        const v = args[argi++];
+        j++;
+        if (c1 === 0x73) {
+          piece = typeof v === "string" ? v : pyStr(v);
+        } else if (typeof v === "number" && Number.isSafeInteger(v)) {
+          piece = String(v); // -0 prints "0", as Python's "%d" % -0.0
+        } else {
+          piece = formatOne(v, "d", 0, -1, -1);
+        }
         break parse;
       }
       let key: string | undefined;
@@ -246,6 +260,19 @@ function asPyInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
+/**
+ * {@linkcode asPyInt}, but a safe integer stays a number (no BigInt
+ * allocation).
+ */
+function asPyIntOrSafe(v: unknown): number | bigint | undefined {
+  if (typeof v === "number") {
+    return Number.isSafeInteger(v) && !Object.is(v, -0) ? v : undefined;
+  }
+  if (typeof v === "bigint") return v;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return undefined;
+}
+
 /** Python `float` view of a value (what `%f` accepts), or undefined. */
 function asPyReal(v: unknown): number | undefined {
   if (typeof v === "number") return v;
@@ -295,10 +322,13 @@ function formatOne(
     case "d":
     case "i":
     case "u": {
-      let i = asPyInt(value);
+      let i = asPyIntOrSafe(value);
       if (i === undefined) {
         const f = asPyReal(value);
-        if (f !== undefined && Number.isFinite(f)) i = BigInt(Math.trunc(f));
+        if (f !== undefined && Number.isFinite(f)) {
+          const t = Math.trunc(f);
+          i = Number.isSafeInteger(t) ? t : BigInt(t);
+        }
       }
       if (i === undefined) break;
       body = intBody(i, 10, false, flags, prec);
@@ -307,7 +337,7 @@ function formatOne(
     case "o":
     case "x":
     case "X": {
-      const i = asPyInt(value);
+      const i = asPyIntOrSafe(value);
       if (i === undefined) break;
       body = intBody(i, conv === "o" ? 8 : 16, conv === "X", flags, prec);
       if (flags & F_ALT) {
@@ -331,13 +361,14 @@ function formatOne(
 }
 
 function intBody(
-  i: bigint,
+  i: number | bigint,
   base: number,
   upper: boolean,
   flags: number,
   prec: number,
 ): string {
-  const neg = i < 0n;
+  // A number here is a safe integer (-0 prints as "0").
+  const neg = i < 0;
   let digits = (neg ? -i : i).toString(base);
   if (upper) digits = digits.toUpperCase();
   if (prec > digits.length) digits = "0".repeat(prec - digits.length) + digits;
