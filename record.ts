@@ -479,10 +479,17 @@ function buildRecord(input: RecordInput): Record<string, unknown> {
   // Common case: no args, extras or error: no allocation but the dict.
   let excText: string | null = null;
   let extras: Extras | undefined;
+  const hasArgs = args !== undefined && args !== null && args.length > 0;
+  let formatted: string | undefined;
   if (
-    (args !== undefined && args !== null && args.length > 0) ||
-    (extra !== undefined && extra !== null) ||
-    error !== undefined
+    hasArgs && (extra === undefined || extra === null) && error === undefined
+  ) {
+    formatted = primitiveArgsMessage(msg, args);
+  }
+  if (formatted !== undefined) {
+    msg = formatted;
+  } else if (
+    hasArgs || (extra !== undefined && extra !== null) || error !== undefined
   ) {
     const slow = new Extras();
     if (error !== undefined && error !== null) {
@@ -535,6 +542,47 @@ function buildRecord(input: RecordInput): Record<string, unknown> {
   if (caller) sanitizeCaller(d, caller);
   if (extras !== undefined) extras.writeInto(d);
   return d;
+}
+
+/**
+ * The message for args that are all primitives (no extras, no errors, no
+ * mapping), without the {@linkcode Extras} machinery: exactly what
+ * `Extras.applyArgs` returns for them. Undefined when an arg is an object,
+ * reading one throws, or a leftover arg's text would hit a string limit; the
+ * caller then takes the general path.
+ */
+function primitiveArgsMessage(
+  msg: string,
+  args: readonly unknown[],
+): string | undefined {
+  try {
+    const n = args.length;
+    for (let i = 0; i < n; i++) {
+      const a = args[i];
+      if (typeof a === "object" && a !== null) return undefined;
+    }
+    let text = msg;
+    let used = 0;
+    if (msg.includes("%")) {
+      const r = percentFormat(msg, args);
+      text = r.text;
+      used = r.used;
+    }
+    let total = 0;
+    for (let i = used; i < n; i++) {
+      const s = pyStr(args[i]);
+      total += s.length;
+      if (
+        s.length > LIMITS.stringLength || total > LIMITS.totalStringLength
+      ) {
+        return undefined;
+      }
+      text += " " + s;
+    }
+    return text;
+  } catch {
+    return undefined;
+  }
 }
 
 function toLevel(v: unknown): number {

@@ -858,3 +858,48 @@ print(n)
   equal(out.code, 0, err);
   equal(new TextDecoder().decode(out.stdout).trim(), String(frames.length));
 });
+
+Deno.test("recordDict() renders primitive-only args exactly as args with a plain object", () => {
+  const sets: [string, unknown[]][] = [
+    ["request %d served in %s ms", [12345, 12.5]],
+    ["user", ["al", 42, true, null, undefined, 10n ** 20n, -0, 0.1]],
+    ["%s %d", ["a"]],
+    ["%d%%|%5.1f|%x|%r", [-3.99, 2.25, 255, "q'"]],
+    ["sym", [Symbol("s"), function named() {}]],
+    ["no conversions %", [NaN, -Infinity, 1e300]],
+    ["%(k)s %s", ["v"]],
+  ];
+  for (const [msg, args] of sets) {
+    const fast = recordDict({ name: "n", level: 20, msg, args, timeMs: T });
+    const general = recordDict({
+      name: "n",
+      level: 20,
+      msg,
+      args: [...args, {}],
+      timeMs: T,
+    });
+    equal(fast.msg, general.msg, msg);
+    equal(fast.exc_text, null);
+    deepEqual(Object.keys(fast), KEYS);
+  }
+  equal(
+    recordDict({
+      name: "n",
+      level: 20,
+      msg: "%d ms",
+      args: [7, "x"],
+      timeMs: T,
+    })
+      .msg,
+    "7 ms x",
+  );
+  const long = recordDict({
+    name: "n",
+    level: 20,
+    msg: "m",
+    args: ["y".repeat(LIMITS.stringLength + 10)],
+    timeMs: T,
+  }).msg as string;
+  equal(long.length, 2 + LIMITS.stringLength + 1);
+  ok(long.startsWith("m yyy") && long.endsWith("y…"));
+});
