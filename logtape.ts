@@ -31,7 +31,7 @@
  */
 import { type CallerInfo, recordDict } from "./record.ts";
 import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
-import { isError, pyStr } from "./percent_format.ts";
+import { isError, pyStr, unreadable } from "./percent_format.ts";
 import {
   type DropReason,
   type EngineState,
@@ -270,6 +270,80 @@ function messageError(
   return undefined;
 }
 
+/** LogTape's marker of a `lazy()` value (`Symbol.for("logtape.lazy")`). */
+const LAZY: unique symbol = Symbol.for("logtape.lazy") as never;
+
+/** LogTape's marker of a sink that needs no record snapshot. */
+const IMMEDIATE_SINK: symbol = Symbol.for(
+  "LogTape.sinkSnapshotPolicy.immediate",
+);
+
+/**
+ * LogTape's `lazy()` values among the properties, evaluated now (a getter
+ * that throws gives `<unreadable: …>`): a copy when there is one, else the
+ * properties themselves. LogTape resolves them for sinks it snapshots
+ * records for, but hands immediate sinks (ours) the record as is.
+ */
+function resolveLazy(p: Record<string, unknown>): Record<string, unknown> {
+  if (typeof p !== "object") return p;
+  let keys: string[];
+  try {
+    keys = Object.keys(p);
+  } catch {
+    return p;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    let v: unknown;
+    let lazy = false;
+    try {
+      v = p[k];
+      if (
+        typeof v === "object" && v !== null &&
+        (v as { [LAZY]?: unknown })[LAZY] === true
+      ) {
+        const getter = (v as { getter?: unknown }).getter;
+        if (typeof getter === "function") {
+          lazy = true;
+          v = getter();
+        }
+      }
+    } catch (e) {
+      lazy = true;
+      v = unreadable(e);
+    }
+    if (lazy && out === undefined) {
+      out = {};
+      for (let j = 0; j < i; j++) {
+        const kj = keys[j]!;
+        let vj: unknown;
+        try {
+          vj = p[kj];
+        } catch (e) {
+          vj = unreadable(e);
+        }
+        setOwn(out, kj, vj);
+      }
+    }
+    if (out !== undefined) setOwn(out, k, v);
+  }
+  return out ?? p;
+}
+
+function setOwn(o: Record<string, unknown>, k: string, v: unknown) {
+  if (k === "__proto__") {
+    Object.defineProperty(o, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    o[k] = v;
+  }
+}
+
 /**
  * Maps a LogTape record to the Python LogRecord `__dict__`, as the sink
  * sends it (see {@linkcode getSocketSink} for the mapping). Never throws.
@@ -335,7 +409,7 @@ export function logTapeRecordDict(
   } catch { /* keep now */ }
   try {
     const p = record.properties;
-    if (p !== undefined && p !== null) properties = p;
+    if (p !== undefined && p !== null) properties = resolveLazy(p);
   } catch { /* no extras */ }
   let parts: readonly unknown[] = [];
   try {
@@ -416,6 +490,13 @@ export function logTapeRecordDict(
  * `configureSync()` (which refuses async-disposable sinks). A disposed sink
  * drops further records (`"closed"`): create a new sink for a new
  * configuration.
+ *
+ * The sink carries LogTape's `Symbol.for("LogTape.sinkSnapshotPolicy.immediate")`
+ * marker (`true`): LogTape then passes it the live record instead of a copy
+ * with its `lazy()` properties evaluated, which is safe because the sink
+ * reads, evaluates and encodes everything inside the call. Properties are
+ * therefore sent as they were at the logging call, even if mutated right
+ * after it.
  *
  * @param options Target, queue, backoff and mapping options.
  * @returns The sink, with `flush()`, `close()`, `stats()` and
@@ -500,6 +581,12 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
     }
     engine.enqueue(frame);
   } as SocketSink;
+  // LogTape copies every record (and evaluates its lazy properties) before
+  // calling a sink, unless the sink is marked "immediate": then it passes
+  // the live record. This sink reads and encodes the record synchronously,
+  // inside the call (resolving lazy properties itself), so the copy is
+  // pure overhead.
+  Object.defineProperty(sink, IMMEDIATE_SINK, { value: true });
   sink.flush = (timeout?: number) => engine.flush(timeout);
   sink.close = (timeout?: number) => engine.close(timeout);
   sink.stats = () => engine.stats();

@@ -9,7 +9,13 @@ import {
   rejects,
   throws,
 } from "node:assert/strict";
-import { configure, dispose, getLogger, reset } from "npm:@logtape/logtape@^2";
+import {
+  configure,
+  dispose,
+  getLogger,
+  lazy,
+  reset,
+} from "npm:@logtape/logtape@^2";
 import {
   getSocketSink,
   type LogRecord,
@@ -546,4 +552,70 @@ Deno.test({
     );
     await Deno.remove(certs.dir, { recursive: true });
   },
+});
+
+Deno.test("getSocketSink() is an immediate LogTape sink: properties are sent as they were at the call", async () => {
+  await using receiver = new LogReceiver({ port: 0 });
+  const sink = getSocketSink({ hostname: "127.0.0.1", port: receiver.port });
+  equal(
+    (sink as unknown as Record<symbol, unknown>)[
+      Symbol.for("LogTape.sinkSnapshotPolicy.immediate")
+    ],
+    true,
+  );
+  await configure({
+    reset: true,
+    sinks: { py: sink },
+    loggers: [{ category: ["imm"], sinks: ["py"], lowestLevel: "info" }, META],
+  });
+  try {
+    let user = "al";
+    let lazyCalls = 0;
+    const logger = getLogger(["imm"]).with({
+      user: lazy(() => {
+        lazyCalls++;
+        return user;
+      }),
+    });
+    const obj = { n: 1, tags: ["a"] };
+    logger.info("first {obj}", { obj });
+    obj.n = 2;
+    obj.tags.push("b");
+    user = "bo";
+    logger.info`second ${obj}`; // logTemplate: LogTape leaves lazy() as is
+    obj.n = 3;
+    user = "cy";
+    logger.info((l) => l`third`); // logLazily: lazy() left as is too
+    user = "di";
+    equal(lazyCalls, 3);
+    equal(sink.stats().emitted, 3);
+  } finally {
+    await dispose();
+  }
+  const [first, second, third] = await receiver.next(3, { timeout: 5000 });
+  equal(first!.getMessage(), "first {'n': 1, 'tags': ['a']}");
+  deepEqual(first!.extra, { user: "al", obj: { n: 1, tags: ["a"] } });
+  equal(second!.getMessage(), "second {'n': 2, 'tags': ['a', 'b']}");
+  deepEqual(second!.extra, { user: "bo" });
+  equal(third!.getMessage(), "third");
+  deepEqual(third!.extra, { user: "cy" });
+});
+
+Deno.test("logTapeRecordDict() evaluates lazy() properties and keeps the others", () => {
+  const lz = (getter: () => unknown) => ({
+    [Symbol.for("logtape.lazy")]: true,
+    getter,
+  });
+  const props = { a: 1, l: lz(() => [1, 2]), b: "x" };
+  const d = logTapeRecordDict(rec({ properties: props }));
+  deepEqual([d.a, d.l, d.b], [1, [1, 2], "x"]);
+  equal(typeof props.l, "object"); // the caller's object is not changed
+  const bad = lz(() => {
+    throw new Error("nope");
+  });
+  const d3 = logTapeRecordDict(rec({ properties: { a: 1, bad, c: 2 } }));
+  deepEqual([d3.a, d3.bad, d3.c], [1, "<unreadable: Error: nope>", 2]);
+  const notLazy = { [Symbol.for("logtape.lazy")]: false, getter: () => 1 };
+  const d2 = logTapeRecordDict(rec({ properties: { v: notLazy } }));
+  deepEqual(d2.v, { getter: "[Function: getter]" });
 });
