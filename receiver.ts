@@ -349,7 +349,17 @@ export function makeLogRecord(dict: unknown): PythonLogRecord {
     r.problem(`Record must be a dict: got ${pyTypeName(dict)}`);
   } else {
     const d = dict as { [key: string]: unknown };
-    for (const key in d) seen |= setField(r, key, d[key]);
+    if (Object.getPrototypeOf(d) === null) {
+      // loads() dicts: null-prototype objects in V8's dictionary mode, where
+      // Object.keys is ~1.6x faster than for-in (same keys, same order).
+      const keys = Object.keys(d);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        seen |= setField(r, key, d[key]);
+      }
+    } else {
+      for (const key in d) seen |= setField(r, key, d[key]);
+    }
   }
   if ((seen & SEEN_LEVELNO) === 0) r.problem("'levelno' is missing");
   if ((seen & SEEN_LEVELNAME) === 0 && r.levelno !== null) {
