@@ -24,6 +24,12 @@ import type { LevelName, LogRecord } from "@std/log/base-handler";
 import { type CallerInfo, captureCaller, fromStdLogRecord } from "./record.ts";
 import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
 import type { OverflowPolicy } from "./socket.ts";
+import {
+  errorMessage,
+  ErrorReporter,
+  isPermissionError,
+  toError,
+} from "./_errors.ts";
 
 /** Python's `logging.handlers.DEFAULT_UDP_LOGGING_PORT`. */
 export const DEFAULT_UDP_LOGGING_PORT = 9021;
@@ -194,21 +200,6 @@ function zeroReasons(): Record<DatagramDropReason, number> {
   };
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-
-function isPermissionError(e: unknown): boolean {
-  const errors = Deno.errors as unknown as Record<string, unknown>;
-  for (const name of ["NotCapable", "PermissionDenied"]) {
-    const ctor = errors[name];
-    if (typeof ctor === "function" && e instanceof ctor) return true;
-  }
-  return e instanceof Error &&
-    (e.name === "NotCapable" || e.name === "PermissionDenied");
-}
-
 function fail(kind: "type" | "range", message: string): never {
   throw kind === "type" ? new TypeError(message) : new RangeError(message);
 }
@@ -361,9 +352,7 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
   #maxQueueRecords: number;
   #maxQueueBytes: number;
   #overflow: OverflowPolicy;
-  #onError: (error: Error, kind: string) => void;
-  #errorInterval: number;
-  #errorState = new Map<string, { last: number; suppressed: number }>();
+  #errors: ErrorReporter;
   #pumping: Promise<void> | undefined;
   #closed = false;
   #closing: Promise<DatagramFlushResult> | undefined;
@@ -400,10 +389,13 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
     this.#maxQueueRecords = options.maxQueueRecords ?? 10_000;
     this.#maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
     this.#overflow = options.overflow ?? "drop-oldest";
-    this.#errorInterval = options.errorInterval ?? 60_000;
-    this.#onError = options.onError ?? ((error, kind) => {
-      console.error(`[datagram-handler] ${kind}: ${error.message}`);
-    });
+    this.#errors = new ErrorReporter(
+      options.onError ?? ((error, kind) => {
+        console.error(`[datagram-handler] ${kind}: ${error.message}`);
+      }),
+      options.errorInterval ?? 60_000,
+      Date.now,
+    );
   }
 
   /**
@@ -516,7 +508,7 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
       this.reportError(
         new Error(
           `Cannot send record of logger '${record.loggerName}': ${
-            errorText(error)
+            errorMessage(error)
           }`,
           { cause: error },
         ),
@@ -535,31 +527,9 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
    * @param kind The rate-limiting key.
    */
   reportError(error: unknown, kind: string): void {
-    const err = error instanceof Error ? error : new Error(String(error));
+    const err = toError(error);
     this.#lastError = err.message;
-    const now = Date.now();
-    let st = this.#errorState.get(kind);
-    if (st === undefined) {
-      st = { last: -Infinity, suppressed: 0 };
-      this.#errorState.set(kind, st);
-    }
-    if (now - st.last < this.#errorInterval) {
-      st.suppressed++;
-      return;
-    }
-    const out = st.suppressed > 0
-      ? new Error(
-        `${err.message} (${st.suppressed} similar errors suppressed)`,
-        { cause: err },
-      )
-      : err;
-    st.last = now;
-    st.suppressed = 0;
-    try {
-      this.#onError(out, kind);
-    } catch {
-      // ignored
-    }
+    this.#errors.report(err, kind);
   }
 
   /**
@@ -787,7 +757,7 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
           this.reportError(
             new Error(
               `Cannot send a datagram to ${this.hostname}:${this.port}: ${
-                errorText(e)
+                errorMessage(e)
               }${
                 permission ? "; run with --allow-net=<host:port>" : ""
               }; the record is dropped`,

@@ -65,6 +65,12 @@
  *
  * @module
  */
+import {
+  errorMessage,
+  ErrorReporter,
+  isPermissionError,
+  toError,
+} from "./_errors.ts";
 
 /** What to do when the queue is full: drop the oldest queued frame (never one being written) or the incoming one. */
 export type OverflowPolicy = "drop-oldest" | "drop-newest";
@@ -288,24 +294,6 @@ function zeroReasons(): Record<DropReason, number> {
   };
 }
 
-function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
-
-function isPermissionError(e: unknown): boolean {
-  const errors = Deno.errors as unknown as Record<string, unknown>;
-  for (const name of ["NotCapable", "PermissionDenied"]) {
-    const ctor = errors[name];
-    if (typeof ctor === "function" && e instanceof ctor) return true;
-  }
-  return false;
-}
-
 function setTimer(
   clock: EngineClock,
   fn: () => void,
@@ -413,8 +401,7 @@ export class SocketEngine implements AsyncDisposable {
   #dropOldest: boolean;
   #exitTimeout: number;
   #maxBatch: number;
-  #onError: (error: Error, kind: string) => void;
-  #errorInterval: number;
+  #errors: ErrorReporter;
   #dropNotice: ((notice: DropNotice) => Uint8Array | undefined) | undefined;
   #handleExit: boolean;
   #clock: EngineClock;
@@ -487,7 +474,6 @@ export class SocketEngine implements AsyncDisposable {
   #exitDeadline: number | undefined;
   #exitTimer: unknown;
   #exitTimerSet = false;
-  #errorState = new Map<string, { last: number; suppressed: number }>();
 
   /**
    * Creates an engine. No I/O happens until the first frame is enqueued.
@@ -531,7 +517,6 @@ export class SocketEngine implements AsyncDisposable {
     this.#maxBytes = o.maxQueueBytes;
     this.#exitTimeout = o.exitTimeout;
     this.#maxBatch = o.maxBatchBytes;
-    this.#errorInterval = o.errorInterval;
     const overflow = options.overflow ?? "drop-oldest";
     if (overflow !== "drop-oldest" && overflow !== "drop-newest") {
       throw new RangeError(
@@ -546,9 +531,13 @@ export class SocketEngine implements AsyncDisposable {
     ) {
       throw new TypeError("Option 'onError' must be a function");
     }
-    this.#onError = options.onError ?? ((error, kind) => {
-      console.error(`[socket-handler] ${kind}: ${error.message}`);
-    });
+    this.#errors = new ErrorReporter(
+      options.onError ?? ((error, kind) => {
+        console.error(`[socket-handler] ${kind}: ${error.message}`);
+      }),
+      o.errorInterval,
+      () => this.#clock.now(),
+    );
     if (
       options.dropNotice !== undefined &&
       typeof options.dropNotice !== "function"
@@ -732,30 +721,7 @@ export class SocketEngine implements AsyncDisposable {
   reportError(error: unknown, kind: string): void {
     const err = toError(error);
     this.#lastError = err.message;
-    const now = this.#clock.now();
-    let st = this.#errorState.get(kind);
-    if (st === undefined) {
-      st = { last: -Infinity, suppressed: 0 };
-      this.#errorState.set(kind, st);
-    }
-    if (now - st.last < this.#errorInterval) {
-      st.suppressed++;
-      return;
-    }
-    let out = err;
-    if (st.suppressed > 0) {
-      out = new Error(
-        `${err.message} (${st.suppressed} similar ${
-          st.suppressed === 1 ? "error" : "errors"
-        } suppressed)`,
-        { cause: err },
-      );
-    }
-    st.last = now;
-    st.suppressed = 0;
-    try {
-      this.#onError(out, kind);
-    } catch { /* never throw into the engine */ }
+    this.#errors.report(err, kind);
   }
 
   // --------------------------------------------------------------- writer
