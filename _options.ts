@@ -27,12 +27,19 @@ export const DEFAULT_TCP_LOGGING_PORT = 9020;
 /** Default logger name of the dropped-records notice. */
 export const DEFAULT_NOTICE_LOGGER_NAME = "pylogging.socket_handler";
 
+/** The engine options that `SocketHandler` and the LogTape sink pass through. */
+export type EngineTuning = Omit<
+  SocketEngineOptions,
+  "connect" | "write" | "dropNotice" | "handleExit" | "clock"
+>;
+
 /**
  * Options shared by `SocketHandler` and the LogTape socket sink: where the
- * receiver is, how records are encoded, queued and delivered, and where
- * errors go. Durations are in milliseconds.
+ * receiver is and how records are encoded, plus the engine's queue, backoff,
+ * timeout and error options ({@linkcode SocketEngineOptions}). Durations are
+ * in milliseconds.
  */
-export interface SocketOptions {
+export interface SocketOptions extends EngineTuning {
   /**
    * Host name or IP address of the receiver. Loopback names are resolved
    * by the OS; a name resolving to several addresses is tried in turn.
@@ -66,91 +73,6 @@ export interface SocketOptions {
    * @default {1} (as CPython's SocketHandler)
    */
   protocol?: PickleProtocol;
-  /**
-   * First reconnection delay after a failed connect, in milliseconds
-   * (Python's `retryStart = 1.0` seconds).
-   *
-   * @default {1000}
-   */
-  retryStart?: number;
-  /**
-   * Multiplier applied to the delay after each failed connect.
-   *
-   * @default {2}
-   */
-  retryFactor?: number;
-  /**
-   * Cap of the reconnection delay, in milliseconds.
-   *
-   * @default {30000}
-   */
-  retryMax?: number;
-  /**
-   * Jitter as a fraction 0–1: each delay `d` is drawn uniformly from
-   * `[d × (1 − jitter), d]`, so restarting fleets do not reconnect in step.
-   *
-   * @default {0.2}
-   */
-  jitter?: number;
-  /**
-   * Timeout of one connection attempt, in milliseconds (CPython's socket
-   * timeout is 1 s).
-   *
-   * @default {1000}
-   */
-  connectTimeout?: number;
-  /**
-   * A write that makes no progress for this many milliseconds closes the
-   * connection (stalled receiver); its frames are sent again, whole, after
-   * reconnecting.
-   *
-   * @default {10000}
-   */
-  writeTimeout?: number;
-  /**
-   * Maximum number of records waiting to be sent.
-   *
-   * @default {10000}
-   */
-  maxQueueRecords?: number;
-  /**
-   * Maximum number of bytes waiting to be sent.
-   *
-   * @default {8388608} (8 MiB)
-   */
-  maxQueueBytes?: number;
-  /**
-   * What to drop when a bound is reached: the oldest queued record, or the
-   * new one. Drops are counted and announced to the receiver.
-   *
-   * @default {"drop-oldest"}
-   */
-  overflow?: OverflowPolicy;
-  /**
-   * How long a natural process exit may wait for queued records to be
-   * delivered, in milliseconds; also the drain deadline of `close()`.
-   *
-   * @default {2000}
-   */
-  exitTimeout?: number;
-  /**
-   * Records are coalesced into writes of at most this many bytes.
-   *
-   * @default {262144}
-   */
-  maxBatchBytes?: number;
-  /**
-   * Receives transport and encoding errors, rate-limited to one call per
-   * kind per `errorInterval`. Without it they go to stderr, rate-limited
-   * the same way. Errors never reach the logging call.
-   */
-  onError?: (error: Error, kind: string) => void;
-  /**
-   * Rate-limit interval of `onError`, in milliseconds.
-   *
-   * @default {60000}
-   */
-  errorInterval?: number;
   /**
    * Logger name of the synthetic WARNING record that announces dropped
    * records to the receiver.
@@ -322,12 +244,6 @@ export async function connectTo(
   conn.setNoDelay(true);
   return conn;
 }
-
-/** The engine options that come straight from {@linkcode SocketOptions}. */
-export type EngineTuning = Omit<
-  SocketEngineOptions,
-  "connect" | "write" | "dropNotice" | "handleExit" | "clock"
->;
 
 const ENGINE_KEYS = [
   "retryStart",

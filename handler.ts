@@ -29,6 +29,7 @@ import {
   DEFAULT_TCP_LOGGING_PORT,
   dropNoticeFrame,
   engineOptions,
+  type EngineTuning,
   type SocketOptions,
   type SocketTarget,
   targetOf,
@@ -39,6 +40,7 @@ export { DEFAULT_TCP_LOGGING_PORT };
 export type {
   BaseHandler,
   BaseHandlerOptions,
+  EngineTuning,
   FormatterFunction,
   LevelName,
   LogLevel,
