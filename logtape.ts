@@ -562,7 +562,10 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
   const sink = function socketSink(record: LogRecord): void {
     let frame: Uint8Array;
     try {
-      frame = dumpsFrame(logTapeRecordDict(record, mapping), { protocol });
+      frame = dumpsFrame(logTapeRecordDict(record, mapping), {
+        protocol,
+        pooled: true,
+      });
     } catch (error) {
       try {
         engine.countDrop("encode");
