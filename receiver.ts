@@ -37,6 +37,9 @@ import dgram from "node:dgram";
 import tls from "node:tls";
 import { loads, type LoadsOptions, UnpicklingError } from "./unpickle.ts";
 import { PyTuple } from "./py_types.ts";
+import { pythonLevelName, STANDARD_FIELDS } from "./_schema.ts";
+
+export { STANDARD_FIELDS };
 import { percentFormat, pyRepr, pyStr } from "./percent_format.ts";
 
 export type { LoadsOptions };
@@ -125,31 +128,6 @@ export interface PythonLogRecord {
    */
   getMessage(): string;
 }
-
-/** Names of the standard `LogRecord` attributes, in CPython 3.12 order. */
-export const STANDARD_FIELDS: readonly string[] = Object.freeze([
-  "name",
-  "msg",
-  "args",
-  "levelname",
-  "levelno",
-  "pathname",
-  "filename",
-  "module",
-  "exc_info",
-  "exc_text",
-  "stack_info",
-  "lineno",
-  "funcName",
-  "created",
-  "msecs",
-  "relativeCreated",
-  "thread",
-  "threadName",
-  "processName",
-  "process",
-  "taskName",
-]);
 
 const START_MS = Date.now();
 const PID: number = (() => {
@@ -369,25 +347,6 @@ export function makeLogRecord(dict: unknown): PythonLogRecord {
     r.msecs = Math.floor((r.created * 1000) % 1000);
   }
   return r;
-}
-
-/** Python's `logging.getLevelName(levelno)` for the standard table. */
-function pythonLevelName(levelno: number): string {
-  switch (levelno) {
-    case 0:
-      return "NOTSET";
-    case 10:
-      return "DEBUG";
-    case 20:
-      return "INFO";
-    case 30:
-      return "WARNING";
-    case 40:
-      return "ERROR";
-    case 50:
-      return "CRITICAL";
-  }
-  return "Level " + pyStr(levelno);
 }
 
 const SEEN_LEVELNO = 1;

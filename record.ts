@@ -26,6 +26,9 @@
  */
 import type { LogRecord } from "@std/log/logger";
 import { PyFloat, pyFloat, PyTuple } from "./py_types.ts";
+import { pythonLevelName, STANDARD_FIELDS } from "./_schema.ts";
+
+export { pythonLevelName, STANDARD_FIELDS };
 import {
   describe,
   isError,
@@ -39,41 +42,6 @@ import {
 
 // ---------------------------------------------------------------------------
 // Levels
-
-/**
- * Python's level name for a numeric level, as `logging.getLevelName()`:
- * 0 `NOTSET`, 10 `DEBUG`, 20 `INFO`, 30 `WARNING`, 40 `ERROR`, 50 `CRITICAL`,
- * any other number `Level N` (`Level 5`, `Level 25.5`, `Level nan`).
- *
- * @param level The numeric level.
- * @returns The level name.
- *
- * @example Usage
- * ```ts
- * import { pythonLevelName } from "./record.ts";
- * import { equal } from "node:assert/strict";
- *
- * equal(pythonLevelName(30), "WARNING");
- * equal(pythonLevelName(5), "Level 5");
- * ```
- */
-export function pythonLevelName(level: number): string {
-  switch (level) {
-    case 0:
-      return "NOTSET";
-    case 10:
-      return "DEBUG";
-    case 20:
-      return "INFO";
-    case 30:
-      return "WARNING";
-    case 40:
-      return "ERROR";
-    case 50:
-      return "CRITICAL";
-  }
-  return "Level " + pyStr(level);
-}
 
 // ---------------------------------------------------------------------------
 // Caller information
@@ -319,27 +287,7 @@ export interface RecordInput {
  * as `extra_<key>` (prefixed again until it is free).
  */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set([
-  "name",
-  "msg",
-  "args",
-  "levelname",
-  "levelno",
-  "pathname",
-  "filename",
-  "module",
-  "exc_info",
-  "exc_text",
-  "stack_info",
-  "lineno",
-  "funcName",
-  "created",
-  "msecs",
-  "relativeCreated",
-  "thread",
-  "threadName",
-  "processName",
-  "process",
-  "taskName",
+  ...STANDARD_FIELDS,
   "message",
   "asctime",
 ]);
