@@ -19,10 +19,13 @@
  * @module
  */
 import dgram from "node:dgram";
-import { BaseHandler, type BaseHandlerOptions } from "@std/log/base-handler";
 import type { LevelName, LogRecord } from "@std/log/base-handler";
-import { type CallerInfo, captureCaller, fromStdLogRecord } from "./record.ts";
-import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
+import {
+  type Filter,
+  PythonHandler,
+  type PythonHandlerOptions,
+} from "./python_handler.ts";
+import { dumpsFrame } from "./pickle.ts";
 import type { OverflowPolicy } from "./socket.ts";
 import {
   errorMessage,
@@ -99,16 +102,11 @@ export interface DatagramFlushResult {
   timedOut: boolean;
 }
 
-/**
- * A record filter, as in Python: a function, or an object with a `filter`
- * method. A falsy result drops the record (it is not counted as emitted).
- */
-export type DatagramFilter =
-  | ((record: LogRecord) => unknown)
-  | { filter(record: LogRecord): unknown };
+/** A record filter (see {@linkcode Filter}); kept as a named alias. */
+export type DatagramFilter = Filter;
 
 /** Options of {@linkcode DatagramHandler}. Durations are in milliseconds. */
-export interface DatagramHandlerOptions extends BaseHandlerOptions {
+export interface DatagramHandlerOptions extends PythonHandlerOptions {
   /**
    * IP address (IPv4 or IPv6) or host name of the receiver. A host name is
    * resolved for every datagram, as in Python (whose docs advise an IP).
@@ -133,12 +131,6 @@ export interface DatagramHandlerOptions extends BaseHandlerOptions {
    * @default {6 for an IPv6 address such as "::1", else 4}
    */
   family?: 4 | 6;
-  /**
-   * Pickle protocol of the record dict, 1–5.
-   *
-   * @default {1} (as CPython's DatagramHandler)
-   */
-  protocol?: PickleProtocol;
   /**
    * Largest datagram sent, length prefix included; larger records are
    * dropped (`"oversize"`), never truncated. Lower it (e.g. 1472) to avoid
@@ -166,13 +158,6 @@ export interface DatagramHandlerOptions extends BaseHandlerOptions {
    */
   overflow?: OverflowPolicy;
   /**
-   * Fill `pathname`, `filename`, `module`, `lineno` and `funcName` from the
-   * logging call site (costs a stack capture per record).
-   *
-   * @default {false}
-   */
-  includeCallerInfo?: boolean;
-  /**
    * Receives send and encoding errors, rate-limited to one call per kind
    * (`"oversize"`, `"encode"`, `"overflow"`, `"send"`, `"permission"`,
    * `"filter"`) per `errorInterval`. Without it they go to stderr,
@@ -185,8 +170,6 @@ export interface DatagramHandlerOptions extends BaseHandlerOptions {
    * @default {60000}
    */
   errorInterval?: number;
-  /** Filters applied after the level check. */
-  filters?: DatagramFilter[];
 }
 
 function zeroReasons(): Record<DatagramDropReason, number> {
@@ -329,7 +312,7 @@ interface Waiter {
  * await udp.close();
  * ```
  */
-export class DatagramHandler extends BaseHandler implements AsyncDisposable {
+export class DatagramHandler extends PythonHandler implements AsyncDisposable {
   /** Host name or IP address of the receiver. */
   readonly hostname: string;
   /** UDP port of the receiver. */
@@ -338,12 +321,6 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
   readonly family: 4 | 6;
   /** Largest datagram sent, length prefix included. */
   readonly maxDatagramBytes: number;
-  /** Pickle protocol. */
-  protocol: PickleProtocol;
-  /** Whether caller information is captured per record. */
-  includeCallerInfo: boolean;
-  /** The handler's filters. */
-  readonly filters: DatagramFilter[];
 
   #socket: dgram.Socket | undefined;
   #queue: Uint8Array[] = [];
@@ -365,7 +342,7 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
   #done = 0; // records sent or dropped out of the queue, in queue order
   #enqueued = 0;
   #waiters: Waiter[] = [];
-  #destroyPending = false;
+  #closeRequests = 0;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -383,9 +360,6 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
     this.port = options.port ?? DEFAULT_UDP_LOGGING_PORT;
     this.maxDatagramBytes = options.maxDatagramBytes ??
       (this.family === 6 ? MAX_DATAGRAM_BYTES_IPV6 : MAX_DATAGRAM_BYTES_IPV4);
-    this.protocol = options.protocol ?? 1;
-    this.includeCallerInfo = options.includeCallerInfo ?? false;
-    this.filters = [...(options.filters ?? [])];
     this.#maxQueueRecords = options.maxQueueRecords ?? 10_000;
     this.#maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
     this.#overflow = options.overflow ?? "drop-oldest";
@@ -396,43 +370,6 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
       options.errorInterval ?? 60_000,
       Date.now,
     );
-  }
-
-  /**
-   * Applies the filters in order; a throwing filter rejects the record and
-   * is reported through `onError` (kind `"filter"`).
-   *
-   * @param record The record.
-   * @returns Whether the record should be emitted.
-   */
-  filter(record: LogRecord): boolean {
-    for (const f of this.filters) {
-      try {
-        const ok = typeof f === "function" ? f(record) : f.filter(record);
-        if (!ok) return false;
-      } catch (error) {
-        this.reportError(error, "filter");
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Checks the level and the filters, then emits the record. Never throws.
-   *
-   * @param record The record from `@std/log`.
-   * @returns Whether the record passed the level and the filters.
-   */
-  override handle(record: LogRecord): boolean {
-    try {
-      if (this.level > record.level) return false;
-      if (!this.filter(record)) return false;
-      this.emit(record);
-    } catch (error) {
-      this.handleError(record, error);
-    }
-    return true;
   }
 
   /**
@@ -465,19 +402,6 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
       return;
     }
     this.#enqueue(frame);
-  }
-
-  /**
-   * Maps an `@std/log` record to the Python LogRecord `__dict__`.
-   *
-   * @param record The record.
-   * @returns The dict to pickle.
-   */
-  makeRecordDict(record: LogRecord): Record<string, unknown> {
-    const caller: CallerInfo | undefined = this.includeCallerInfo
-      ? captureCaller()
-      : undefined;
-    return fromStdLogRecord(record, caller);
   }
 
   /**
@@ -660,16 +584,14 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
     };
   }
 
-  /** Kept for `@std/log`'s abstract method; does nothing. */
-  log(_msg: string): void {}
-
-  /** `@std/log` calls this from `setup()`: re-opens a closed handler. */
-  override setup(): void {
-    this.#destroyPending = false;
+  /** Re-opens the handler once a pending close has finished (`setup()`). */
+  protected reopen(): void {
     if (this.#closed && this.#closing !== undefined) {
       const closing = this.#closing;
+      const generation = this.#closeRequests;
       void closing.then(() => {
-        if (this.#closing === closing && !this.#destroyPending) {
+        // not if another destroy() came meanwhile
+        if (this.#closing === closing && this.#closeRequests === generation) {
           this.#closed = false;
           this.#closing = undefined;
         }
@@ -677,18 +599,10 @@ export class DatagramHandler extends BaseHandler implements AsyncDisposable {
     }
   }
 
-  /**
-   * `@std/log` calls this from `setup()` and on dispose: starts closing
-   * unless `setup()` is called again in the same synchronous run.
-   */
-  override destroy(): void {
-    if (this.#destroyPending) return;
-    this.#destroyPending = true;
-    queueMicrotask(() => {
-      if (!this.#destroyPending) return;
-      this.#destroyPending = false;
-      this.close().catch(() => {});
-    });
+  /** Starts closing without waiting (`destroy()`). */
+  protected startClose(): void {
+    this.#closeRequests++;
+    this.close().catch(() => {});
   }
 
   /** Closes the handler (see `close()`). */

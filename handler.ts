@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { BaseHandler, type BaseHandlerOptions } from "@std/log/base-handler";
+import type { BaseHandler, BaseHandlerOptions } from "@std/log/base-handler";
 import type {
   FormatterFunction,
   LevelName,
@@ -14,8 +14,12 @@ import type {
   LogRecord,
 } from "@std/log/base-handler";
 import type { LogLevels } from "@std/log/levels";
-import { type CallerInfo, captureCaller, fromStdLogRecord } from "./record.ts";
-import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
+import {
+  type Filter,
+  PythonHandler,
+  type PythonHandlerOptions,
+} from "./python_handler.ts";
+import { dumpsFrame } from "./pickle.ts";
 import {
   type DropNotice,
   type EngineStats,
@@ -41,11 +45,13 @@ export type {
   BaseHandler,
   BaseHandlerOptions,
   EngineTuning,
+  Filter,
   FormatterFunction,
   LevelName,
   LogLevel,
   LogLevels,
   LogRecord,
+  PythonHandlerOptions,
   SocketOptions,
   TlsOptions,
 };
@@ -74,20 +80,12 @@ function textLength(value: unknown): number {
 }
 
 /**
- * A record filter, as in Python: a function, or an object with a `filter`
- * method. A falsy result drops the record (it is not counted as emitted).
- */
-export type Filter =
-  | ((record: LogRecord) => unknown)
-  | { filter(record: LogRecord): unknown };
-
-/**
  * Options of {@linkcode SocketHandler}: the shared transport, queue and
  * backoff options ({@linkcode SocketOptions}), `@std/log`'s `formatter`, and
  * the handler's own. Durations are in milliseconds.
  */
 export interface SocketHandlerOptions
-  extends BaseHandlerOptions, SocketOptions {
+  extends PythonHandlerOptions, SocketOptions {
   /**
    * When true, an error while encoding a record (see
    * {@linkcode SocketHandler.prototype.handleError}) also closes the
@@ -96,15 +94,6 @@ export interface SocketHandlerOptions
    * @default {false}
    */
   closeOnError?: boolean;
-  /**
-   * Fill `pathname`, `filename`, `module`, `lineno` and `funcName` from the
-   * logging call site. Off by default: it costs a stack capture per record.
-   *
-   * @default {false}
-   */
-  includeCallerInfo?: boolean;
-  /** Filters applied after the level check; see {@linkcode Filter}. */
-  filters?: Filter[];
 }
 
 /**
@@ -138,7 +127,7 @@ export interface SocketHandlerOptions
  * await handler.close(); // or let the program end: queued records are delivered
  * ```
  */
-export class SocketHandler extends BaseHandler implements AsyncDisposable {
+export class SocketHandler extends PythonHandler implements AsyncDisposable {
   /** Host name of the receiver (undefined for a Unix socket). */
   readonly hostname: string | undefined;
   /** Port of the receiver (undefined for a Unix socket). */
@@ -147,20 +136,12 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   readonly path: string | undefined;
   /** TLS options (undefined for plain TCP or a Unix socket). */
   readonly tls: Readonly<TlsOptions> | undefined;
-  /** Pickle protocol used by {@linkcode SocketHandler.prototype.makePickle}. */
-  protocol: PickleProtocol;
   /** Python's `closeOnError`. */
   closeOnError: boolean;
-  /** Whether caller information is captured per record. */
-  includeCallerInfo: boolean;
-  /** The handler's filters, applied in order after the level check. */
-  readonly filters: Filter[];
   /** Logger name of the dropped-records notice. */
   noticeLoggerName: string;
 
   #engine: SocketEngine;
-  #defaultFormatter: BaseHandler["formatter"] | undefined;
-  #destroyPending = false;
   #target: SocketTarget;
   #maxQueueBytes: number;
 
@@ -175,9 +156,6 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
    */
   constructor(levelName: LevelName, options: SocketHandlerOptions = {}) {
     super(levelName, options);
-    this.#defaultFormatter = options.formatter === undefined
-      ? this.formatter
-      : undefined;
     validateOptions(options, "SocketHandler");
     this.#target = targetOf(options);
     this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
@@ -185,10 +163,7 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
     this.port = this.#target.port;
     this.path = this.#target.path;
     this.tls = this.#target.tls;
-    this.protocol = options.protocol ?? 1;
     this.closeOnError = options.closeOnError ?? false;
-    this.includeCallerInfo = options.includeCallerInfo ?? false;
-    this.filters = [...(options.filters ?? [])];
     this.noticeLoggerName = options.noticeLoggerName ??
       DEFAULT_NOTICE_LOGGER_NAME;
     this.#engine = new SocketEngine({
@@ -202,98 +177,6 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   /** The current connection, if one is open. */
   get sock(): Deno.Conn | undefined {
     return this.#engine.sock;
-  }
-
-  /**
-   * Sets the handler's level (a level name such as `"WARN"`, or a number).
-   *
-   * @param level The new minimum level.
-   * @throws {Error} If the level is unknown to `@std/log`.
-   */
-  setLevel(level: LevelName | number): void {
-    if (typeof level === "number") {
-      this.level = level as BaseHandler["level"];
-    } else {
-      this.levelName = level;
-    }
-  }
-
-  /**
-   * Sets the formatter. With a formatter, its output becomes the record's
-   * `msg`; without one, `msg` is rendered from the record's message and
-   * arguments like Python's `LogRecord.getMessage()`.
-   *
-   * @param formatter The formatter, or undefined to go back to the default.
-   */
-  setFormatter(formatter: BaseHandler["formatter"] | undefined): void {
-    if (formatter === undefined) {
-      this.formatter = this.#defaultFormatter ?? this.formatter;
-      this.#defaultFormatter ??= this.formatter;
-    } else {
-      this.formatter = formatter;
-    }
-  }
-
-  /**
-   * Adds a filter (no-op if it is already present).
-   *
-   * @param filter The filter to add.
-   */
-  addFilter(filter: Filter): void {
-    if (!this.filters.includes(filter)) this.filters.push(filter);
-  }
-
-  /**
-   * Removes a filter.
-   *
-   * @param filter The filter to remove.
-   */
-  removeFilter(filter: Filter): void {
-    const i = this.filters.indexOf(filter);
-    if (i >= 0) this.filters.splice(i, 1);
-  }
-
-  /**
-   * Applies the filters in order; false as soon as one rejects the record.
-   * A throwing filter rejects the record and is reported through
-   * `onError`.
-   *
-   * @param record The record.
-   * @returns Whether the record should be emitted.
-   */
-  filter(record: LogRecord): boolean {
-    for (const f of this.filters) {
-      try {
-        const ok = typeof f === "function" ? f(record) : f.filter(record);
-        if (!ok) return false;
-      } catch (error) {
-        this.#engine.reportError(error, "filter");
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Checks the level and the filters, then emits the record. Never throws.
-   *
-   * @param record The record from `@std/log`.
-   * @returns Whether the record passed the level and the filters.
-   */
-  override handle(record: LogRecord): boolean {
-    try {
-      if (this.level > record.level) return false;
-      if (!this.filter(record)) return false;
-    } catch (error) {
-      this.#engine.reportError(error, "filter");
-      return false;
-    }
-    try {
-      this.emit(record);
-    } catch (error) {
-      this.handleError(record, error);
-    }
-    return true;
   }
 
   /**
@@ -318,24 +201,6 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
       return;
     }
     this.#engine.enqueue(frame);
-  }
-
-  /**
-   * Maps an `@std/log` record to the Python LogRecord `__dict__` (the
-   * override point between the record and its pickle).
-   *
-   * @param record The record.
-   * @returns The dict to pickle.
-   */
-  makeRecordDict(record: LogRecord): Record<string, unknown> {
-    const caller: CallerInfo | undefined = this.includeCallerInfo
-      ? captureCaller()
-      : undefined;
-    const dict = fromStdLogRecord(record, caller);
-    if (this.#defaultFormatter !== this.formatter) {
-      dict.msg = this.format(record);
-    }
-    return dict;
   }
 
   /**
@@ -436,14 +301,6 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
   }
 
   /**
-   * Kept for `@std/log`'s abstract method; the handler sends records, not
-   * formatted strings, so this does nothing.
-   *
-   * @param _msg Ignored.
-   */
-  log(_msg: string): void {}
-
-  /**
    * Python's `createLock`. The I/O lock is created with the handler; this
    * is kept for familiarity and does nothing.
    */
@@ -498,32 +355,25 @@ export class SocketHandler extends BaseHandler implements AsyncDisposable {
     return this.#engine.stats();
   }
 
-  /**
-   * `@std/log` calls this from `setup()`: cancels a pending
-   * {@linkcode SocketHandler.prototype.destroy} (setup() destroys the old
-   * handlers, then sets up the new ones, so re-passing the same handler must
-   * lose nothing) and re-opens a closed handler.
-   */
-  override setup(): void {
-    this.#destroyPending = false;
+  /** Re-opens the engine after a close (`setup()` after `destroy()`). */
+  protected reopen(): void {
     this.#engine.reopen();
   }
 
+  /** Starts closing the engine without waiting (`destroy()`). */
+  protected startClose(): void {
+    this.#engine.closeSoon().catch(() => {});
+  }
+
   /**
-   * `@std/log` calls this from `setup()` and on dispose: starts closing
-   * (drain up to `exitTimeout`, then close) without waiting, unless
-   * `setup()` is called again in the same synchronous run. Records handled
-   * after the close are counted as dropped until `setup()` re-opens the
-   * handler.
+   * Reports an error through the rate-limited `onError` (kind e.g.
+   * `"encode"`, `"filter"`). Never throws.
+   *
+   * @param error The error.
+   * @param kind The rate-limiting key.
    */
-  override destroy(): void {
-    if (this.#destroyPending) return;
-    this.#destroyPending = true;
-    queueMicrotask(() => {
-      if (!this.#destroyPending) return;
-      this.#destroyPending = false;
-      this.#engine.closeSoon().catch(() => {});
-    });
+  reportError(error: unknown, kind: string): void {
+    this.#engine.reportError(error, kind);
   }
 
   /** Closes the handler and waits for the drain (see `close()`). */

@@ -49,6 +49,7 @@
  * @module
  */
 export * from "./handler.ts";
+export * from "./python_handler.ts";
 export * from "./tls.ts";
 export * from "./datagram.ts";
 export * from "./socket.ts";
