@@ -9,11 +9,7 @@
  */
 import { recordDict } from "./record.ts";
 import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
-import type {
-  DropNotice,
-  OverflowPolicy,
-  SocketEngineOptions,
-} from "./socket.ts";
+import type { DropNotice, SocketEngineOptions } from "./socket.ts";
 import {
   connectTls,
   DEFAULT_HANDSHAKE_TIMEOUT,
