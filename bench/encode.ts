@@ -32,7 +32,8 @@ for (const [k, v] of Object.entries(dict)) {
   json[k] = v instanceof PyFloat ? v.value : v;
 }
 const encoder = new TextEncoder();
-const options = { protocol: 1 } as const;
+// As the handler encodes: protocol 1, pooled output (no buffer per frame).
+const options = { protocol: 1, pooled: true } as const;
 // Never connects: makePickle only.
 const handler = new SocketHandler("INFO", { hostname: "127.0.0.1", port: 9 });
 const record = new LogRecord({
