@@ -68,7 +68,7 @@ async function engineTarget(): Promise<Target> {
       return conn;
     },
   });
-  const options = { protocol: 1 } as const;
+  const options = { protocol: 1, pooled: true } as const;
   return {
     log: (i) => {
       engine.enqueue(dumpsFrame(
