@@ -445,6 +445,7 @@ export class SocketEngine implements AsyncDisposable {
   #connProven = false;
   #retryPeriod: number | undefined;
   #retryTime: number | undefined;
+  #lastChanceUsed = false;
   #connecting: Promise<boolean> | undefined;
   #connectAbort: AbortController | undefined;
   #readers = new Set<Promise<void>>();
@@ -1348,7 +1349,10 @@ export class SocketEngine implements AsyncDisposable {
   /**
    * Drains (up to `timeout` ms, default `exitTimeout`), then closes the
    * connection; frames still pending are dropped as "closed"; later
-   * enqueue() drops "closed". Idempotent; never rejects.
+   * enqueue() drops "closed". When the engine is in backoff and its next
+   * attempt would come after the deadline, it tries once more right away
+   * (the receiver may be back) instead of giving up on the queue; a natural
+   * exit does the same. Idempotent; never rejects.
    *
    * @param timeout Drain deadline in milliseconds.
    * @returns The frames sent/dropped during the call; `pending` is 0.
@@ -1378,6 +1382,7 @@ export class SocketEngine implements AsyncDisposable {
       this.#clearExitTimer();
       if (!this.#permissionDenied) {
         this.#refreshRefs();
+        this.#lastChance(this.#clock.now() + Math.max(0, timeout));
         timedOut = (await this.#waitFor(timeout)).timedOut;
       }
       this.#closed = true;
@@ -1430,6 +1435,7 @@ export class SocketEngine implements AsyncDisposable {
     this.#closePromise = undefined;
     this.#permissionDenied = false;
     this.#exitDeadline = undefined;
+    this.#lastChanceUsed = false;
     this.#state = "idle";
     this.#addListeners();
   }
@@ -1476,7 +1482,9 @@ export class SocketEngine implements AsyncDisposable {
     const now = this.#clock.now();
     this.#exitDeadline ??= now + this.#exitTimeout;
     const deadline = this.#exitDeadline;
-    if (now >= deadline || !this.#canDrainBy(deadline)) return;
+    if (now >= deadline) return;
+    this.#lastChance(deadline);
+    if (!this.#canDrainBy(deadline)) return;
     e.preventDefault();
     if (!this.#exitTimerSet) {
       this.#exitTimerSet = true;
@@ -1491,6 +1499,24 @@ export class SocketEngine implements AsyncDisposable {
       );
     }
   };
+
+  /**
+   * Shutdown's last chance: when the next scheduled attempt would come after
+   * the deadline, try once now instead of giving up on the queue (the
+   * receiver may be back). Once per close or exit.
+   */
+  #lastChance(deadline: number): void {
+    const now = this.#clock.now();
+    if (
+      this.#lastChanceUsed || this.#pending === 0 || deadline <= now ||
+      this.#conn !== undefined || this.#connecting !== undefined ||
+      this.#retryTime === undefined || this.#retryTime <= deadline
+    ) return;
+    this.#lastChanceUsed = true;
+    this.#retryTime = now;
+    this.#wake();
+    this.#kick();
+  }
 
   #canDrainBy(deadline: number): boolean {
     if (this.#permissionDenied) return false;

@@ -788,7 +788,12 @@ Deno.test("SocketEngine beforeunload keeps the process only while a retry can co
     await clock.advance(1000); // attempt 2 fails; next at +2 s > deadline
     equal(engine.stats().connectFailures, 2);
     equal(clock.timers.size, 1); // exit timer released
-    equal(fire("beforeunload"), false);
+    // Last chance: the next retry is past the deadline, so one attempt now.
+    equal(fire("beforeunload"), true);
+    await clock.settle();
+    equal(engine.stats().connectFailures, 3);
+    equal(clock.timers.size, 1); // exit timer released again
+    equal(fire("beforeunload"), false); // taken once; now the process may end
     equal(fire("unload"), false);
     deepEqual(stderr, ["7 log records dropped at exit (receiver unreachable)"]);
     const s = engine.stats();
@@ -859,4 +864,50 @@ Deno.test("SocketEngine unload while close() drains counts the pending frames as
     console.error = error;
     await engine.close(0);
   }
+});
+
+Deno.test("SocketEngine close() makes one last attempt when the next retry is past its deadline", async () => {
+  await using server = FrameServer.tcp();
+  await server.stop(); // receiver down
+  const errors: string[] = [];
+  const engine = new SocketEngine({
+    connect: (signal) =>
+      Deno.connect({ hostname: "127.0.0.1", port: server.port, signal }),
+    handleExit: false,
+    retryStart: 60_000,
+    retryMax: 60_000,
+    onError: (e) => errors.push(e.message),
+  });
+  for (let i = 0; i < 100; i++) engine.enqueue(makeFrame(i, 96));
+  await until(() => engine.stats().connectFailures === 1, "a failed connect");
+  equal(engine.stats().state, "backoff"); // next attempt in ~1 minute
+  server.restart(); // the receiver is back
+  const r = await engine.close(3000);
+  deepEqual(r, { sent: 100, dropped: 0, pending: 0, timedOut: false });
+  await server.waitForFrames(100);
+  deepEqual(ids(server.frames), range(0, 100));
+  const s = engine.stats();
+  equal(s.connects, 1);
+  assertBalanced(s);
+});
+
+Deno.test("SocketEngine close() still gives up by its deadline when the last attempt fails", async () => {
+  const port = await freePort();
+  const engine = new SocketEngine({
+    connect: (signal) => Deno.connect({ hostname: "127.0.0.1", port, signal }),
+    handleExit: false,
+    retryStart: 60_000,
+    retryMax: 60_000,
+    onError: () => {},
+  });
+  for (let i = 0; i < 10; i++) engine.enqueue(makeFrame(i, 96));
+  await until(() => engine.stats().connectFailures === 1, "a failed connect");
+  const t0 = performance.now();
+  const r = await engine.close(2000);
+  ok(performance.now() - t0 < 2000 + 1000);
+  deepEqual(r, { sent: 0, dropped: 10, pending: 0, timedOut: true });
+  const s = engine.stats();
+  equal(s.connectFailures, 2); // the last chance was taken, once
+  equal(s.droppedByReason.closed, 10);
+  assertBalanced(s);
 });
