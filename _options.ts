@@ -13,6 +13,7 @@ import type { DropNotice, SocketEngineOptions } from "./socket.ts";
 import {
   connectTls,
   DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_SETTLE_TIMEOUT,
   type TlsOptions,
   validateTlsOptions,
 } from "./tls.ts";
@@ -275,7 +276,8 @@ export function engineOptions(options: SocketOptions): EngineTuning {
   }
   if (options.tls !== undefined && options.path === undefined) {
     out.connectTimeout = (options.connectTimeout ?? 1000) +
-      (options.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+      (options.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT) +
+      (options.tls.settleTimeout ?? DEFAULT_SETTLE_TIMEOUT);
   }
   return out;
 }

@@ -65,10 +65,25 @@ export interface TlsOptions {
    * @default {5000}
    */
   handshakeTimeout?: number;
+  /**
+   * After the handshake, how long to wait for the receiver to refuse the
+   * connection before the first record is written, in milliseconds. With
+   * TLS 1.3 the client finishes its handshake before the server has checked
+   * the client certificate, so a receiver that requires one (or distrusts
+   * it) refuses only afterwards; without this wait the first batch would be
+   * written into a connection that is about to be refused. A refusal counts
+   * as a failed connect (reported, backed off, records kept). 0 disables it.
+   *
+   * @default {100}
+   */
+  settleTimeout?: number;
 }
 
 /** Default of {@linkcode TlsOptions.handshakeTimeout}, in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
+
+/** Default of {@linkcode TlsOptions.settleTimeout}, in milliseconds. */
+export const DEFAULT_SETTLE_TIMEOUT = 100;
 
 /**
  * Validates TLS options; messages start with `Cannot create <owner> as`.
@@ -96,7 +111,8 @@ export function validateTlsOptions(
       `${prefix} 'tls' needs a TCP 'hostname' and 'port': a Unix socket 'path' cannot use TLS`,
     );
   }
-  const { caCerts, cert, key, serverName, handshakeTimeout } = tls;
+  const { caCerts, cert, key, serverName, handshakeTimeout, settleTimeout } =
+    tls;
   if (
     caCerts !== undefined &&
     (!Array.isArray(caCerts) || caCerts.some((c) => typeof c !== "string"))
@@ -136,6 +152,16 @@ export function validateTlsOptions(
     if (!(handshakeTimeout >= 1)) {
       throw new RangeError(
         `${prefix} 'tls.handshakeTimeout' must be a number from 1 to ${Number.MAX_SAFE_INTEGER}: current value is ${handshakeTimeout}`,
+      );
+    }
+  }
+  if (settleTimeout !== undefined) {
+    if (typeof settleTimeout !== "number" || Number.isNaN(settleTimeout)) {
+      throw new TypeError(`${prefix} 'tls.settleTimeout' must be a number`);
+    }
+    if (!(settleTimeout >= 0)) {
+      throw new RangeError(
+        `${prefix} 'tls.settleTimeout' must be a non-negative number: current value is ${settleTimeout}`,
       );
     }
   }
@@ -296,5 +322,62 @@ export async function connectTls(
       cause: e,
     });
   }
-  return conn;
+  const settle = tls.settleTimeout ?? DEFAULT_SETTLE_TIMEOUT;
+  return settle > 0 ? await settled(conn, settle, where) : conn;
+}
+
+/**
+ * Waits up to `ms` for the receiver to refuse the connection (an alert or
+ * EOF right after the handshake). Python receivers never send data, so a
+ * read that is still pending means the connection stands; that pending
+ * read is handed to the first `read()` of the returned connection.
+ */
+async function settled(
+  conn: Deno.TlsConn,
+  ms: number,
+  where: string,
+): Promise<Deno.TlsConn> {
+  const own = new Uint8Array(4096);
+  const first = conn.read(own).then(
+    (n) => ({ n, error: undefined as unknown }),
+    (error: unknown) => ({ n: null, error }),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  const outcome = await Promise.race([first, waited]);
+  clearTimeout(timer);
+  if (
+    outcome !== undefined && (outcome.error !== undefined || outcome.n === null)
+  ) {
+    closeQuietly(conn);
+    throw new Error(
+      `TLS connection to ${where} was refused after the handshake: ${
+        outcome.error === undefined
+          ? "the receiver closed it (does it require a client certificate?)"
+          : errorText(outcome.error)
+      }`,
+      { cause: outcome.error },
+    );
+  }
+  let handedOver = false;
+  return new Proxy(conn, {
+    get(target, prop) {
+      if (prop === "read" && !handedOver) {
+        return (p: Uint8Array): Promise<number | null> => {
+          handedOver = true;
+          return first.then(({ n, error }) => {
+            if (error !== undefined) throw error;
+            if (n === null) return null;
+            const k = Math.min(n, p.length);
+            p.set(own.subarray(0, k));
+            return k;
+          });
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

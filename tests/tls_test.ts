@@ -447,3 +447,39 @@ Deno.test("cli --tls-cert/--tls-key/--tls-ca serves mutual TLS", async () => {
   equal(code, 0);
   equal(stdout, "tls INFO cli over mtls\n");
 });
+
+Deno.test("SocketHandler without a client certificate is refused by a receiver that requires one: reported, backed off, nothing counted as sent", async () => {
+  await using rx = new LogReceiver({
+    port: 0,
+    tls: {
+      cert: certs.server.cert,
+      key: certs.server.key,
+      caCerts: [certs.ca.cert],
+    },
+    onError: () => {},
+  });
+  await rx.ready;
+  const errs = errors();
+  const h = new SocketHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: rx.port,
+    tls: { caCerts: [certs.ca.cert] },
+    retryStart: 20_000,
+    onError: errs.onError,
+  });
+  try {
+    h.handle(record("needs a client certificate"));
+    await errs.wait();
+    equal(errs.seen[0]!.kind, "connect");
+    match(errs.seen[0]!.message, /refused after the handshake/);
+    const s = h.stats();
+    equal(s.state, "backoff");
+    equal(s.sent, 0);
+    equal(s.pendingRecords, 1);
+    equal(s.connectFailures, 1);
+    equal(rx.stats().records, 0);
+  } finally {
+    const r = await h.close(0);
+    equal(r.dropped, 1); // counted as dropped at close, never as sent
+  }
+});
