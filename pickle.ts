@@ -1115,15 +1115,8 @@ class Encoder {
   // ---- containers ------------------------------------------------------------
 
   #list(list: readonly unknown[]): void {
-    const seen = this.#lookup(list);
-    if (seen !== undefined) {
-      this.#get(seen);
-      return;
-    }
-    const depth = this.#enter(list);
-    this.#ensure(1);
-    this.#buf[this.#pos++] = EMPTY_LIST;
-    this.#remember(list, this.#put());
+    const depth = this.#openContainer(list, EMPTY_LIST);
+    if (depth < 0) return;
     const n = list.length;
     if (n === 0) return;
     this.#depth = depth;
@@ -1150,16 +1143,26 @@ class Encoder {
     this.#depth = depth - 1;
   }
 
-  #dict(object: Record<string, unknown>): void {
-    const seen = this.#lookup(object);
+  /**
+   * Starts a list or dict: a BINGET if the same object was pickled before
+   * (returns -1), else its EMPTY_* opcode and memo put (returns its depth).
+   */
+  #openContainer(value: object, empty: number): number {
+    const seen = this.#lookup(value);
     if (seen !== undefined) {
       this.#get(seen);
-      return;
+      return -1;
     }
-    const depth = this.#enter(object);
+    const depth = this.#enter(value);
     this.#ensure(1);
-    this.#buf[this.#pos++] = EMPTY_DICT;
-    this.#remember(object, this.#put());
+    this.#buf[this.#pos++] = empty;
+    this.#remember(value, this.#put());
+    return depth;
+  }
+
+  #dict(object: Record<string, unknown>): void {
+    const depth = this.#openContainer(object, EMPTY_DICT);
+    if (depth < 0) return;
     if (!objectPrototypeIsClean()) {
       this.#dictOwnKeys(object, depth);
       return;
@@ -1247,15 +1250,8 @@ class Encoder {
   }
 
   #map(map: Map<unknown, unknown>): void {
-    const seen = this.#lookup(map);
-    if (seen !== undefined) {
-      this.#get(seen);
-      return;
-    }
-    const depth = this.#enter(map);
-    this.#ensure(1);
-    this.#buf[this.#pos++] = EMPTY_DICT;
-    this.#remember(map, this.#put());
+    const depth = this.#openContainer(map, EMPTY_DICT);
+    if (depth < 0) return;
     const n = map.size;
     if (n === 0) return;
     this.#depth = depth;
