@@ -13,15 +13,7 @@ import {
   FrameServer,
   makeFrame,
 } from "./_frame_server.ts";
-
-function assertBalanced(s: EngineStats): void {
-  equal(
-    s.emitted,
-    s.sent + s.dropped + s.pendingRecords,
-    `unbalanced: ${JSON.stringify(s)}`,
-  );
-  equal(Object.values(s.droppedByReason).reduce((a, b) => a + b, 0), s.dropped);
-}
+import { assertBalanced } from "./_stats.ts";
 
 function ids(frames: Uint8Array[]): number[] {
   return frames.map((f) => {

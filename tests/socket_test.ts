@@ -1,27 +1,13 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import {
-  type EngineStats,
-  SocketEngine,
-  type SocketEngineOptions,
-} from "../socket.ts";
+import { SocketEngine, type SocketEngineOptions } from "../socket.ts";
 import {
   checkPayload,
   frameId,
   FrameServer,
   makeFrame,
 } from "./_frame_server.ts";
-
-/** emitted == sent + dropped + pending */
-export function assertBalanced(s: EngineStats): void {
-  equal(
-    s.emitted,
-    s.sent + s.dropped + s.pendingRecords,
-    `unbalanced: ${JSON.stringify(s)}`,
-  );
-  const byReason = Object.values(s.droppedByReason).reduce((a, b) => a + b, 0);
-  equal(byReason, s.dropped);
-}
+import { assertBalanced } from "./_stats.ts";
 
 function tcpEngine(
   port: number,
