@@ -19,7 +19,7 @@ import {
   PythonHandler,
   type PythonHandlerOptions,
 } from "./python_handler.ts";
-import { dumpsFrame } from "./pickle.ts";
+import { RecordFramer } from "./pickle.ts";
 import {
   type DropNotice,
   type EngineStats,
@@ -144,6 +144,7 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
   #engine: SocketEngine;
   #target: SocketTarget;
   #maxQueueBytes: number;
+  #framer: RecordFramer | undefined;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -205,9 +206,11 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
 
   /**
    * The exact wire bytes of one record: a 4-byte big-endian length, then
-   * the pickle of {@linkcode SocketHandler.prototype.makeRecordDict}. The
-   * result is a view into a pooled buffer (see `DumpsOptions.pooled`):
-   * read it through the view, not its `.buffer`.
+   * the pickle of {@linkcode SocketHandler.prototype.makeRecordDict}
+   * (through a {@linkcode RecordFramer}: the same bytes as `dumpsFrame`,
+   * faster for repetitive records). The result is a view into a pooled
+   * buffer (see `DumpsOptions.pooled`): read it through the view, not its
+   * `.buffer`.
    *
    * @param record The record.
    * @returns The frame.
@@ -223,7 +226,11 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
         `Cannot queue record of logger '${record.loggerName}' as its message is larger than 'maxQueueBytes': current size is at least ${size} bytes, the bound is ${this.#maxQueueBytes}`,
       );
     }
-    return dumpsFrame(dict, { protocol: this.protocol, pooled: true });
+    let framer = this.#framer;
+    if (framer === undefined || framer.protocol !== this.protocol) {
+      framer = this.#framer = new RecordFramer(this.protocol);
+    }
+    return framer.frame(dict);
   }
 
   /**

@@ -30,7 +30,7 @@
  * @module
  */
 import { type CallerInfo, recordDict } from "./record.ts";
-import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
+import { type PickleProtocol, RecordFramer } from "./pickle.ts";
 import { isError, pyStr, unreadable } from "./percent_format.ts";
 import {
   type DropReason,
@@ -559,13 +559,12 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
     ...engineOptions(options),
   });
 
+  const framer = new RecordFramer(protocol);
+
   const sink = function socketSink(record: LogRecord): void {
     let frame: Uint8Array;
     try {
-      frame = dumpsFrame(logTapeRecordDict(record, mapping), {
-        protocol,
-        pooled: true,
-      });
+      frame = framer.frame(logTapeRecordDict(record, mapping));
     } catch (error) {
       try {
         engine.countDrop("encode");

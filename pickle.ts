@@ -281,6 +281,47 @@ function objectPrototypeIsClean(): boolean {
   return true;
 }
 
+/**
+ * Writes `value` from index `i` into `buf` at `pos` as UTF-8 with
+ * surrogatepass (a lone surrogate becomes its 3-byte form, as CPython
+ * writes it); returns the new position. `buf` must have room for 3 bytes per
+ * remaining code unit.
+ */
+function utf8Into(
+  buf: Uint8Array,
+  value: string,
+  i: number,
+  pos: number,
+): number {
+  const n = value.length;
+  for (; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x80) {
+      buf[pos++] = c;
+    } else if (c < 0x800) {
+      buf[pos++] = 0xc0 | (c >> 6);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const d = value.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          buf[pos++] = 0xf0 | (cp >> 18);
+          buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
+          buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
+          buf[pos++] = 0x80 | (cp & 0x3f);
+          i++;
+          continue;
+        }
+      }
+      buf[pos++] = 0xe0 | (c >> 12);
+      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return pos;
+}
+
 class Encoder {
   #buf: Uint8Array<ArrayBuffer> = new Uint8Array(INITIAL_CAPACITY);
   #view: DataView<ArrayBuffer> = new DataView(this.#buf.buffer);
@@ -932,7 +973,7 @@ class Encoder {
         if (c >= 0x80) break;
         buf[pos++] = c;
       }
-      if (i < n) pos = this.#utf8(value, i, pos);
+      if (i < n) pos = utf8Into(buf, value, i, pos);
     }
     const length = pos - start;
     if (short && length <= 255) {
@@ -954,38 +995,6 @@ class Encoder {
       this.#bypass(headerStart);
       this.#ensure(5);
     }
-  }
-
-  /** Encodes `value` from index `i` as UTF-8 with surrogatepass at `pos`. */
-  #utf8(value: string, i: number, pos: number): number {
-    const buf = this.#buf;
-    const n = value.length;
-    for (; i < n; i++) {
-      const c = value.charCodeAt(i);
-      if (c < 0x80) {
-        buf[pos++] = c;
-      } else if (c < 0x800) {
-        buf[pos++] = 0xc0 | (c >> 6);
-        buf[pos++] = 0x80 | (c & 0x3f);
-      } else {
-        if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-          const d = value.charCodeAt(i + 1);
-          if (d >= 0xdc00 && d <= 0xdfff) {
-            const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-            buf[pos++] = 0xf0 | (cp >> 18);
-            buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
-            buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
-            buf[pos++] = 0x80 | (cp & 0x3f);
-            i++;
-            continue;
-          }
-        }
-        buf[pos++] = 0xe0 | (c >> 12);
-        buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
-        buf[pos++] = 0x80 | (c & 0x3f);
-      }
-    }
-    return pos;
   }
 
   // ---- bytes -----------------------------------------------------------------
@@ -1542,4 +1551,296 @@ export function frame(pickle: Uint8Array): Uint8Array<ArrayBuffer> {
   new DataView(out.buffer).setUint32(0, n);
   out.set(pickle, 4);
   return out;
+}
+
+// ---- record frames -----------------------------------------------------------
+
+/** The keys of a Python 3.12+ LogRecord dict, in CPython's order. */
+const RECORD_KEYS: readonly string[] = [
+  "name",
+  "msg",
+  "args",
+  "levelname",
+  "levelno",
+  "pathname",
+  "filename",
+  "module",
+  "exc_info",
+  "exc_text",
+  "stack_info",
+  "lineno",
+  "funcName",
+  "created",
+  "msecs",
+  "relativeCreated",
+  "thread",
+  "threadName",
+  "processName",
+  "process",
+  "taskName",
+];
+// Positions in RECORD_KEYS of the fields a template holds constant, of the
+// fields that must be None, and of msg and the three floats.
+const CONST_FIELDS = [0, 3, 4, 5, 6, 7, 11, 12, 16, 17, 18, 19];
+const NONE_FIELDS = [2, 8, 9, 10, 20];
+const MAX_TEMPLATES = 16;
+// Sample values whose encodings are found in the sample pickle.
+const MSG_MARK = "\u0100\u0101";
+const MSG_MARK_BYTES = [0x58, 4, 0, 0, 0, 0xc4, 0x80, 0xc4, 0x81];
+const FLOAT_MARKS = [
+  1.2345678901234567e-300,
+  2.3456789012345678e-300,
+  3.4567890123456789e-300,
+];
+
+interface RecordTemplate {
+  /** The constant fields' values, in CONST_FIELDS order. */
+  values: unknown[];
+  /** The bytes around msg and the three floats (5 segments). */
+  segments: Uint8Array[];
+  /** Total length of the segments. */
+  fixed: number;
+}
+
+function isSharedStr(s: string): boolean {
+  return s.length === 0 || (s.length === 1 && s.charCodeAt(0) < 256);
+}
+
+function floatOf(value: unknown): number | undefined {
+  return value !== null && typeof value === "object" &&
+      Object.getPrototypeOf(value) === PyFloat.prototype &&
+      typeof (value as PyFloat).value === "number"
+    ? (value as PyFloat).value
+    : undefined;
+}
+
+function indexOfBytes(hay: Uint8Array, needle: readonly number[]): number {
+  let found = -1;
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (hay[i + j] !== needle[j]) continue outer;
+    }
+    if (found >= 0) return -2; // not unique
+    found = i;
+  }
+  return found;
+}
+
+function floatBytes(x: number): number[] {
+  const b = new Uint8Array(9);
+  b[0] = 0x47; // BINFLOAT
+  new DataView(b.buffer).setFloat64(1, x);
+  return [...b];
+}
+
+/**
+ * Frames Python LogRecord dicts (as built by `recordDict()`) for the wire,
+ * byte for byte as {@linkcode dumpsFrame} with `pooled: true` would, but
+ * faster for the common record: one whose fields other than `msg`,
+ * `created`, `msecs` and `relativeCreated` repeat from record to record
+ * (same logger, level and call-site fields) and that has no extras or
+ * exception text. For those it copies the constant bytes from a template
+ * (built once per set of constant fields, by pickling a sample record) and
+ * encodes only the message and the three floats. Any other dict — other
+ * keys or key order, extras, unusual types, protocols 4–5 — goes through
+ * `dumpsFrame`.
+ *
+ * @example Usage
+ * ```ts
+ * import { dumpsFrame, pyFloat, RecordFramer } from "@pylogging/socket-handler/pickle";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dict = {
+ *   name: "app", msg: "hello", args: null, levelname: "INFO", levelno: 20,
+ *   pathname: "(unknown file)", filename: "(unknown file)",
+ *   module: "(unknown file)", exc_info: null, exc_text: null,
+ *   stack_info: null, lineno: 0, funcName: "(unknown function)",
+ *   created: pyFloat(1700000000.25), msecs: pyFloat(250),
+ *   relativeCreated: pyFloat(12.5), thread: 1, threadName: "MainThread",
+ *   processName: "MainProcess", process: 1, taskName: null,
+ * };
+ * const framer = new RecordFramer(1);
+ * deepEqual(framer.frame(dict), dumpsFrame(dict, { protocol: 1 }));
+ * ```
+ */
+export class RecordFramer {
+  /** The pickle protocol. */
+  readonly protocol: PickleProtocol;
+  /** How many frames were built from a template (for tests and benchmarks). */
+  templated = 0;
+  #templates: RecordTemplate[] = [];
+  #values: unknown[] = new Array(CONST_FIELDS.length);
+
+  /**
+   * Creates a framer.
+   *
+   * @param protocol The pickle protocol, 1–5 (templates are used for 1–3).
+   */
+  constructor(protocol: PickleProtocol = 1) {
+    this.protocol = protocol;
+  }
+
+  /**
+   * The wire frame of a record dict: a 4-byte big-endian length, then the
+   * pickle. A view into a pooled buffer, like `dumpsFrame(dict, { protocol,
+   * pooled: true })`, with the same bytes.
+   *
+   * @param dict The record dict.
+   * @returns The frame.
+   * @throws {PickleError} As {@linkcode dumpsFrame} does.
+   */
+  frame(dict: Record<string, unknown>): Uint8Array<ArrayBuffer> {
+    const protocol = this.protocol;
+    if (protocol <= 3) {
+      const framed = this.#templated(dict);
+      if (framed !== undefined) return framed;
+    }
+    return dumpsFrame(dict, { protocol, pooled: true });
+  }
+
+  #templated(
+    dict: Record<string, unknown>,
+  ): Uint8Array<ArrayBuffer> | undefined {
+    // Exactly the 21 record keys, in order (nothing else enumerable).
+    let i = 0;
+    for (const key in dict) {
+      if (key !== RECORD_KEYS[i]) return undefined;
+      i++;
+    }
+    if (i !== RECORD_KEYS.length) return undefined;
+    const msg = dict.msg;
+    if (typeof msg !== "string" || isSharedStr(msg)) return undefined;
+    if (msg.length > (POOLED_MAX >> 2)) return undefined;
+    const created = floatOf(dict.created);
+    const msecs = floatOf(dict.msecs);
+    const relative = floatOf(dict.relativeCreated);
+    if (
+      created === undefined || msecs === undefined || relative === undefined
+    ) {
+      return undefined;
+    }
+    for (const k of NONE_FIELDS) {
+      if (dict[RECORD_KEYS[k]!] !== null) return undefined;
+    }
+    const values = this.#values;
+    for (let j = 0; j < CONST_FIELDS.length; j++) {
+      const v = dict[RECORD_KEYS[CONST_FIELDS[j]!]!];
+      if (typeof v !== "string" && typeof v !== "number") return undefined;
+      values[j] = v;
+    }
+    const template = this.#find(values) ?? this.#build(values);
+    if (template === undefined) return undefined;
+    this.templated++;
+    return writeRecord(template, msg, created, msecs, relative);
+  }
+
+  #find(values: unknown[]): RecordTemplate | undefined {
+    const templates = this.#templates;
+    outer: for (let t = 0; t < templates.length; t++) {
+      const have = templates[t]!.values;
+      for (let j = 0; j < have.length; j++) {
+        if (!Object.is(have[j], values[j])) continue outer;
+      }
+      return templates[t];
+    }
+    return undefined;
+  }
+
+  #build(values: unknown[]): RecordTemplate | undefined {
+    const sample: Record<string, unknown> = {};
+    for (const key of RECORD_KEYS) sample[key] = null;
+    for (let j = 0; j < CONST_FIELDS.length; j++) {
+      sample[RECORD_KEYS[CONST_FIELDS[j]!]!] = values[j];
+    }
+    sample.msg = MSG_MARK;
+    sample.created = new PyFloat(FLOAT_MARKS[0]!);
+    sample.msecs = new PyFloat(FLOAT_MARKS[1]!);
+    sample.relativeCreated = new PyFloat(FLOAT_MARKS[2]!);
+    const bytes = dumps(sample, { protocol: this.protocol });
+    const at = [
+      indexOfBytes(bytes, MSG_MARK_BYTES),
+      ...FLOAT_MARKS.map((x) => indexOfBytes(bytes, floatBytes(x))),
+    ];
+    for (let k = 0; k < at.length; k++) {
+      // Each marker exactly once, in key order.
+      if (at[k]! < 0 || (k > 0 && at[k]! <= at[k - 1]!)) return undefined;
+    }
+    const segments: Uint8Array[] = [];
+    let from = 0;
+    for (const a of at) {
+      segments.push(bytes.slice(from, a));
+      from = a + 9;
+    }
+    segments.push(bytes.slice(from));
+    const template = {
+      values: [...values],
+      segments,
+      fixed: segments.reduce((n, s) => n + s.length, 0),
+    };
+    if (this.#templates.length === MAX_TEMPLATES) this.#templates.shift();
+    this.#templates.push(template);
+    return template;
+  }
+}
+
+let slabView = new DataView(slab.buffer);
+
+/** Writes a constant segment, then a BINFLOAT. */
+function putFloat(
+  buf: Uint8Array,
+  view: DataView,
+  segment: Uint8Array,
+  pos: number,
+  x: number,
+): number {
+  buf.set(segment, pos);
+  pos += segment.length;
+  buf[pos] = BINFLOAT;
+  view.setFloat64(pos + 1, x);
+  return pos + 9;
+}
+
+/** Writes a templated record frame into the pool. */
+function writeRecord(
+  t: RecordTemplate,
+  msg: string,
+  created: number,
+  msecs: number,
+  relative: number,
+): Uint8Array<ArrayBuffer> {
+  const n = msg.length;
+  const bound = 4 + t.fixed + 5 + n * 3 + 27;
+  if (slabPos + bound > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabPos = 0;
+  }
+  if (slabView.buffer !== slab.buffer) slabView = new DataView(slab.buffer);
+  const buf = slab;
+  const view = slabView;
+  const start = slabPos;
+  const seg = t.segments;
+  let pos = start + 4;
+  buf.set(seg[0]!, pos);
+  pos += seg[0]!.length;
+  // msg: BINUNICODE, u32 LE length, UTF-8 (surrogatepass)
+  buf[pos] = BINUNICODE;
+  const payload = pos + 5;
+  let p = payload;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = msg.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[p++] = c;
+  }
+  if (i < n) p = utf8Into(buf, msg, i, p);
+  view.setUint32(pos + 1, p - payload, true);
+  pos = p;
+  pos = putFloat(buf, view, seg[1]!, pos, created);
+  pos = putFloat(buf, view, seg[2]!, pos, msecs);
+  pos = putFloat(buf, view, seg[3]!, pos, relative);
+  buf.set(seg[4]!, pos);
+  pos += seg[4]!.length;
+  view.setUint32(start, pos - start - 4);
+  slabPos = pos;
+  return buf.subarray(start, pos);
 }
