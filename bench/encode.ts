@@ -10,7 +10,7 @@
 //          --iterations 200000 --rounds 5
 
 import { emit, intArg, MESSAGE, parseArgs } from "./_common.ts";
-import { dumpsFrame } from "../pickle.ts";
+import { dumpsFrame, RecordFramer } from "../pickle.ts";
 import { PyFloat } from "../py_types.ts";
 import { recordDict } from "../record.ts";
 import { SocketHandler } from "../handler.ts";
@@ -32,8 +32,10 @@ for (const [k, v] of Object.entries(dict)) {
   json[k] = v instanceof PyFloat ? v.value : v;
 }
 const encoder = new TextEncoder();
-// As the handler encodes: protocol 1, pooled output (no buffer per frame).
+// As the handler encodes: protocol 1 through a RecordFramer (pooled output,
+// the record's constant bytes from a template).
 const options = { protocol: 1, pooled: true } as const;
+const framer = new RecordFramer(1);
 // Never connects: makePickle only.
 const handler = new SocketHandler("INFO", { hostname: "127.0.0.1", port: 9 });
 const record = new LogRecord({
@@ -46,7 +48,7 @@ const record = new LogRecord({
 let sink = 0;
 const methods: Record<string, () => void> = {
   pickle: () => {
-    sink += dumpsFrame(dict, options).length;
+    sink += framer.frame(dict).length;
   },
   json: () => {
     sink += JSON.stringify(json).length;

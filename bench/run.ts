@@ -757,7 +757,7 @@ Notes: figures are medians of the rounds; each measured component runs in its ow
    parses only the length prefixes) has all N frames. Our senders yield one macrotask (setImmediate)
    every 256 records and wait while more than half of the default queue bound (10,000 records) is
    pending, so nothing is dropped; CPython's SocketHandler blocks on every send.
-2. One dict, interleaved loops in one process; the pickle side is dumpsFrame({protocol: 1, pooled: true}), as the handler calls it; JSON.stringify gets the same dict with floats as numbers.
+2. One dict, interleaved loops in one process; the pickle side is RecordFramer.frame() (protocol 1), as the handler encodes; JSON.stringify gets the same dict with floats as numbers.
 3. p50 = median over batches of 1,000 calls of the per-call mean; p99/p99.9/max = calls timed one by
    one with performance.now() (includes the timer overhead, ~0.1 µs). One macrotask is yielded every
    1,000 calls; "up" also waits for the queue to half-drain. Default bounds (10,000 records, 8 MiB).

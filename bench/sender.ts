@@ -3,7 +3,7 @@
 // through one of three paths, then flushes.
 //
 //   --mode std_log  logger.info(MESSAGE, i, 12.5) via @std/log + SocketHandler
-//   --mode engine   recordDict() + dumpsFrame() + SocketEngine.enqueue()
+//   --mode engine   recordDict() + RecordFramer.frame() + SocketEngine.enqueue()
 //   --mode logtape  LogTape logger.info`request ${i} served in ${12.5} ms`
 //                   via getSocketSink()
 //
@@ -60,7 +60,8 @@ async function stdLogTarget(): Promise<Target> {
 async function engineTarget(): Promise<Target> {
   const { SocketEngine } = await import("../socket.ts");
   const { recordDict } = await import("../record.ts");
-  const { dumpsFrame } = await import("../pickle.ts");
+  const { RecordFramer } = await import("../pickle.ts");
+  const framer = new RecordFramer(1);
   const engine = new SocketEngine({
     connect: async (signal) => {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port, signal });
@@ -68,10 +69,9 @@ async function engineTarget(): Promise<Target> {
       return conn;
     },
   });
-  const options = { protocol: 1, pooled: true } as const;
   return {
     log: (i) => {
-      engine.enqueue(dumpsFrame(
+      engine.enqueue(framer.frame(
         recordDict({
           name: "bench",
           level: 20,
@@ -79,7 +79,6 @@ async function engineTarget(): Promise<Target> {
           args: [i, 12.5],
           timeMs: Date.now(),
         }),
-        options,
       ));
     },
     stats: () => engine.stats(),
