@@ -2,10 +2,11 @@
 // Run: deno bench --import-map=tests/import_map.json bench/pickle_bench.ts
 //
 // Group "encode": pickling a typical LogRecord dict (23 keys, 599 bytes)
-// against JSON.stringify of the same values. Group "decode": the safe
+// against JSON.stringify of the same values. Group "record": the handler's
+// RecordFramer on the same record without extras. Group "decode": the safe
 // decoder against JSON.parse.
 
-import { dumps, dumpsFrame, loads, pyFloat } from "../pickle.ts";
+import { dumps, dumpsFrame, loads, pyFloat, RecordFramer } from "../pickle.ts";
 
 /** A typical LogRecord dict as SocketHandler pickles it (≈20 keys). */
 const record = {
@@ -65,6 +66,14 @@ Deno.bench({
 });
 
 Deno.bench({
+  name: "dumpsFrame(record, {protocol: 1, pooled: true})",
+  group: "encode",
+  fn() {
+    dumpsFrame(record, { protocol: 1, pooled: true });
+  },
+});
+
+Deno.bench({
   name: "dumps(record) (protocol 4)",
   group: "encode",
   fn() {
@@ -86,6 +95,34 @@ Deno.bench({
   group: "encode",
   fn() {
     encoder.encode(JSON.stringify(json));
+  },
+});
+
+// Group "record": the handler's path, RecordFramer, on a record without
+// extras (its template case), against JSON.stringify of the same values.
+const { user: _user, tags: _tags, ...plain } = record;
+const plainJson = {
+  ...plain,
+  created: 1700000000.25,
+  msecs: 250,
+  relativeCreated: 1234.5,
+};
+const framer = new RecordFramer(1);
+
+Deno.bench({
+  name: "RecordFramer(1).frame(record without extras)",
+  group: "record",
+  fn() {
+    framer.frame(plain);
+  },
+});
+
+Deno.bench({
+  name: "JSON.stringify(record without extras)",
+  group: "record",
+  baseline: true,
+  fn() {
+    JSON.stringify(plainJson);
   },
 });
 
