@@ -27,10 +27,14 @@ const dict = recordDict({
   args: [42, 12.5],
   timeMs: Date.now(),
 });
-const json: Record<string, unknown> = {};
-for (const [k, v] of Object.entries(dict)) {
-  json[k] = v instanceof PyFloat ? v.value : v;
-}
+// The same values with floats as numbers, as an object literal (spread) so
+// that JSON.stringify gets its fastest object shape.
+const json: Record<string, unknown> = {
+  ...dict,
+  created: (dict.created as PyFloat).value,
+  msecs: (dict.msecs as PyFloat).value,
+  relativeCreated: (dict.relativeCreated as PyFloat).value,
+};
 const encoder = new TextEncoder();
 // As the handler encodes: protocol 1 through a RecordFramer (pooled output,
 // the record's constant bytes from a template).
