@@ -11,7 +11,7 @@
 
 import { emit, intArg, MESSAGE, parseArgs } from "./_common.ts";
 import { dumpsFrame, RecordFramer } from "../pickle.ts";
-import { PyFloat } from "../py_types.ts";
+import type { PyFloat } from "../py_types.ts";
 import { recordDict } from "../record.ts";
 import { SocketHandler } from "../handler.ts";
 import { LogRecord } from "@std/log/logger";
