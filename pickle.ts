@@ -1579,10 +1579,9 @@ const RECORD_KEYS: readonly string[] = [
   "process",
   "taskName",
 ];
-// Positions in RECORD_KEYS of the fields a template holds constant, of the
-// fields that must be None, and of msg and the three floats.
+// Positions in RECORD_KEYS of the fields a template holds constant (the
+// order of RecordFramer's named reads).
 const CONST_FIELDS = [0, 3, 4, 5, 6, 7, 11, 12, 16, 17, 18, 19];
-const NONE_FIELDS = [2, 8, 9, 10, 20];
 const MAX_TEMPLATES = 16;
 // Sample values whose encodings are found in the sample pickle.
 const MSG_MARK = "\u0100\u0101";
@@ -1719,14 +1718,28 @@ export class RecordFramer {
     ) {
       return undefined;
     }
-    for (const k of NONE_FIELDS) {
-      if (dict[RECORD_KEYS[k]!] !== null) return undefined;
-    }
+    // Named reads (monomorphic for the handler's dicts), in CONST_FIELDS
+    // order; the None fields must be None.
+    if (
+      dict.args !== null || dict.exc_info !== null || dict.exc_text !== null ||
+      dict.stack_info !== null || dict.taskName !== null
+    ) return undefined;
     const values = this.#values;
-    for (let j = 0; j < CONST_FIELDS.length; j++) {
-      const v = dict[RECORD_KEYS[CONST_FIELDS[j]!]!];
+    values[0] = dict.name;
+    values[1] = dict.levelname;
+    values[2] = dict.levelno;
+    values[3] = dict.pathname;
+    values[4] = dict.filename;
+    values[5] = dict.module;
+    values[6] = dict.lineno;
+    values[7] = dict.funcName;
+    values[8] = dict.thread;
+    values[9] = dict.threadName;
+    values[10] = dict.processName;
+    values[11] = dict.process;
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j];
       if (typeof v !== "string" && typeof v !== "number") return undefined;
-      values[j] = v;
     }
     const template = this.#find(values) ?? this.#build(values);
     if (template === undefined) return undefined;
