@@ -333,25 +333,50 @@ export class Ledger {
   errors: string[] = [];
   accepts = 0;
   instance = 0;
-  /** Instance indexes that were killed (their unread socket data is lost). */
+  /**
+   * Segments (see {@linkcode Ledger.segment}) that ended with their
+   * connections reset, by a kill or a restart: data a sender wrote into them
+   * that the receiver never read is lost to TCP's at-most-once window.
+   */
   readonly killed = new Set<number>();
 
   /** Attaches to a receiver process; lines are counted in this ledger. */
   attach(p: Proc): number {
     const inst = this.instance++;
+    this.#epochs.set(inst, 0);
     const take = (l: string) => this.line(l, inst);
     for (const l of p.lines) take(l);
     p.onLine = take;
     return inst;
   }
 
+  /** Restarts (graceful stops) seen per receiver instance. */
+  #epochs = new Map<number, number>();
+
+  /**
+   * The segment of an instance's life a range belongs to: a new segment
+   * starts at each graceful stop (`STOPPED`), and a stop or a kill ends its
+   * segment with its connections reset — TCP's at-most-once window.
+   */
+  segment(inst: number): number {
+    return inst * 1_000_000 + (this.#epochs.get(inst) ?? 0);
+  }
+
+  /** Marks the current segment of `inst` as ended by a kill. */
+  markKilled(inst: number): void {
+    this.killed.add(this.segment(inst));
+  }
+
   line(l: string, inst: number): void {
     const c = l[0];
-    if (c === "D" && l[1] === " ") {
+    if (l === "STOPPED") {
+      this.killed.add(this.segment(inst));
+      this.#epochs.set(inst, (this.#epochs.get(inst) ?? 0) + 1);
+    } else if (c === "D" && l[1] === " ") {
       const [, sid, a, b] = l.split(" ");
       let r = this.ranges.get(sid!);
       if (r === undefined) this.ranges.set(sid!, r = []);
-      r.push([Number(a), Number(b), inst]);
+      r.push([Number(a), Number(b), this.segment(inst)]);
     } else if (c === "N" && l[1] === " ") {
       this.notices++;
       this.announced += Number(l.slice(2));
@@ -466,8 +491,9 @@ export function ourRow(
   });
   const delivered = ledger.delivered(senders);
   const sent = (res?.stats ?? []).reduce((a, s) => a + s.sent, 0);
-  // At-most-once window: frames the handler counted sent that a killed
-  // receiver never read (only meaningful when nothing was dropped).
+  // At-most-once window: frames the handler counted sent that a killed or
+  // restarting receiver never read — gaps at a segment boundary (only
+  // meaningful when nothing was dropped).
   const inflight = dropped === 0 ? Math.min(v.killGaps, sent - delivered) : 0;
   const lost = logged - delivered - dropped - inflight;
   checks.push({ name: "lost == 0", ok: lost === 0, detail: `lost ${lost}` });

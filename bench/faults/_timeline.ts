@@ -74,7 +74,7 @@ export async function timeline(
       const r = ctl.current;
       if (r === undefined) return;
       ctl.current = undefined;
-      ledger.killed.add(ledger.instance - 1);
+      ledger.markKilled(ledger.instance - 1);
       r.proc.kill("SIGKILL");
       await r.proc.finish();
       ctl.hwmKb = Math.max(ctl.hwmKb, r.proc.hwmKb);

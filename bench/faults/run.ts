@@ -104,7 +104,7 @@ for (const r of rows) {
 }
 console.log(lines.join("\n"));
 console.log(
-  "\n† in-flight: frames the handler had fully written into a receiver that was then killed (unread in its socket buffer): TCP's at-most-once window, counted, not part of lost. lost = logged − delivered − dropped − in-flight (CPython: logged − delivered; it reports no drops).",
+  "\n† in-flight: frames the handler had fully written into a connection that the receiver then reset — killed, or restarted (scenario 3) — unread: TCP's at-most-once window, counted, not part of lost. lost = logged − delivered − dropped − in-flight (CPython: logged − delivered; it reports no drops).",
 );
 for (const r of rows) {
   if (r.notes.length > 0) {

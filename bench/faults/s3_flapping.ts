@@ -48,7 +48,7 @@ export async function run(p: Params): Promise<Row[]> {
         const attempts = (s?.connects ?? 0) + (s?.connectFailures ?? 0);
         const secs = (app.result?.logMs ?? flapMs) / 1000;
         row.notes.push(
-          `${restarts} restarts; ${attempts} connection attempts (${
+          `${restarts} restarts; ${attempts} connection attempts, ${s?.connects} connects, ${ctl.ledger.accepts} accepted, torn ${ctl.ledger.torn} (${
             (attempts / secs).toFixed(1)
           }/s); dropped ${JSON.stringify(s?.droppedByReason)}; close ${
             JSON.stringify(app.result?.closeResults?.[0])
