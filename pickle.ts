@@ -73,6 +73,7 @@
  */
 
 import { PyFloat, PyTuple } from "./py_types.ts";
+import { STANDARD_FIELDS } from "./_schema.ts";
 
 export { PyFloat, pyFloat, PyTuple, pyTuple } from "./py_types.ts";
 export { loads, type LoadsOptions, UnpicklingError } from "./unpickle.ts";
@@ -1556,29 +1557,7 @@ export function frame(pickle: Uint8Array): Uint8Array<ArrayBuffer> {
 // ---- record frames -----------------------------------------------------------
 
 /** The keys of a Python 3.12+ LogRecord dict, in CPython's order. */
-const RECORD_KEYS: readonly string[] = [
-  "name",
-  "msg",
-  "args",
-  "levelname",
-  "levelno",
-  "pathname",
-  "filename",
-  "module",
-  "exc_info",
-  "exc_text",
-  "stack_info",
-  "lineno",
-  "funcName",
-  "created",
-  "msecs",
-  "relativeCreated",
-  "thread",
-  "threadName",
-  "processName",
-  "process",
-  "taskName",
-];
+const RECORD_KEYS: readonly string[] = STANDARD_FIELDS;
 // Positions in RECORD_KEYS of the fields a template holds constant (the
 // order of RecordFramer's named reads).
 const CONST_FIELDS = [0, 3, 4, 5, 6, 7, 11, 12, 16, 17, 18, 19];
