@@ -547,7 +547,7 @@ Deno.test("dumps() returns a fresh buffer each call", () => {
   ok(a.buffer !== b.buffer);
   equal(a.byteOffset, 0);
   equal(a.buffer.byteLength, a.length);
-  equal(hex(a), "80045d944b01612e".replace("80045d944b01612e", hex(a)));
+  equal(hex(a), "80049506000000000000005d944b01612e"); // pickle.dumps([1], 4)
   equal(hex(dumps([1], { protocol: 4 })), hex(a));
 });
 
