@@ -4,6 +4,7 @@
 // `pickle.dumps(<python value>, protocol)` (the Python value is given in each
 // comment); sha256 values stand for pickles too long to inline.
 
+import { GOLDEN_RECORD } from "./_golden.ts";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import {
   dumps,
@@ -552,33 +553,7 @@ Deno.test("dumps() returns a fresh buffer each call", () => {
 });
 
 Deno.test("dumps() reproduces the golden LogRecord frame of the notes", async () => {
-  const record = {
-    name: "remote.app",
-    msg: "hello é 😀",
-    args: null,
-    levelname: "ERROR",
-    levelno: 40,
-    pathname: "/app/main.ts",
-    filename: "main.ts",
-    module: "main",
-    exc_info: null,
-    exc_text: "Error: boom\n    at main (/app/main.ts:12:5)",
-    stack_info: null,
-    lineno: 300,
-    funcName: "main",
-    created: pyFloat(1700000000.25),
-    msecs: pyFloat(250),
-    relativeCreated: pyFloat(1234.5),
-    thread: 140000000000000,
-    threadName: "MainThread",
-    processName: "MainProcess",
-    process: 70000,
-    taskName: null,
-    user: "bob",
-    tags: ["a", "b"],
-    ok: true,
-    neg: -7,
-  };
+  const record = GOLDEN_RECORD;
   const bytes = dumpsFrame(record, { protocol: 1 });
   equal(bytes.length, 644);
   equal(

@@ -3,6 +3,7 @@
 // byte identity with CPython 3.11's re-pickling, values as Python loads them,
 // the golden and a real LogRecord, and loading by Python 2.7 / 3.6.
 
+import { GOLDEN_RECORD } from "./_golden.ts";
 import fc from "npm:fast-check@^4";
 import { deepEqual, equal } from "node:assert/strict";
 import {
@@ -328,34 +329,6 @@ for (const protocol of [1, 2, 3, 4, 5] as const) {
 }
 
 // ---- LogRecords ----------------------------------------------------------------
-
-const GOLDEN_RECORD = {
-  name: "remote.app",
-  msg: "hello é 😀",
-  args: null,
-  levelname: "ERROR",
-  levelno: 40,
-  pathname: "/app/main.ts",
-  filename: "main.ts",
-  module: "main",
-  exc_info: null,
-  exc_text: "Error: boom\n    at main (/app/main.ts:12:5)",
-  stack_info: null,
-  lineno: 300,
-  funcName: "main",
-  created: pyFloat(1700000000.25),
-  msecs: pyFloat(250),
-  relativeCreated: pyFloat(1234.5),
-  thread: 140000000000000,
-  threadName: "MainThread",
-  processName: "MainProcess",
-  process: 70000,
-  taskName: null,
-  user: "bob",
-  tags: ["a", "b"],
-  ok: true,
-  neg: -7,
-};
 
 Deno.test("dumpsFrame() of the golden record is what CPython's SocketHandler sends for the same dict", async () => {
   const frame = dumpsFrame(GOLDEN_RECORD, { protocol: 1 });
