@@ -231,6 +231,61 @@ const G_LATIN1 = 1;
 const G_BYTES = 2;
 const G_SET = 3;
 
+// Top-level dict templates (#topDict).
+const SHAPE_MAX_KEYS = BATCHSIZE;
+const SHAPE_MAX_BYTES = 16 * 1024;
+const SHAPE_MAX_STR = 1024;
+/**
+ * A template is rebuilt from the current dict after this many uses, so that
+ * values which stopped repeating (a template built from an unusual record)
+ * do not stay misses.
+ */
+const SHAPE_REFRESH = 256;
+
+/** The pickle of a top-level dict, reused for dicts with the same keys. */
+interface DictShape {
+  /** Number of keys. */
+  n: number;
+  /** The keys, in order. */
+  keys: string[];
+  /** Per key, the value whose bytes the template holds, if constant. */
+  values: unknown[];
+  /** Per key, 1 if its value's bytes can be reused when the value is equal. */
+  constant: Uint8Array;
+  /** Offsets of each key's bytes; keyStart[n] is the closing SETITEMS. */
+  keyStart: Int32Array;
+  /** Offsets of each value's bytes. */
+  valueStart: Int32Array;
+  /** Memo entries made before each key (memo[n]: in all). */
+  memo: Int32Array;
+  /** The items' bytes, from MARK to SETITEMS inclusive. */
+  bytes: Uint8Array;
+  /** Length of bytes. */
+  end: number;
+  /** Calls that followed the template since it was built. */
+  uses: number;
+}
+
+/**
+ * Whether a value's bytes depend on the value alone (not on the memo): null,
+ * undefined, booleans, numbers other than NaN, bigints, and strings that
+ * CPython does not share, up to SHAPE_MAX_STR code units.
+ */
+function isConstant(value: unknown): boolean {
+  switch (typeof value) {
+    case "number":
+      return value === value;
+    case "boolean":
+    case "undefined":
+    case "bigint":
+      return true;
+    case "string":
+      return value.length <= SHAPE_MAX_STR && !isSharedStr(value);
+    default:
+      return value === null;
+  }
+}
+
 const ASCII = new TextEncoder();
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const NOT_FOUND: unique symbol = Symbol("none");
@@ -354,6 +409,21 @@ class Encoder {
   #segKind: number[] = [0];
   #segKey: unknown[] = [undefined];
   #lastFallback: unknown = NOT_FOUND;
+  // Top-level dict templates, one per protocol, and what the current
+  // top-level dict wrote (to build the next template from).
+  #shapes: (DictShape | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
+  #recKeys: string[] = [];
+  #recValues: unknown[] = [];
+  #recKeyAt = new Int32Array(SHAPE_MAX_KEYS + 1);
+  #recValueAt = new Int32Array(SHAPE_MAX_KEYS);
+  #recMemo = new Int32Array(SHAPE_MAX_KEYS + 1);
   busy = false;
 
   encode(
@@ -1183,6 +1253,10 @@ class Encoder {
     let n = 0;
     for (const _ in object) if (++n > 1) break;
     if (n === 0) return;
+    if (n > 1 && depth === 1) {
+      this.#topDict(object, depth);
+      return;
+    }
     this.#depth = depth;
     this.#segKind[depth] = SEG_PROP;
     const keys = this.#segKey;
@@ -1220,6 +1294,206 @@ class Encoder {
       }
     }
     this.#depth = depth - 1;
+  }
+
+  /**
+   * The items of a top-level dict with two or more keys. Writes exactly what
+   * #dict's loop writes, but while the dict has the keys, in order, of the
+   * last top-level dict seen with this protocol (its "shape"), it copies the
+   * bytes of that dict's keys and of the values that are equal (primitives
+   * whose encoding does not depend on the memo) from its pickle instead of
+   * encoding them again: a record dict then costs little more than its
+   * changing values. Any difference (other keys, a memo index that moved, a
+   * frame boundary) continues with the plain loop from that key on.
+   */
+  #topDict(object: Record<string, unknown>, depth: number): void {
+    this.#depth = depth;
+    this.#segKind[depth] = SEG_PROP;
+    const segKey = this.#segKey;
+    const proto = this.#proto;
+    const shape = this.#shapes[proto];
+    const recKeys = this.#recKeys;
+    const recValues = this.#recValues;
+    const recKeyAt = this.#recKeyAt;
+    const recValueAt = this.#recValueAt;
+    const recMemo = this.#recMemo;
+    const bodyStart = this.#pos;
+    const memo0 = this.#memoNext;
+    const frameStart = this.#frameStart;
+    // Template bytes [runStart, keyStart[i]) are due but not yet copied.
+    let live = shape !== undefined;
+    let runStart = 0;
+    let i = 0;
+    let batch = 0;
+    if (!live) {
+      this.#ensure(1);
+      this.#buf[this.#pos++] = MARK;
+    }
+    for (const key in object) {
+      if (live) {
+        const s = shape as DictShape;
+        const keyStart = s.keyStart;
+        const valueStart = i < s.n ? s.valueStart[i] as number : 0;
+        if (
+          i < s.n && key === s.keys[i] &&
+          (proto >= 4 || this.#memoNext - memo0 === s.memo[i]) &&
+          this.#pos + valueStart - runStart < this.#frameLimit
+        ) {
+          segKey[depth] = key;
+          const value = object[key];
+          const at = this.#pos + (keyStart[i] as number) - runStart;
+          if (i < SHAPE_MAX_KEYS) {
+            recKeys[i] = key;
+            recValues[i] = value;
+            recKeyAt[i] = at;
+            recMemo[i] = this.#memoNext - memo0;
+          }
+          if (s.constant[i] === 1 && Object.is(value, s.values[i])) {
+            if (i < SHAPE_MAX_KEYS) {
+              recValueAt[i] = at + valueStart - (keyStart[i] as number);
+            }
+            this.#memoNext += (s.memo[i + 1] as number) - (s.memo[i] as number);
+          } else {
+            this.#copy(s.bytes, runStart, valueStart);
+            this.#memoNext++;
+            if (i < SHAPE_MAX_KEYS) recValueAt[i] = this.#pos;
+            this.#value(value);
+            runStart = keyStart[i + 1] as number;
+          }
+          i++;
+          continue;
+        }
+        // Off the template from this key on.
+        this.#copy(s.bytes, runStart, s.keyStart[i] as number);
+        live = false;
+        batch = i;
+      }
+      if (batch === BATCHSIZE) {
+        this.#ensure(2);
+        this.#buf[this.#pos++] = SETITEMS;
+        this.#buf[this.#pos++] = MARK;
+        batch = 0;
+      }
+      segKey[depth] = key;
+      if (this.#pos >= this.#frameLimit) this.#nextFrame();
+      if (i < SHAPE_MAX_KEYS) {
+        recKeys[i] = key;
+        recKeyAt[i] = this.#pos;
+        recMemo[i] = this.#memoNext - memo0;
+      }
+      this.#string(key);
+      const value = object[key];
+      if (i < SHAPE_MAX_KEYS) {
+        recValues[i] = value;
+        recValueAt[i] = this.#pos;
+      }
+      this.#value(value);
+      batch++;
+      i++;
+    }
+    if (live && i === (shape as DictShape).n) {
+      const s = shape as DictShape;
+      if (i <= SHAPE_MAX_KEYS) {
+        recKeyAt[i] = this.#pos + (s.keyStart[i] as number) - runStart;
+        recMemo[i] = this.#memoNext - memo0;
+      }
+      this.#copy(s.bytes, runStart, s.end);
+    } else {
+      if (live) {
+        const s = shape as DictShape;
+        this.#copy(s.bytes, runStart, s.keyStart[i] as number);
+        live = false;
+        batch = i;
+      }
+      if (i <= SHAPE_MAX_KEYS) {
+        recKeyAt[i] = this.#pos;
+        recMemo[i] = this.#memoNext - memo0;
+      }
+      this.#ensure(3);
+      this.#buf[this.#pos++] = SETITEMS;
+      if (batch === BATCHSIZE) {
+        this.#buf[this.#pos++] = MARK;
+        this.#buf[this.#pos++] = SETITEMS;
+      }
+    }
+    this.#depth = depth - 1;
+    // Keep or replace the template.
+    if (live && ++(shape as DictShape).uses < SHAPE_REFRESH) {
+      // Hold no reference to the caller's values.
+      const n = i < SHAPE_MAX_KEYS ? i : SHAPE_MAX_KEYS;
+      for (let j = 0; j < n; j++) recValues[j] = undefined;
+      return;
+    }
+    if (
+      i >= 2 && i <= SHAPE_MAX_KEYS &&
+      this.#frameStart === frameStart &&
+      this.#pos - bodyStart <= SHAPE_MAX_BYTES
+    ) {
+      this.#shapes[proto] = this.#shapeOf(i, bodyStart, memo0);
+    }
+    // Hold no reference to the caller's values.
+    const n = i < SHAPE_MAX_KEYS ? i : SHAPE_MAX_KEYS;
+    for (let j = 0; j < n; j++) recValues[j] = undefined;
+  }
+
+  /** A template from what #topDict just wrote (n items from bodyStart). */
+  #shapeOf(
+    n: number,
+    bodyStart: number,
+    memo0: number,
+  ): DictShape | undefined {
+    const recKeys = this.#recKeys;
+    const recValues = this.#recValues;
+    const keys: string[] = new Array(n);
+    const values: unknown[] = new Array(n);
+    const constant = new Uint8Array(n);
+    const keyStart = new Int32Array(n + 1);
+    const valueStart = new Int32Array(n);
+    const memo = new Int32Array(n + 1);
+    for (let j = 0; j < n; j++) {
+      const key = recKeys[j] as string;
+      if (isSharedStr(key)) return undefined;
+      keys[j] = key;
+      const value = recValues[j];
+      keyStart[j] = (this.#recKeyAt[j] as number) - bodyStart;
+      valueStart[j] = (this.#recValueAt[j] as number) - bodyStart;
+      memo[j] = this.#recMemo[j] as number;
+      if (isConstant(value)) {
+        constant[j] = 1;
+        values[j] = value;
+      }
+    }
+    keyStart[n] = (this.#recKeyAt[n] as number) - bodyStart;
+    memo[n] = this.#memoNext - memo0;
+    const end = this.#pos - bodyStart;
+    return {
+      n,
+      keys,
+      values,
+      constant,
+      keyStart,
+      valueStart,
+      memo,
+      bytes: this.#buf.slice(bodyStart, this.#pos),
+      end,
+      uses: 0,
+    };
+  }
+
+  /** Copies template bytes [from, to) to the output. */
+  #copy(bytes: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.#ensure(n);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    if (n <= 32) {
+      for (let k = from; k < to; k++) buf[pos++] = bytes[k] as number;
+    } else {
+      buf.set(bytes.subarray(from, to), pos);
+      pos += n;
+    }
+    this.#pos = pos;
   }
 
   /** #dict's items when Object.prototype has enumerable keys. */
