@@ -108,15 +108,19 @@ export interface DumpsOptions {
   maxDepth?: number;
   /**
    * Return a view into a pooled `ArrayBuffer` (a slab of 64 KiB shared by
-   * consecutive results) instead of a fresh buffer: one allocation per slab
-   * instead of one per call, and consecutive results are adjacent in memory,
-   * so a writer can send many of them with one write and no copy. A slab is
-   * never reused or overwritten; it is freed when no view of it is left. The
-   * result's `.buffer` then holds other results too: read it through the
-   * view (or `byteOffset`), never the whole buffer. Results larger than 16
-   * KiB are always fresh buffers.
+   * consecutive results, as Node.js pools small `Buffer`s) rather than an
+   * `ArrayBuffer` of its own. Allocating an `ArrayBuffer` costs about as much
+   * as pickling a whole log record, so pooling is the default: one
+   * allocation per slab, and consecutive results lie back to back, so a
+   * writer can send many of them with one write and no copy. A slab is
+   * never reused or overwritten, so a result stays valid for as long as it
+   * is kept; the slab is freed when no result in it is left. Read a result
+   * through the view (or its `byteOffset`), never through its whole
+   * `.buffer`, which holds other results too, and do not transfer that
+   * buffer to a worker. Pass `false` for a buffer of its own (e.g. to
+   * transfer it). Results larger than 16 KiB always get their own buffer.
    *
-   * @default {false}
+   * @default {true}
    */
   pooled?: boolean;
 }
@@ -189,30 +193,40 @@ const MAX_STR_DIGITS = 4300;
 const INITIAL_CAPACITY = 4096;
 
 // The pool behind `pooled: true`: a slab filled front to back and never
-// reused, so every view handed out stays valid.
+// reused, so every view handed out stays valid. The encoder writes into it
+// directly; `slabBusy` is set while it does (a re-entrant encode, from a
+// getter, must then not touch the slab).
 const SLAB_SIZE = 64 * 1024;
 const POOLED_MAX = 16 * 1024;
+const SLAB_RESERVE_MIN = 1024;
 let slab = new Uint8Array(SLAB_SIZE);
+let slabView = new DataView(slab.buffer);
 let slabPos = 0;
+let slabBusy = false;
 
-function pooledCopy(
-  buf: Uint8Array<ArrayBuffer>,
-  end: number,
-): Uint8Array<ArrayBuffer> {
-  if (end > POOLED_MAX) return buf.slice(0, end);
-  if (slabPos + end > SLAB_SIZE) {
+/** Makes sure `n` bytes are free at slabPos, starting a new slab if not. */
+function slabRoom(n: number): void {
+  // A transferred (detached) slab has length 0.
+  if (slabPos + n > slab.length) {
     slab = new Uint8Array(SLAB_SIZE);
+    slabView = new DataView(slab.buffer);
     slabPos = 0;
   }
-  const start = slabPos;
-  // Short copies by hand: cheaper than TypedArray.prototype.set's set-up.
-  if (end <= 64) {
-    for (let i = 0; i < end; i++) slab[start + i] = buf[i]!;
-  } else {
-    slab.set(buf.subarray(0, end), start);
-  }
-  slabPos = start + end;
-  return slab.subarray(start, slabPos);
+}
+
+/** Copies buf[start, end) into the pool (or a fresh buffer if large). */
+function pooledCopy(
+  buf: Uint8Array<ArrayBuffer>,
+  start: number,
+  end: number,
+): Uint8Array<ArrayBuffer> {
+  const n = end - start;
+  if (n > POOLED_MAX || slabBusy) return buf.slice(start, end);
+  slabRoom(n);
+  const at = slabPos;
+  slab.set(buf.subarray(start, end), at);
+  slabPos = at + n;
+  return slab.subarray(at, slabPos);
 }
 /** From this length, TextEncoder.encodeInto beats a charCodeAt loop. */
 const ENCODE_INTO_MIN = 48;
@@ -264,6 +278,10 @@ interface DictShape {
   end: number;
   /** Calls that followed the template since it was built. */
   uses: number;
+  /** Per item, a view of the bytes copied before it (made on first use). */
+  views: (Uint8Array | undefined)[];
+  /** Where each view starts. */
+  viewFrom: Int32Array;
 }
 
 /**
@@ -409,6 +427,8 @@ class Encoder {
   #segKind: number[] = [0];
   #segKey: unknown[] = [undefined];
   #lastFallback: unknown = NOT_FOUND;
+  /** Size of the last pickle written (how much slab room to ask for). */
+  #last = 0;
   // Top-level dict templates, one per protocol, and what the current
   // top-level dict wrote (to build the next template from).
   #shapes: (DictShape | undefined)[] = [
@@ -482,7 +502,23 @@ class Encoder {
     this.#lastFallback = NOT_FOUND;
     this.#frameStart = -1;
     this.#frameLimit = Infinity;
-    this.#pos = prefix ? 4 : 0;
+    // Pooled results are written straight into the slab when it has room
+    // for twice the last result; a larger one grows out of it into a
+    // private buffer (and is copied back).
+    const own = this.#buf;
+    const ownView = this.#view;
+    const pooled = options?.pooled !== false;
+    const reserve = 2 * this.#last;
+    let base = 0;
+    let inSlab = false;
+    if (pooled && !slabBusy && reserve <= POOLED_MAX) {
+      slabRoom(reserve < SLAB_RESERVE_MIN ? SLAB_RESERVE_MIN : reserve);
+      this.#buf = slab as Uint8Array<ArrayBuffer>;
+      this.#view = slabView;
+      base = slabPos;
+      inSlab = slabBusy = true;
+    }
+    this.#pos = base + (prefix ? 4 : 0);
     try {
       this.#ensure(16);
       if (protocol >= 2) {
@@ -495,18 +531,24 @@ class Encoder {
       this.#buf[this.#pos++] = STOP;
       if (protocol >= 4) this.#commitFrame(this.#pos);
       const end = this.#pos;
+      this.#last = end - base;
       if (prefix) {
-        const length = end - 4;
+        const length = end - base - 4;
         if (length > 0xffffffff) {
           throw new PickleError(
             `Cannot frame the pickle as it is larger than 4 GiB: current size is ${length} bytes`,
           );
         }
-        this.#view.setUint32(0, length);
+        this.#view.setUint32(base, length);
       }
-      return options?.pooled === true
-        ? pooledCopy(this.#buf, end)
-        : this.#buf.slice(0, end);
+      if (this.#buf === slab) {
+        slabPos = end;
+        return slab.subarray(base, end) as Uint8Array<ArrayBuffer>;
+      }
+      if (inSlab) slabBusy = false;
+      return pooled
+        ? pooledCopy(this.#buf, base, end)
+        : this.#buf.slice(base, end);
     } catch (error) {
       if (error instanceof PickleError) throw error;
       throw new PickleError(
@@ -516,6 +558,13 @@ class Encoder {
         { cause: error },
       );
     } finally {
+      if (inSlab) {
+        slabBusy = false;
+        if (this.#buf === slab) {
+          this.#buf = own;
+          this.#view = ownView;
+        }
+      }
       const memoKeys = this.#memoKeys;
       for (let i = this.#memoCount - 1; i >= 0; i--) memoKeys[i] = undefined;
       this.#memoCount = 0;
@@ -1312,15 +1361,20 @@ class Encoder {
     const segKey = this.#segKey;
     const proto = this.#proto;
     const shape = this.#shapes[proto];
+    const bodyStart = this.#pos;
+    const memo0 = this.#memoNext;
+    const frameStart = this.#frameStart;
+    // Where each key and value went, kept only when a template will be
+    // built from this dict: when there is none, or it is due for a refresh.
+    let record = shape === undefined || shape.uses + 1 >= SHAPE_REFRESH;
     const recKeys = this.#recKeys;
     const recValues = this.#recValues;
     const recKeyAt = this.#recKeyAt;
     const recValueAt = this.#recValueAt;
     const recMemo = this.#recMemo;
-    const bodyStart = this.#pos;
-    const memo0 = this.#memoNext;
-    const frameStart = this.#frameStart;
-    // Template bytes [runStart, keyStart[i]) are due but not yet copied.
+    // While live, template bytes [runStart, keyStart[i]) are due but not yet
+    // copied, and the output so far is what the template's first i items
+    // would give.
     let live = shape !== undefined;
     let runStart = 0;
     let i = 0;
@@ -1329,44 +1383,63 @@ class Encoder {
       this.#ensure(1);
       this.#buf[this.#pos++] = MARK;
     }
+    // Memo entries made beyond the template's (by changed values); while
+    // there are none, the memo indices in the template bytes are right
+    // (protocols ≥4 write none).
+    let drift = 0;
+    let aligned = true;
+    // Whether the rest of the template ends before the frame limit, so that
+    // no frame boundary can fall inside the bytes copied from it.
+    let fits = live && this.#pos + (shape as DictShape).end < this.#frameLimit;
     for (const key in object) {
       if (live) {
         const s = shape as DictShape;
-        const keyStart = s.keyStart;
-        const valueStart = i < s.n ? s.valueStart[i] as number : 0;
         if (
-          i < s.n && key === s.keys[i] &&
-          (proto >= 4 || this.#memoNext - memo0 === s.memo[i]) &&
-          this.#pos + valueStart - runStart < this.#frameLimit
+          i < s.n && key === s.keys[i] && aligned &&
+          (fits ||
+            this.#pos + (s.valueStart[i] as number) - runStart <
+              this.#frameLimit)
         ) {
           segKey[depth] = key;
           const value = object[key];
-          const at = this.#pos + (keyStart[i] as number) - runStart;
-          if (i < SHAPE_MAX_KEYS) {
+          if (record) {
+            const keyStart = s.keyStart[i] as number;
+            const at = this.#pos + keyStart - runStart;
             recKeys[i] = key;
             recValues[i] = value;
             recKeyAt[i] = at;
-            recMemo[i] = this.#memoNext - memo0;
+            recValueAt[i] = at + (s.valueStart[i] as number) - keyStart;
+            recMemo[i] = (s.memo[i] as number) + drift;
           }
-          if (s.constant[i] === 1 && Object.is(value, s.values[i])) {
-            if (i < SHAPE_MAX_KEYS) {
-              recValueAt[i] = at + valueStart - (keyStart[i] as number);
-            }
-            this.#memoNext += (s.memo[i + 1] as number) - (s.memo[i] as number);
-          } else {
-            this.#copy(s.bytes, runStart, valueStart);
-            this.#memoNext++;
-            if (i < SHAPE_MAX_KEYS) recValueAt[i] = this.#pos;
-            this.#value(value);
-            runStart = keyStart[i + 1] as number;
+          const same = s.values[i];
+          if (
+            value !== same || s.constant[i] !== 1 ||
+            (value === 0 && 1 / value !== 1 / (same as number))
+          ) {
+            this.#run(s, i, runStart, s.valueStart[i] as number);
+            this.#memoNext = memo0 + (s.memo[i] as number) + drift + 1;
+            this.#changed(value);
+            drift = this.#memoNext - memo0 - (s.memo[i + 1] as number);
+            aligned = drift === 0 || proto >= 4;
+            runStart = s.keyStart[i + 1] as number;
+            fits = this.#pos + s.end - runStart < this.#frameLimit;
           }
           i++;
           continue;
         }
-        // Off the template from this key on.
-        this.#copy(s.bytes, runStart, s.keyStart[i] as number);
+        // Off the template from this key on: plain items follow.
+        this.#run(s, i, runStart, s.keyStart[i] as number);
+        this.#memoNext = memo0 + (s.memo[i] as number) + drift;
         live = false;
         batch = i;
+        if (!record) {
+          if (i > 0) {
+            // Nothing to build from: build from the next dict instead.
+            s.uses = SHAPE_REFRESH;
+          } else {
+            record = true;
+          }
+        }
       }
       if (batch === BATCHSIZE) {
         this.#ensure(2);
@@ -1376,14 +1449,14 @@ class Encoder {
       }
       segKey[depth] = key;
       if (this.#pos >= this.#frameLimit) this.#nextFrame();
-      if (i < SHAPE_MAX_KEYS) {
+      if (record && i < SHAPE_MAX_KEYS) {
         recKeys[i] = key;
         recKeyAt[i] = this.#pos;
         recMemo[i] = this.#memoNext - memo0;
       }
       this.#string(key);
       const value = object[key];
-      if (i < SHAPE_MAX_KEYS) {
+      if (record && i < SHAPE_MAX_KEYS) {
         recValues[i] = value;
         recValueAt[i] = this.#pos;
       }
@@ -1393,19 +1466,24 @@ class Encoder {
     }
     if (live && i === (shape as DictShape).n) {
       const s = shape as DictShape;
-      if (i <= SHAPE_MAX_KEYS) {
+      this.#memoNext = memo0 + (s.memo[i] as number) + drift;
+      if (record) {
         recKeyAt[i] = this.#pos + (s.keyStart[i] as number) - runStart;
         recMemo[i] = this.#memoNext - memo0;
       }
-      this.#copy(s.bytes, runStart, s.end);
+      this.#run(s, i, runStart, s.end);
+      s.uses++;
     } else {
       if (live) {
+        // Fewer keys than the template.
         const s = shape as DictShape;
-        this.#copy(s.bytes, runStart, s.keyStart[i] as number);
+        this.#run(s, i, runStart, s.keyStart[i] as number);
+        this.#memoNext = memo0 + (s.memo[i] as number) + drift;
         live = false;
         batch = i;
+        if (!record) s.uses = SHAPE_REFRESH;
       }
-      if (i <= SHAPE_MAX_KEYS) {
+      if (record && i <= SHAPE_MAX_KEYS) {
         recKeyAt[i] = this.#pos;
         recMemo[i] = this.#memoNext - memo0;
       }
@@ -1417,16 +1495,9 @@ class Encoder {
       }
     }
     this.#depth = depth - 1;
-    // Keep or replace the template.
-    if (live && ++(shape as DictShape).uses < SHAPE_REFRESH) {
-      // Hold no reference to the caller's values.
-      const n = i < SHAPE_MAX_KEYS ? i : SHAPE_MAX_KEYS;
-      for (let j = 0; j < n; j++) recValues[j] = undefined;
-      return;
-    }
+    if (!record) return;
     if (
-      i >= 2 && i <= SHAPE_MAX_KEYS &&
-      this.#frameStart === frameStart &&
+      i >= 2 && i <= SHAPE_MAX_KEYS && this.#frameStart === frameStart &&
       this.#pos - bodyStart <= SHAPE_MAX_BYTES
     ) {
       this.#shapes[proto] = this.#shapeOf(i, bodyStart, memo0);
@@ -1434,6 +1505,49 @@ class Encoder {
     // Hold no reference to the caller's values.
     const n = i < SHAPE_MAX_KEYS ? i : SHAPE_MAX_KEYS;
     for (let j = 0; j < n; j++) recValues[j] = undefined;
+  }
+
+  /**
+   * A value of #topDict's that differs from the template's: as #value, with
+   * the common record values (strings and floats) first.
+   */
+  #changed(value: unknown): void {
+    if (typeof value === "string") {
+      this.#string(value);
+    } else if (
+      value instanceof PyFloat && typeof value.value === "number"
+    ) {
+      this.#float(value.value);
+    } else {
+      this.#value(value);
+    }
+  }
+
+  /**
+   * Copies template bytes [from, to) to the output; `to` is where item `i`
+   * (or, for i = n, the end) starts. Copies of more than a few bytes go
+   * through a view of the template kept per item, made once.
+   */
+  #run(s: DictShape, i: number, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.#ensure(n);
+    const buf = this.#buf;
+    const bytes = s.bytes;
+    let pos = this.#pos;
+    if (n <= 24) {
+      for (let k = from; k < to; k++) buf[pos++] = bytes[k] as number;
+    } else {
+      let view = s.views[i];
+      if (view === undefined || s.viewFrom[i] !== from || view.length !== n) {
+        view = bytes.subarray(from, to);
+        s.views[i] = view;
+        s.viewFrom[i] = from;
+      }
+      buf.set(view, pos);
+      pos += n;
+    }
+    this.#pos = pos;
   }
 
   /** A template from what #topDict just wrote (n items from bodyStart). */
@@ -1477,23 +1591,9 @@ class Encoder {
       bytes: this.#buf.slice(bodyStart, this.#pos),
       end,
       uses: 0,
+      views: new Array(n + 1),
+      viewFrom: new Int32Array(n + 1),
     };
-  }
-
-  /** Copies template bytes [from, to) to the output. */
-  #copy(bytes: Uint8Array, from: number, to: number): void {
-    const n = to - from;
-    if (n <= 0) return;
-    this.#ensure(n);
-    const buf = this.#buf;
-    let pos = this.#pos;
-    if (n <= 32) {
-      for (let k = from; k < to; k++) buf[pos++] = bytes[k] as number;
-    } else {
-      buf.set(bytes.subarray(from, to), pos);
-      pos += n;
-    }
-    this.#pos = pos;
   }
 
   /** #dict's items when Object.prototype has enumerable keys. */
@@ -1738,8 +1838,9 @@ function run(
  *
  * @param value The value to pickle.
  * @param options The protocol, a fallback for values that cannot be pickled,
- * and a depth limit.
- * @returns The pickle, a fresh buffer.
+ * a depth limit, and whether the result may share a pooled buffer.
+ * @returns The pickle: a view into a pooled buffer unless `pooled` is
+ * `false` (see {@linkcode DumpsOptions.pooled}).
  * @throws {PickleError} If a value cannot be pickled (the message names its
  * path), reading the value throws, or containers are nested deeper than
  * `maxDepth`.
@@ -1776,7 +1877,7 @@ export function dumps(
  *
  * @param value The value to pickle.
  * @param options As for {@linkcode dumps}.
- * @returns The frame, a fresh buffer.
+ * @returns The frame: a view into a pooled buffer unless `pooled` is `false`.
  * @throws {PickleError} As {@linkcode dumps} does, and if the pickle is
  * 4 GiB or larger.
  * @throws {RangeError} If `protocol` is not 1 to 5 or `maxDepth` is negative.
@@ -1789,7 +1890,8 @@ export function dumps(
  * import { equal } from "node:assert/strict";
  *
  * const frame = dumpsFrame({ name: "a", levelno: 30 }, { protocol: 1 });
- * equal(new DataView(frame.buffer).getUint32(0), frame.length - 4);
+ * const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+ * equal(view.getUint32(0), frame.length - 4);
  * ```
  */
 export function dumpsFrame(
@@ -1943,7 +2045,7 @@ export class RecordFramer {
    */
   frame(dict: Record<string, unknown>): Uint8Array<ArrayBuffer> {
     const protocol = this.protocol;
-    if (protocol <= 3) {
+    if (protocol <= 3 && !slabBusy) {
       const framed = this.#templated(dict);
       if (framed !== undefined) return framed;
     }
@@ -2049,8 +2151,6 @@ export class RecordFramer {
   }
 }
 
-let slabView = new DataView(slab.buffer);
-
 /** Writes a constant segment, then a BINFLOAT. */
 function putFloat(
   buf: Uint8Array,
@@ -2076,11 +2176,7 @@ function writeRecord(
 ): Uint8Array<ArrayBuffer> {
   const n = msg.length;
   const bound = 4 + t.fixed + 5 + n * 3 + 27;
-  if (slabPos + bound > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabPos = 0;
-  }
-  if (slabView.buffer !== slab.buffer) slabView = new DataView(slab.buffer);
+  slabRoom(bound);
   const buf = slab;
   const view = slabView;
   const start = slabPos;

@@ -542,9 +542,9 @@ Deno.test("dumpsFrame() and frame() prefix the 4-byte big-endian length", () => 
   );
 });
 
-Deno.test("dumps() returns a fresh buffer each call", () => {
-  const a = dumps([1]);
-  const b = dumps([2]);
+Deno.test("dumps({pooled: false}) returns a buffer of its own each call", () => {
+  const a = dumps([1], { pooled: false });
+  const b = dumps([2], { pooled: false });
   ok(a.buffer !== b.buffer);
   equal(a.byteOffset, 0);
   equal(a.buffer.byteLength, a.length);
