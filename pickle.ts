@@ -249,6 +249,8 @@ const G_SET = 3;
 const SHAPE_MAX_KEYS = BATCHSIZE;
 const SHAPE_MAX_BYTES = 16 * 1024;
 const SHAPE_MAX_STR = 1024;
+/** Changed floats written over a template's at most, per copy. */
+const SHAPE_MAX_PATCHES = 16;
 /**
  * A template is rebuilt from the current dict after this many uses, so that
  * values which stopped repeating (a template built from an unusual record)
@@ -262,10 +264,11 @@ interface DictShape {
   n: number;
   /** The keys, in order. */
   keys: string[];
-  /** Per key, the value whose bytes the template holds, if constant. */
+  /**
+   * Per key, the value whose bytes the template holds, or NOT_CONSTANT if
+   * they cannot be reused when the value is equal.
+   */
   values: unknown[];
-  /** Per key, 1 if its value's bytes can be reused when the value is equal. */
-  constant: Uint8Array;
   /** Offsets of each key's bytes; keyStart[n] is the closing SETITEMS. */
   keyStart: Int32Array;
   /** Offsets of each value's bytes. */
@@ -283,6 +286,26 @@ interface DictShape {
   /** Where each view starts. */
   viewFrom: Int32Array;
 }
+
+/** No value is this: marks a template value whose bytes are not reusable. */
+const NOT_CONSTANT: unique symbol = Symbol("not constant");
+/** Marks a template value that is a PyFloat (9 bytes, no memo entry). */
+const FLOAT_SLOT: unique symbol = Symbol("float");
+
+/** The template of no dict. */
+const NO_SHAPE: DictShape = {
+  n: 0,
+  keys: [],
+  values: [],
+  keyStart: new Int32Array(1),
+  valueStart: new Int32Array(0),
+  memo: new Int32Array(1),
+  bytes: new Uint8Array(0),
+  end: 0,
+  uses: 0,
+  views: [],
+  viewFrom: new Int32Array(1),
+};
 
 /**
  * Whether a value's bytes depend on the value alone (not on the memo): null,
@@ -444,6 +467,11 @@ class Encoder {
   #recKeyAt = new Int32Array(SHAPE_MAX_KEYS + 1);
   #recValueAt = new Int32Array(SHAPE_MAX_KEYS);
   #recMemo = new Int32Array(SHAPE_MAX_KEYS + 1);
+  // Floats of #topDict that changed but are not written yet: where their
+  // template bytes start and their new value.
+  #patches = 0;
+  #patchAt = new Int32Array(SHAPE_MAX_PATCHES);
+  #patchValue = new Float64Array(SHAPE_MAX_PATCHES);
   busy = false;
 
   encode(
@@ -994,13 +1022,7 @@ class Encoder {
     this.#ensure(9);
     const pos = this.#pos;
     this.#buf[pos] = BINFLOAT;
-    if (value !== value) {
-      // CPython's float('nan'): 7ff8000000000000.
-      this.#view.setUint32(pos + 1, 0x7ff80000);
-      this.#view.setUint32(pos + 5, 0);
-    } else {
-      this.#view.setFloat64(pos + 1, value);
-    }
+    this.#setFloat(pos + 1, value);
     this.#pos = pos + 9;
   }
 
@@ -1364,6 +1386,7 @@ class Encoder {
     const bodyStart = this.#pos;
     const memo0 = this.#memoNext;
     const frameStart = this.#frameStart;
+    this.#patches = 0; // (left over if the last dict threw)
     // Where each key and value went, kept only when a template will be
     // built from this dict: when there is none, or it is due for a refresh.
     let record = shape === undefined || shape.uses + 1 >= SHAPE_REFRESH;
@@ -1390,18 +1413,26 @@ class Encoder {
     let aligned = true;
     // Whether the rest of the template ends before the frame limit, so that
     // no frame boundary can fall inside the bytes copied from it.
-    let fits = live && this.#pos + (shape as DictShape).end < this.#frameLimit;
+    const s = shape ?? NO_SHAPE;
+    let fits = this.#pos + s.end < this.#frameLimit;
+    const n = s.n;
+    const keys = s.keys;
+    const values = s.values;
     for (const key in object) {
       if (live) {
-        const s = shape as DictShape;
         if (
-          i < s.n && key === s.keys[i] && aligned &&
+          i < n && key === keys[i] && aligned &&
           (fits ||
             this.#pos + (s.valueStart[i] as number) - runStart <
               this.#frameLimit)
         ) {
-          segKey[depth] = key;
-          const value = object[key];
+          let value: unknown;
+          try {
+            value = object[key];
+          } catch (error) {
+            segKey[depth] = key;
+            throw error;
+          }
           if (record) {
             const keyStart = s.keyStart[i] as number;
             const at = this.#pos + keyStart - runStart;
@@ -1411,11 +1442,26 @@ class Encoder {
             recValueAt[i] = at + (s.valueStart[i] as number) - keyStart;
             recMemo[i] = (s.memo[i] as number) + drift;
           }
-          const same = s.values[i];
+          // values[i] is NOT_CONSTANT where the bytes depend on the memo,
+          // and FLOAT_SLOT where they are a BINFLOAT.
+          const same = values[i];
           if (
-            value !== same || s.constant[i] !== 1 ||
+            value !== same ||
             (value === 0 && 1 / value !== 1 / (same as number))
           ) {
+            if (
+              same === FLOAT_SLOT && value instanceof PyFloat &&
+              typeof value.value === "number" &&
+              this.#patches < SHAPE_MAX_PATCHES
+            ) {
+              // Same size, no memo: copy the old float, then overwrite it.
+              const k = this.#patches++;
+              this.#patchAt[k] = s.valueStart[i] as number;
+              this.#patchValue[k] = value.value;
+              i++;
+              continue;
+            }
+            segKey[depth] = key;
             this.#run(s, i, runStart, s.valueStart[i] as number);
             this.#memoNext = memo0 + (s.memo[i] as number) + drift + 1;
             this.#changed(value);
@@ -1464,8 +1510,7 @@ class Encoder {
       batch++;
       i++;
     }
-    if (live && i === (shape as DictShape).n) {
-      const s = shape as DictShape;
+    if (live && i === n) {
       this.#memoNext = memo0 + (s.memo[i] as number) + drift;
       if (record) {
         recKeyAt[i] = this.#pos + (s.keyStart[i] as number) - runStart;
@@ -1476,7 +1521,6 @@ class Encoder {
     } else {
       if (live) {
         // Fewer keys than the template.
-        const s = shape as DictShape;
         this.#run(s, i, runStart, s.keyStart[i] as number);
         this.#memoNext = memo0 + (s.memo[i] as number) + drift;
         live = false;
@@ -1503,8 +1547,8 @@ class Encoder {
       this.#shapes[proto] = this.#shapeOf(i, bodyStart, memo0);
     }
     // Hold no reference to the caller's values.
-    const n = i < SHAPE_MAX_KEYS ? i : SHAPE_MAX_KEYS;
-    for (let j = 0; j < n; j++) recValues[j] = undefined;
+    const kept = i < SHAPE_MAX_KEYS ? i : SHAPE_MAX_KEYS;
+    for (let j = 0; j < kept; j++) recValues[j] = undefined;
   }
 
   /**
@@ -1547,7 +1591,29 @@ class Encoder {
       buf.set(view, pos);
       pos += n;
     }
+    const patches = this.#patches;
+    if (patches > 0) {
+      // Floats that changed inside the run: write them over the old ones.
+      const at = this.#pos - from + 1;
+      for (let k = 0; k < patches; k++) {
+        this.#setFloat(
+          at + (this.#patchAt[k] as number),
+          this.#patchValue[k] as number,
+        );
+      }
+      this.#patches = 0;
+    }
     this.#pos = pos;
+  }
+
+  /** Writes a float's 8 bytes as CPython does (one NaN). */
+  #setFloat(pos: number, value: number): void {
+    if (value !== value) {
+      this.#view.setUint32(pos, 0x7ff80000);
+      this.#view.setUint32(pos + 4, 0);
+    } else {
+      this.#view.setFloat64(pos, value);
+    }
   }
 
   /** A template from what #topDict just wrote (n items from bodyStart). */
@@ -1560,7 +1626,6 @@ class Encoder {
     const recValues = this.#recValues;
     const keys: string[] = new Array(n);
     const values: unknown[] = new Array(n);
-    const constant = new Uint8Array(n);
     const keyStart = new Int32Array(n + 1);
     const valueStart = new Int32Array(n);
     const memo = new Int32Array(n + 1);
@@ -1572,10 +1637,11 @@ class Encoder {
       keyStart[j] = (this.#recKeyAt[j] as number) - bodyStart;
       valueStart[j] = (this.#recValueAt[j] as number) - bodyStart;
       memo[j] = this.#recMemo[j] as number;
-      if (isConstant(value)) {
-        constant[j] = 1;
-        values[j] = value;
-      }
+      values[j] = isConstant(value)
+        ? value
+        : floatOf(value) !== undefined
+        ? FLOAT_SLOT
+        : NOT_CONSTANT;
     }
     keyStart[n] = (this.#recKeyAt[n] as number) - bodyStart;
     memo[n] = this.#memoNext - memo0;
@@ -1584,7 +1650,6 @@ class Encoder {
       n,
       keys,
       values,
-      constant,
       keyStart,
       valueStart,
       memo,

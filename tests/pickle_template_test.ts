@@ -238,12 +238,18 @@ Deno.test("dumps() rebuilds its template so a value that stopped repeating is en
   }
 });
 
-Deno.test("dumps() names the key when reading a templated dict's value throws", () => {
-  const ok1 = { alpha: "one", beta: "two", gamma: "three" };
-  dumps(ok1, { protocol: 1 });
-  dumps(ok1, { protocol: 1 });
+Deno.test("dumps() names the key when reading a templated dict's value throws, and the next dict is right", () => {
+  const good = (x: number) => ({
+    alpha: "one",
+    at: pyFloat(x),
+    beta: "two",
+    gamma: "three",
+  });
+  dumps(good(1), { protocol: 1 });
+  dumps(good(2), { protocol: 1 });
   const bad = {
     alpha: "one",
+    at: pyFloat(3), // a changed float, pending when the next read throws
     get beta(): string {
       throw new Error("boom");
     },
@@ -256,8 +262,10 @@ Deno.test("dumps() names the key when reading a templated dict's value throws", 
       e.message ===
         "Cannot pickle value at 'value.beta': reading it threw Error: boom",
   );
-  // And the next dict is still right.
-  equal(hex(dumps(ok1, { protocol: 1 })), hex(plain(ok1, { protocol: 1 })));
+  // Another template, whose bytes a float left pending would land in.
+  const other = { first: "x".repeat(40), second: "y".repeat(40) };
+  dumps(other, { protocol: 1 });
+  equal(hex(dumps(other, { protocol: 1 })), hex(plain(other, { protocol: 1 })));
 });
 
 Deno.test("dumps() from a getter during a dumps() does not overwrite the outer pickle", () => {
