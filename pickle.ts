@@ -273,6 +273,8 @@ interface DictShape {
   keyStart: Int32Array;
   /** Offsets of each value's bytes. */
   valueStart: Int32Array;
+  /** Per key marked LIST_SLOT, the list's items. */
+  lists: (unknown[] | undefined)[];
   /** Memo entries made before each key (memo[n]: in all). */
   memo: Int32Array;
   /** The items' bytes, from MARK to SETITEMS inclusive. */
@@ -291,6 +293,28 @@ interface DictShape {
 const NOT_CONSTANT: unique symbol = Symbol("not constant");
 /** Marks a template value that is a PyFloat (9 bytes, no memo entry). */
 const FLOAT_SLOT: unique symbol = Symbol("float");
+/** Marks a template value that is a short list of constants. */
+const LIST_SLOT: unique symbol = Symbol("list");
+const SHAPE_MAX_LIST = 8;
+
+/** A plain array of 1 to SHAPE_MAX_LIST constants (see isConstant). */
+function isConstantList(value: unknown): value is unknown[] {
+  if (
+    !Array.isArray(value) || value.length === 0 ||
+    value.length > SHAPE_MAX_LIST ||
+    Object.getPrototypeOf(value) !== Array.prototype
+  ) {
+    return false;
+  }
+  for (let k = 0; k < value.length; k++) {
+    // Data properties only: a getter is not called again.
+    const item = Object.getOwnPropertyDescriptor(value, k);
+    if (item === undefined || !("value" in item) || !isConstant(item.value)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /** The template of no dict. */
 const NO_SHAPE: DictShape = {
@@ -299,6 +323,7 @@ const NO_SHAPE: DictShape = {
   values: [],
   keyStart: new Int32Array(1),
   valueStart: new Int32Array(0),
+  lists: [],
   memo: new Int32Array(1),
   bytes: new Uint8Array(0),
   end: 0,
@@ -1461,6 +1486,18 @@ class Encoder {
               i++;
               continue;
             }
+            if (
+              same === LIST_SLOT &&
+              this.#sameList(value, s.lists[i] as unknown[], depth, key)
+            ) {
+              // The same short list again: its bytes, and its memo entry.
+              this.#remember(
+                value as object,
+                memo0 + (s.memo[i] as number) + drift + 1,
+              );
+              i++;
+              continue;
+            }
             segKey[depth] = key;
             this.#run(s, i, runStart, s.valueStart[i] as number);
             this.#memoNext = memo0 + (s.memo[i] as number) + drift + 1;
@@ -1552,6 +1589,47 @@ class Encoder {
   }
 
   /**
+   * Whether `value` is a plain array not yet in the memo with the same items
+   * as `items` (constants, see isConstant), so that its bytes are the
+   * template's.
+   */
+  #sameList(
+    value: unknown,
+    items: readonly unknown[],
+    depth: number,
+    key: string,
+  ): boolean {
+    if (
+      !Array.isArray(value) || value.length !== items.length ||
+      Object.getPrototypeOf(value) !== Array.prototype ||
+      this.#maxDepth <= depth || this.#lookup(value) !== undefined
+    ) {
+      return false;
+    }
+    let k = 0;
+    try {
+      for (; k < items.length; k++) {
+        const item = value[k];
+        const same = items[k];
+        if (
+          item !== same || (item === 0 && 1 / item !== 1 / (same as number))
+        ) {
+          return false;
+        }
+      }
+    } catch (error) {
+      // Where the plain encoder would have been reading.
+      this.#segKey[depth] = key;
+      this.#depth = depth + 1;
+      if (depth + 1 > this.#deepest) this.#deepest = depth + 1;
+      this.#segKind[depth + 1] = SEG_INDEX;
+      this.#segKey[depth + 1] = k;
+      throw error;
+    }
+    return true;
+  }
+
+  /**
    * A value of #topDict's that differs from the template's: as #value, with
    * the common record values (strings and floats) first.
    */
@@ -1628,6 +1706,7 @@ class Encoder {
     const values: unknown[] = new Array(n);
     const keyStart = new Int32Array(n + 1);
     const valueStart = new Int32Array(n);
+    const lists: (unknown[] | undefined)[] = new Array(n);
     const memo = new Int32Array(n + 1);
     for (let j = 0; j < n; j++) {
       const key = recKeys[j] as string;
@@ -1637,11 +1716,20 @@ class Encoder {
       keyStart[j] = (this.#recKeyAt[j] as number) - bodyStart;
       valueStart[j] = (this.#recValueAt[j] as number) - bodyStart;
       memo[j] = this.#recMemo[j] as number;
-      values[j] = isConstant(value)
-        ? value
-        : floatOf(value) !== undefined
-        ? FLOAT_SLOT
-        : NOT_CONSTANT;
+      if (isConstant(value)) {
+        values[j] = value;
+      } else if (floatOf(value) !== undefined) {
+        values[j] = FLOAT_SLOT;
+      } else if (
+        isConstantList(value) &&
+        this.#buf[this.#recValueAt[j] as number] === EMPTY_LIST
+      ) {
+        // (Not a memo get: the list's first occurrence.)
+        values[j] = LIST_SLOT;
+        lists[j] = [...value];
+      } else {
+        values[j] = NOT_CONSTANT;
+      }
     }
     keyStart[n] = (this.#recKeyAt[n] as number) - bodyStart;
     memo[n] = this.#memoNext - memo0;
@@ -1655,6 +1743,7 @@ class Encoder {
       memo,
       bytes: this.#buf.slice(bodyStart, this.#pos),
       end,
+      lists,
       uses: 0,
       views: new Array(n + 1),
       viewFrom: new Int32Array(n + 1),

@@ -164,7 +164,9 @@ for (const protocol of PROTOCOLS) {
 }
 
 Deno.test("dumps() follows values that change type, memo footprint and order", () => {
-  const list = ["x", "y"];
+  const list = ["xx", "yyy"];
+  const sparse = ["xx", "yyy"];
+  delete sparse[1];
   const dicts: Record<string, unknown>[] = [
     { aa: "one", bb: 2, cc: null, dd: "four" },
     { aa: "one", bb: 2, cc: null, dd: "four" }, // all repeated
@@ -177,6 +179,18 @@ Deno.test("dumps() follows values that change type, memo footprint and order", (
     { aa: "one", bb: 2, cc: null }, // a key fewer
     { aa: "one", bb: 2, cc: null, dd: "four", ee: 5 }, // a key more
     { bb: 2, aa: "one", cc: null, dd: "four" }, // keys reordered
+    // Short lists of constants are reused from the template when equal,
+    // but a list seen before in the same dict is a memo get.
+    { aa: ["xx", "yy"], bb: ["xx", "yy"], cc: null, dd: "four" },
+    { aa: list, bb: list, cc: null, dd: "four" },
+    { aa: ["xx", "yyy"], bb: ["xx", "yyy"], cc: null, dd: "four" },
+    { aa: ["xx", "yyy"], bb: ["xx", "yyy"], cc: null, dd: "four" },
+    { aa: list, bb: list, cc: null, dd: "four" },
+    { aa: ["xx", "yyy"], bb: list, cc: list, dd: "four" },
+    { aa: ["xx", -0], bb: ["xx", 0], cc: [0], dd: [-0] },
+    { aa: ["xx", 0], bb: ["xx", -0], cc: [-0], dd: [0] },
+    { aa: ["xx", undefined], bb: ["xx", "yyy"], cc: null, dd: "four" },
+    { aa: sparse, bb: ["xx", "yyy"], cc: null, dd: "four" },
   ];
   for (const protocol of PROTOCOLS) {
     for (let round = 0; round < 3; round++) {
@@ -187,6 +201,36 @@ Deno.test("dumps() follows values that change type, memo footprint and order", (
           `protocol ${protocol}: ${Deno.inspect(dict)}`,
         );
       }
+    }
+  }
+});
+
+Deno.test("dumps() reuses a short list's bytes only where the plain encoder writes that list", () => {
+  const list = ["xx", "yyy"];
+  const other = ["xx", "yyy"];
+  // [template dict, dict written with it]
+  const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+    // The template's second list is a memo get; these are two lists.
+    [{ aa: list, bb: list }, { aa: ["xx", "yyy"], bb: ["xx", "yyy"] }],
+    // The template has two lists; here the second is a memo get.
+    [{ aa: list, bb: other }, { aa: other, bb: other }],
+    [{ aa: list, bb: other }, { aa: list, bb: other }],
+    [{ aa: list, bb: "zz" }, { aa: ["xx", "yyy"], bb: "zz" }],
+    [{ aa: list, bb: "zz" }, { aa: ["xx", "yy"], bb: "zz" }],
+    [{ aa: list, bb: "zz" }, { aa: ["xx"], bb: "zz" }],
+    [{ aa: list, bb: "zz" }, { aa: pyTuple(["xx", "yyy"]), bb: "zz" }],
+  ];
+  for (const protocol of PROTOCOLS) {
+    for (const [template, dict] of cases) {
+      dumps({ reset1: 1, reset2: 2 }, { protocol }); // another shape
+      dumps(template, { protocol });
+      equal(
+        hex(dumps(dict, { protocol })),
+        hex(plain(dict, { protocol })),
+        `protocol ${protocol}: ${Deno.inspect(template)} then ${
+          Deno.inspect(dict)
+        }`,
+      );
     }
   }
 });
