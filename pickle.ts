@@ -1395,42 +1395,48 @@ class Encoder {
   /**
    * The items of a top-level dict with two or more keys. Writes exactly what
    * #dict's loop writes, but while the dict has the keys, in order, of the
-   * last top-level dict seen with this protocol (its "shape"), it copies the
-   * bytes of that dict's keys and of the values that are equal (primitives
-   * whose encoding does not depend on the memo) from its pickle instead of
-   * encoding them again: a record dict then costs little more than its
-   * changing values. Any difference (other keys, a memo index that moved, a
-   * frame boundary) continues with the plain loop from that key on.
+   * last top-level dict seen with this protocol (its template), it copies
+   * the bytes of the keys and of the values that are unchanged (primitives
+   * whose encoding does not depend on the memo, short lists of them) from
+   * the template's pickle, and writes changed floats over the template's: a
+   * record dict then costs little more than its message. A template is
+   * built by #topDictRecording from a dict it writes plainly, and rebuilt
+   * every SHAPE_REFRESH dicts.
    */
   #topDict(object: Record<string, unknown>, depth: number): void {
+    const shape = this.#shapes[this.#proto];
+    if (shape === undefined || shape.uses >= SHAPE_REFRESH) {
+      this.#topDictRecording(object, depth);
+    } else {
+      this.#topDictFromTemplate(object, depth, shape);
+    }
+  }
+
+  /**
+   * #topDict with a template. Any difference from it (other keys, a memo
+   * index that moved, a frame boundary) continues with the plain loop from
+   * that key on (from the first key: #topDictRecording). Kept free of the
+   * recording code, which runs once per SHAPE_REFRESH dicts: code that an
+   * optimised function has never run costs it a deoptimisation.
+   */
+  #topDictFromTemplate(
+    object: Record<string, unknown>,
+    depth: number,
+    s: DictShape,
+  ): void {
     this.#depth = depth;
     this.#segKind[depth] = SEG_PROP;
     const segKey = this.#segKey;
     const proto = this.#proto;
-    const shape = this.#shapes[proto];
-    const bodyStart = this.#pos;
     const memo0 = this.#memoNext;
-    const frameStart = this.#frameStart;
+    const n = s.n;
+    const keys = s.keys;
+    const values = s.values;
     this.#patches = 0; // (left over if the last dict threw)
-    // Where each key and value went, kept only when a template will be
-    // built from this dict: when there is none, or it is due for a refresh.
-    let record = shape === undefined || shape.uses + 1 >= SHAPE_REFRESH;
-    const recKeys = this.#recKeys;
-    const recValues = this.#recValues;
-    const recKeyAt = this.#recKeyAt;
-    const recValueAt = this.#recValueAt;
-    const recMemo = this.#recMemo;
-    // While live, template bytes [runStart, keyStart[i]) are due but not yet
-    // copied, and the output so far is what the template's first i items
-    // would give.
-    let live = shape !== undefined;
+    // Template bytes [runStart, keyStart[i]) are due but not yet copied;
+    // the output so far is what the template's first i items give.
     let runStart = 0;
     let i = 0;
-    let batch = 0;
-    if (!live) {
-      this.#ensure(1);
-      this.#buf[this.#pos++] = MARK;
-    }
     // Memo entries made beyond the template's (by changed values); while
     // there are none, the memo indices in the template bytes are right
     // (protocols ≥4 write none).
@@ -1438,11 +1444,9 @@ class Encoder {
     let aligned = true;
     // Whether the rest of the template ends before the frame limit, so that
     // no frame boundary can fall inside the bytes copied from it.
-    const s = shape ?? NO_SHAPE;
     let fits = this.#pos + s.end < this.#frameLimit;
-    const n = s.n;
-    const keys = s.keys;
-    const values = s.values;
+    let live = true;
+    let batch = 0;
     for (const key in object) {
       if (live) {
         if (
@@ -1458,17 +1462,8 @@ class Encoder {
             segKey[depth] = key;
             throw error;
           }
-          if (record) {
-            const keyStart = s.keyStart[i] as number;
-            const at = this.#pos + keyStart - runStart;
-            recKeys[i] = key;
-            recValues[i] = value;
-            recKeyAt[i] = at;
-            recValueAt[i] = at + (s.valueStart[i] as number) - keyStart;
-            recMemo[i] = (s.memo[i] as number) + drift;
-          }
           // values[i] is NOT_CONSTANT where the bytes depend on the memo,
-          // and FLOAT_SLOT where they are a BINFLOAT.
+          // FLOAT_SLOT where they are a BINFLOAT, LIST_SLOT for a list.
           const same = values[i];
           if (
             value !== same ||
@@ -1510,19 +1505,18 @@ class Encoder {
           i++;
           continue;
         }
-        // Off the template from this key on: plain items follow.
+        if (i === 0) {
+          // Nothing written yet: another shape, written plainly.
+          this.#topDictRecording(object, depth);
+          return;
+        }
+        // Off the template from this key on: plain items follow, and the
+        // next dict builds a new template.
         this.#run(s, i, runStart, s.keyStart[i] as number);
         this.#memoNext = memo0 + (s.memo[i] as number) + drift;
         live = false;
         batch = i;
-        if (!record) {
-          if (i > 0) {
-            // Nothing to build from: build from the next dict instead.
-            s.uses = SHAPE_REFRESH;
-          } else {
-            record = true;
-          }
-        }
+        s.uses = SHAPE_REFRESH;
       }
       if (batch === BATCHSIZE) {
         this.#ensure(2);
@@ -1532,27 +1526,13 @@ class Encoder {
       }
       segKey[depth] = key;
       if (this.#pos >= this.#frameLimit) this.#nextFrame();
-      if (record && i < SHAPE_MAX_KEYS) {
-        recKeys[i] = key;
-        recKeyAt[i] = this.#pos;
-        recMemo[i] = this.#memoNext - memo0;
-      }
       this.#string(key);
-      const value = object[key];
-      if (record && i < SHAPE_MAX_KEYS) {
-        recValues[i] = value;
-        recValueAt[i] = this.#pos;
-      }
-      this.#value(value);
+      this.#value(object[key]);
       batch++;
       i++;
     }
     if (live && i === n) {
       this.#memoNext = memo0 + (s.memo[i] as number) + drift;
-      if (record) {
-        recKeyAt[i] = this.#pos + (s.keyStart[i] as number) - runStart;
-        recMemo[i] = this.#memoNext - memo0;
-      }
       this.#run(s, i, runStart, s.end);
       s.uses++;
     } else {
@@ -1560,13 +1540,8 @@ class Encoder {
         // Fewer keys than the template.
         this.#run(s, i, runStart, s.keyStart[i] as number);
         this.#memoNext = memo0 + (s.memo[i] as number) + drift;
-        live = false;
         batch = i;
-        if (!record) s.uses = SHAPE_REFRESH;
-      }
-      if (record && i <= SHAPE_MAX_KEYS) {
-        recKeyAt[i] = this.#pos;
-        recMemo[i] = this.#memoNext - memo0;
+        s.uses = SHAPE_REFRESH;
       }
       this.#ensure(3);
       this.#buf[this.#pos++] = SETITEMS;
@@ -1576,12 +1551,72 @@ class Encoder {
       }
     }
     this.#depth = depth - 1;
-    if (!record) return;
+  }
+
+  /**
+   * #topDict without a template (or with one due for a refresh): #dict's
+   * loop, keeping where each key and value went, then a template built
+   * from what it wrote.
+   */
+  #topDictRecording(object: Record<string, unknown>, depth: number): void {
+    this.#depth = depth;
+    this.#segKind[depth] = SEG_PROP;
+    const segKey = this.#segKey;
+    const bodyStart = this.#pos;
+    const memo0 = this.#memoNext;
+    const frameStart = this.#frameStart;
+    const recKeys = this.#recKeys;
+    const recValues = this.#recValues;
+    const recKeyAt = this.#recKeyAt;
+    const recValueAt = this.#recValueAt;
+    const recMemo = this.#recMemo;
+    this.#ensure(1);
+    this.#buf[this.#pos++] = MARK;
+    let i = 0;
+    let batch = 0;
+    for (const key in object) {
+      if (batch === BATCHSIZE) {
+        this.#ensure(2);
+        this.#buf[this.#pos++] = SETITEMS;
+        this.#buf[this.#pos++] = MARK;
+        batch = 0;
+      }
+      segKey[depth] = key;
+      if (this.#pos >= this.#frameLimit) this.#nextFrame();
+      if (i < SHAPE_MAX_KEYS) {
+        recKeys[i] = key;
+        recKeyAt[i] = this.#pos;
+        recMemo[i] = this.#memoNext - memo0;
+      }
+      this.#string(key);
+      const value = object[key];
+      if (i < SHAPE_MAX_KEYS) {
+        recValues[i] = value;
+        recValueAt[i] = this.#pos;
+      }
+      this.#value(value);
+      batch++;
+      i++;
+    }
+    if (i <= SHAPE_MAX_KEYS) {
+      recKeyAt[i] = this.#pos;
+      recMemo[i] = this.#memoNext - memo0;
+    }
+    this.#ensure(3);
+    this.#buf[this.#pos++] = SETITEMS;
+    if (batch === BATCHSIZE) {
+      this.#buf[this.#pos++] = MARK;
+      this.#buf[this.#pos++] = SETITEMS;
+    }
+    this.#depth = depth - 1;
+    const proto = this.#proto;
     if (
       i >= 2 && i <= SHAPE_MAX_KEYS && this.#frameStart === frameStart &&
       this.#pos - bodyStart <= SHAPE_MAX_BYTES
     ) {
       this.#shapes[proto] = this.#shapeOf(i, bodyStart, memo0);
+    } else {
+      this.#shapes[proto] = undefined;
     }
     // Hold no reference to the caller's values.
     const kept = i < SHAPE_MAX_KEYS ? i : SHAPE_MAX_KEYS;

@@ -1,166 +1,163 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
-// Run: deno bench --import-map=tests/import_map.json bench/pickle_bench.ts
+// Run: deno task bench:micro
+// (deno bench --import-map=tests/import_map.json bench/pickle_bench.ts)
 //
-// Group "encode": pickling a typical LogRecord dict (23 keys, 599 bytes)
-// against JSON.stringify of the same values. Group "record": the handler's
-// RecordFramer on the same record without extras. Group "decode": the safe
-// decoder against JSON.parse.
+// `dumps` of a typical Python LogRecord dict against `JSON.stringify` of the
+// same values (plain numbers for the floats), cycling through 64 records
+// that differ in their message and times:
+//
+// - "fresh record": each call builds the record, then encodes it, as a
+//   logger does (the message was just formatted). "build only" is the cost
+//   of building it, included in the other two.
+// - "record again": the same 64 record objects every round (V8 has
+//   flattened their strings during the first round, which JSON.stringify
+//   profits from most).
+// - "one record": a single record object, again and again.
+//
+// "record" has the 21 keys of CPython's LogRecord.__dict__ (what
+// SocketHandler pickles, 539 bytes as a protocol 1 pickle); "with extras"
+// adds `user` (a str) and `tags` (a list of two str): 23 keys, 597 bytes.
+//
+// Only `dumps(…, {protocol: 1})` runs in this file, as in a program that
+// logs with one configuration; other options and the decoder are in
+// pickle_variants_bench.ts (each bench file runs in its own isolate).
 
-import { dumps, dumpsFrame, loads, pyFloat, RecordFramer } from "../pickle.ts";
+import { dumps } from "../pickle.ts";
+import {
+  extra,
+  extraJson,
+  json,
+  jsonExtras,
+  N,
+  pickled,
+  pickledExtras,
+  plain,
+  plainJson,
+} from "./_records.ts";
 
-/** A typical LogRecord dict as SocketHandler pickles it (≈20 keys). */
-const record = {
-  name: "app.http.server",
-  msg: "GET /users/42 200 12ms",
-  args: null,
-  levelname: "INFO",
-  levelno: 20,
-  pathname: "/srv/app/server.ts",
-  filename: "server.ts",
-  module: "server",
-  exc_info: null,
-  exc_text: null,
-  stack_info: null,
-  lineno: 187,
-  funcName: "handleRequest",
-  created: pyFloat(1700000000.25),
-  msecs: pyFloat(250),
-  relativeCreated: pyFloat(1234.5),
-  thread: 140000000000000,
-  threadName: "MainThread",
-  processName: "MainProcess",
-  process: 70000,
-  taskName: null,
-  user: "bob",
-  tags: ["http", "api"],
-};
-/** The same values as JSON would carry them. */
-const json = {
-  ...record,
-  created: 1700000000.25,
-  msecs: 250,
-  relativeCreated: 1234.5,
-};
 const encoder = new TextEncoder();
-
 console.log(
-  `pickle p1: ${dumps(record, { protocol: 1 }).length} bytes, JSON: ${
-    encoder.encode(JSON.stringify(json)).length
-  } bytes`,
+  `record: pickle (protocol 1) ${
+    dumps(plain[0], { protocol: 1 }).length
+  } bytes, JSON ${
+    encoder.encode(JSON.stringify(plainJson[0])).length
+  } bytes; with extras: pickle ${
+    dumps(extra[0], { protocol: 1 }).length
+  } bytes, JSON ${encoder.encode(JSON.stringify(extraJson[0])).length} bytes`,
 );
+
+let i = 0;
+let kept: unknown;
+
+// ---- fresh records ---------------------------------------------------------
+
+Deno.bench({
+  name: "build only",
+  group: "fresh record",
+  fn() {
+    kept = pickled(i++ & (N - 1));
+  },
+});
 
 Deno.bench({
   name: "dumps(record, {protocol: 1})",
-  group: "encode",
+  group: "fresh record",
   fn() {
-    dumps(record, { protocol: 1 });
-  },
-});
-
-Deno.bench({
-  name: "dumpsFrame(record, {protocol: 1})",
-  group: "encode",
-  fn() {
-    dumpsFrame(record, { protocol: 1 });
-  },
-});
-
-Deno.bench({
-  name: "dumpsFrame(record, {protocol: 1, pooled: true})",
-  group: "encode",
-  fn() {
-    dumpsFrame(record, { protocol: 1, pooled: true });
-  },
-});
-
-Deno.bench({
-  name: "dumps(record) (protocol 4)",
-  group: "encode",
-  fn() {
-    dumps(record);
+    dumps(pickled(i++ & (N - 1)), { protocol: 1 });
   },
 });
 
 Deno.bench({
   name: "JSON.stringify(record)",
-  group: "encode",
+  group: "fresh record",
   baseline: true,
   fn() {
-    JSON.stringify(json);
+    JSON.stringify(json(i++ & (N - 1)));
   },
 });
 
 Deno.bench({
-  name: "TextEncoder.encode(JSON.stringify(record))",
-  group: "encode",
+  name: "build only (with extras)",
+  group: "fresh record with extras",
   fn() {
-    encoder.encode(JSON.stringify(json));
+    kept = pickledExtras(i++ & (N - 1));
   },
 });
 
-// Group "record": the handler's path, RecordFramer, on a record without
-// extras (its template case), against JSON.stringify of the same values.
-const { user: _user, tags: _tags, ...plain } = record;
-const plainJson = {
-  ...plain,
-  created: 1700000000.25,
-  msecs: 250,
-  relativeCreated: 1234.5,
-};
-const framer = new RecordFramer(1);
-
 Deno.bench({
-  name: "RecordFramer(1).frame(record without extras)",
-  group: "record",
+  name: "dumps(record with extras, {protocol: 1})",
+  group: "fresh record with extras",
   fn() {
-    framer.frame(plain);
+    dumps(pickledExtras(i++ & (N - 1)), { protocol: 1 });
   },
 });
 
 Deno.bench({
-  name: "JSON.stringify(record without extras)",
-  group: "record",
+  name: "JSON.stringify(record with extras)",
+  group: "fresh record with extras",
   baseline: true,
   fn() {
-    JSON.stringify(plainJson);
+    JSON.stringify(jsonExtras(i++ & (N - 1)));
   },
 });
 
-const pickled1 = dumps(record, { protocol: 1 });
-const pickled4 = dumps(record);
-const jsonText = JSON.stringify(json);
-const jsonBytes = encoder.encode(jsonText);
-const decoder = new TextDecoder();
+// ---- the same record objects again -------------------------------------------
 
 Deno.bench({
-  name: "loads(record pickle, protocol 1)",
-  group: "decode",
+  name: "dumps(record, {protocol: 1}) (again)",
+  group: "record again",
   fn() {
-    loads(pickled1);
+    dumps(plain[i++ & (N - 1)], { protocol: 1 });
   },
 });
 
 Deno.bench({
-  name: "loads(record pickle, protocol 4)",
-  group: "decode",
-  fn() {
-    loads(pickled4);
-  },
-});
-
-Deno.bench({
-  name: "JSON.parse(record JSON)",
-  group: "decode",
+  name: "JSON.stringify(record) (again)",
+  group: "record again",
   baseline: true,
   fn() {
-    JSON.parse(jsonText);
+    JSON.stringify(plainJson[i++ & (N - 1)]);
   },
 });
 
 Deno.bench({
-  name: "JSON.parse(TextDecoder.decode(record JSON))",
-  group: "decode",
+  name: "dumps(record with extras, {protocol: 1}) (again)",
+  group: "record with extras again",
   fn() {
-    JSON.parse(decoder.decode(jsonBytes));
+    dumps(extra[i++ & (N - 1)], { protocol: 1 });
   },
 });
+
+Deno.bench({
+  name: "JSON.stringify(record with extras) (again)",
+  group: "record with extras again",
+  baseline: true,
+  fn() {
+    JSON.stringify(extraJson[i++ & (N - 1)]);
+  },
+});
+
+const one = extra[0];
+const oneJson = extraJson[0];
+
+Deno.bench({
+  name: "dumps(one record with extras, {protocol: 1})",
+  group: "one record",
+  fn() {
+    dumps(one, { protocol: 1 });
+  },
+});
+
+Deno.bench({
+  name: "JSON.stringify(one record with extras)",
+  group: "one record",
+  baseline: true,
+  fn() {
+    JSON.stringify(oneJson);
+  },
+});
+
+/** Keeps the built records alive, so that building is not optimised away. */
+export function keptRecord(): unknown {
+  return kept;
+}
