@@ -2168,15 +2168,16 @@ function floatBytes(x: number): number[] {
 
 /**
  * Frames Python LogRecord dicts (as built by `recordDict()`) for the wire,
- * byte for byte as {@linkcode dumpsFrame} with `pooled: true` would, but
- * faster for the common record: one whose fields other than `msg`,
- * `created`, `msecs` and `relativeCreated` repeat from record to record
- * (same logger, level and call-site fields) and that has no extras or
- * exception text. For those it copies the constant bytes from a template
- * (built once per set of constant fields, by pickling a sample record) and
- * encodes only the message and the three floats. Any other dict — other
- * keys or key order, extras, unusual types, protocols 4–5 — goes through
- * `dumpsFrame`.
+ * byte for byte as {@linkcode dumpsFrame} would. For the common record — one
+ * whose fields other than `msg`, `created`, `msecs` and `relativeCreated`
+ * repeat (same logger, level and call-site fields), with no extras or
+ * exception text — it copies the constant bytes from a template and encodes
+ * only the message and the three floats. It keeps up to 16 templates, one
+ * per set of constant fields (built by pickling a sample record), so records
+ * of several loggers and call sites interleave without a rebuild; for a
+ * single stream it is about as fast as `dumpsFrame`, which reuses the last
+ * dict's bytes. Any other dict — other keys or key order, extras, unusual
+ * types, protocols 4–5 — goes through `dumpsFrame`.
  *
  * @example Usage
  * ```ts
