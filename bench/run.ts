@@ -309,43 +309,36 @@ async function sectionE2e(): Promise<Json> {
 
 async function sectionEncode(): Promise<Json> {
   const iterations = quick ? 20_000 : 200_000;
-  const ours = await withProcs(async (procs) => {
-    const p = Proc.deno("encode", "encode.ts", [
-      "--iterations",
-      String(iterations),
-      "--rounds",
-      String(ROUNDS),
-    ]);
-    procs.push(p);
-    const out = await p.next(600_000);
-    await p.wait(30_000);
-    return out;
-  });
+  /** Runs one process to its single JSON line. */
+  const once = (start: () => Proc) =>
+    withProcs(async (procs) => {
+      const p = start();
+      procs.push(p);
+      const out = await p.next(600_000);
+      await p.wait(30_000);
+      return out;
+    });
+  const loops = [
+    "--iterations",
+    String(iterations),
+    "--rounds",
+    String(ROUNDS),
+  ];
+  const ours = await once(() => Proc.deno("encode", "encode.ts", loops));
   // The generic encoder in a process of its own (see encode.ts).
-  const generic = await withProcs(async (procs) => {
-    const p = Proc.deno("encode_dumps", "encode.ts", [
-      "--iterations",
-      String(iterations),
-      "--rounds",
-      String(ROUNDS),
+  const generic = await once(() =>
+    Proc.deno("encode_dumps", "encode.ts", [
+      ...loops,
       "--methods",
       "dumps,json",
-    ]);
-    procs.push(p);
-    const out = await p.next(600_000);
-    await p.wait(30_000);
-    return out;
-  });
-  const py = await withProcs(async (procs) => {
-    const p = Proc.python("py_encode", "py_encode.py", [
+    ])
+  );
+  const py = await once(() =>
+    Proc.python("py_encode", "py_encode.py", [
       String(quick ? 5_000 : 100_000),
       String(ROUNDS),
-    ]);
-    procs.push(p);
-    const out = await p.next(600_000);
-    await p.wait(30_000);
-    return out;
-  });
+    ])
+  );
   const median_: Record<string, number> = {};
   for (
     const [k, v] of Object.entries(ours.rounds as Record<string, number[]>)
