@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readFirstLine } from "./_first_line.ts";
 
 /** A running CLI receiver. */
 export interface CliRun {
@@ -31,30 +32,16 @@ export async function startCli(args: string[]): Promise<CliRun> {
     stderr: "piped",
   }).spawn();
   const stdout = new Response(child.stdout).text();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let buffer = "";
-  let eof = false;
-  while (!buffer.includes("\n") && !eof) {
-    const { value, done } = await reader.read();
-    if (done) eof = true;
-    else buffer += value;
-  }
-  const i = buffer.indexOf("\n");
-  const listening = i < 0 ? buffer : buffer.slice(0, i);
-  buffer = i < 0 ? "" : buffer.slice(i + 1);
+  const stderr = await readFirstLine(child.stderr);
+  const listening = stderr.first;
   const m = /:(\d+)$/.exec(listening);
   return {
     listening,
     port: m ? Number(m[1]) : 0,
     async done() {
-      while (!eof) {
-        const { value, done } = await reader.read();
-        if (done) eof = true;
-        else buffer += value;
-      }
+      const rest = await stderr.rest();
       const status = await child.status;
-      return { stdout: await stdout, stderr: buffer, code: status.code };
+      return { stdout: await stdout, stderr: rest, code: status.code };
     },
   };
 }

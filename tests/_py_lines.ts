@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readFirstLine } from "./_first_line.ts";
 import { pythonCommand } from "./_python.ts";
 
 /** A running Python script. */
@@ -39,28 +40,13 @@ export async function startPy(
     stderr: "piped",
   }).spawn();
   const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let buffer = "";
-  let eof = false;
-  while (!buffer.includes("\n") && !eof) {
-    const { value, done } = await reader.read();
-    if (done) eof = true;
-    else buffer += value;
-  }
-  const i = buffer.indexOf("\n");
-  const first = i < 0 ? buffer : buffer.slice(0, i);
-  buffer = i < 0 ? "" : buffer.slice(i + 1);
+  const stdout = await readFirstLine(child.stdout);
   return {
-    first,
+    first: stdout.first,
     async done() {
-      while (!eof) {
-        const { value, done } = await reader.read();
-        if (done) eof = true;
-        else buffer += value;
-      }
+      const rest = await stdout.rest();
       const status = await child.status;
-      const lines = buffer.split("\n");
+      const lines = rest.split("\n");
       if (lines[lines.length - 1] === "") lines.pop();
       return { lines, stderr: await stderr, code: status.code };
     },

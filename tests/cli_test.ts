@@ -2,6 +2,7 @@
 // cli.ts as a subprocess, fed by CPython's own logging.handlers.SocketHandler.
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { main } from "../cli.ts";
+import { readFirstLine } from "./_first_line.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const SENDER = new URL("./py/sender_socket_handler.py", import.meta.url)
@@ -26,29 +27,17 @@ async function startCli(
     stderr: "piped",
   }).spawn();
   const stdout = new Response(child.stdout).text();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let err = "";
-  while (!err.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    err += value;
-  }
-  const nl = err.indexOf("\n");
-  const firstLine = nl < 0 ? err : err.slice(0, nl);
-  err = nl < 0 ? "" : err.slice(nl + 1);
+  const stderr = await readFirstLine(child.stderr);
+  const firstLine = stderr.first;
   const m = firstLine.match(/^listening on 127\.0\.0\.1:(\d+)$/);
   return {
     port: m ? Number(m[1]) : 0,
     firstLine,
     child,
     async done() {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        err += value;
-      }
+      const rest = await stderr.rest();
       const status = await child.status;
-      return { stdout: await stdout, stderr: err, code: status.code };
+      return { stdout: await stdout, stderr: rest, code: status.code };
     },
   };
 }
