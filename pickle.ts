@@ -2140,10 +2140,8 @@ function isSharedStr(s: string): boolean {
 }
 
 function floatOf(value: unknown): number | undefined {
-  return value !== null && typeof value === "object" &&
-      Object.getPrototypeOf(value) === PyFloat.prototype &&
-      typeof (value as PyFloat).value === "number"
-    ? (value as PyFloat).value
+  return value instanceof PyFloat && typeof value.value === "number"
+    ? value.value
     : undefined;
 }
 
