@@ -271,8 +271,9 @@ interface DictShape {
   /** The keys, in order. */
   keys: string[];
   /**
-   * Per key, the value whose bytes the template holds, or NOT_CONSTANT if
-   * they cannot be reused when the value is equal.
+   * Per key, the value whose bytes the template holds (reused when the new
+   * value is the same), or a marker: FLOAT_SLOT (a float, written over),
+   * LIST_SLOT (a short list, see `lists`) or NOT_CONSTANT (always encoded).
    */
   values: unknown[];
   /** Offsets of each key's bytes; keyStart[n] is the closing SETITEMS. */
