@@ -207,8 +207,10 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
   /**
    * The exact wire bytes of one record: a 4-byte big-endian length, then
    * the pickle of {@linkcode SocketHandler.prototype.makeRecordDict}
-   * (through a {@linkcode RecordFramer}: the same bytes as `dumpsFrame`,
-   * faster for repetitive records). The result is a view into a pooled
+   * (through a {@linkcode RecordFramer}: the same bytes as `dumpsFrame`).
+   * The common record (see
+   * {@linkcode SocketHandler.prototype.makeRecordFields}) is framed from its
+   * fields, without building the dict. The result is a view into a pooled
    * buffer (see `DumpsOptions.pooled`): read it through the view, not its
    * `.buffer`.
    *
@@ -216,21 +218,38 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    * @returns The frame.
    */
   makePickle(record: LogRecord): Uint8Array {
+    let framer = this.#framer;
+    if (framer === undefined || framer.protocol !== this.protocol) {
+      framer = this.#framer = new RecordFramer(this.protocol);
+    }
+    // The common record: framed from its fields, without the dict.
+    const fields = this.protocol <= 3
+      ? this.makeRecordFields(record)
+      : undefined;
+    if (fields !== undefined) {
+      this.#checkSize(record, textLength(fields.msg));
+      const frame = framer.frameFields(fields);
+      if (frame !== undefined) return frame;
+    }
     const dict = this.makeRecordDict(record);
-    // A message or traceback longer (in UTF-16 units, each at least one
-    // UTF-8 byte) than the queue's byte bound can never be queued: refuse
-    // it before spending time and memory on encoding it.
-    const size = textLength(dict.msg) + textLength(dict.exc_text);
+    this.#checkSize(
+      record,
+      textLength(dict.msg) + textLength(dict.exc_text),
+    );
+    return framer.frame(dict);
+  }
+
+  /**
+   * A message or traceback longer (in UTF-16 units, each at least one UTF-8
+   * byte) than the queue's byte bound can never be queued: refuse it before
+   * spending time and memory on encoding it.
+   */
+  #checkSize(record: LogRecord, size: number): void {
     if (size > this.#maxQueueBytes) {
       throw new RecordTooLargeError(
         `Cannot queue record of logger '${record.loggerName}' as its message is larger than 'maxQueueBytes': current size is at least ${size} bytes, the bound is ${this.#maxQueueBytes}`,
       );
     }
-    let framer = this.#framer;
-    if (framer === undefined || framer.protocol !== this.protocol) {
-      framer = this.#framer = new RecordFramer(this.protocol);
-    }
-    return framer.frame(dict);
   }
 
   /**

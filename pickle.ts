@@ -2127,6 +2127,47 @@ const FLOAT_MARKS = [
   3.4567890123456789e-300,
 ];
 
+/**
+ * The fields of a Python LogRecord dict with no extras or exception text,
+ * for {@linkcode RecordFramer.prototype.frameFields}: the dict's other keys
+ * (`args`, `exc_info`, `exc_text`, `stack_info`, `taskName`) are None, and
+ * the three times are floats.
+ */
+export interface RecordFields {
+  /** The logger name. */
+  name: string;
+  /** The message, formatted. */
+  msg: string;
+  /** The level name, such as `INFO`. */
+  levelname: string;
+  /** The level number, such as 20. */
+  levelno: number;
+  /** The caller's path, or `(unknown file)`. */
+  pathname: string;
+  /** The caller's file name, or `(unknown file)`. */
+  filename: string;
+  /** The caller's module, or `(unknown file)`. */
+  module: string;
+  /** The caller's line, or 0. */
+  lineno: number;
+  /** The caller's function, or `(unknown function)`. */
+  funcName: string;
+  /** Seconds since the epoch. */
+  created: number;
+  /** Milliseconds of the second. */
+  msecs: number;
+  /** Milliseconds since logging started. */
+  relativeCreated: number;
+  /** The thread id. */
+  thread: number;
+  /** The thread name. */
+  threadName: string;
+  /** The process name. */
+  processName: string;
+  /** The process id (None when unknown). */
+  process: number | null;
+}
+
 interface RecordTemplate {
   /** The constant fields' values, in CONST_FIELDS order. */
   values: unknown[];
@@ -2231,6 +2272,66 @@ export class RecordFramer {
     return dumpsFrame(dict, { protocol, pooled: true });
   }
 
+  /**
+   * The wire frame of the record dict with these fields and `args`,
+   * `exc_info`, `exc_text`, `stack_info` and `taskName` None (the dict
+   * `recordDict()` builds for an event with no extras or error), written
+   * from a template without building the dict: the same bytes as
+   * {@linkcode RecordFramer.prototype.frame} of that dict. Undefined when
+   * the record does not fit a template (protocols 4–5, a message of one
+   * character or over 4,096, a field of another type); then frame the dict.
+   *
+   * @param fields The record's fields; read at once, not kept.
+   * @returns The frame (a view into a pooled buffer), or undefined.
+   *
+   * @example Usage
+   * ```ts
+   * import { dumpsFrame, pyFloat, RecordFramer } from "@pylogging/socket-handler/pickle";
+   * import { deepEqual } from "node:assert/strict";
+   *
+   * const fields = {
+   *   name: "app", msg: "hello", levelname: "INFO", levelno: 20,
+   *   pathname: "(unknown file)", filename: "(unknown file)",
+   *   module: "(unknown file)", lineno: 0, funcName: "(unknown function)",
+   *   created: 1700000000.25, msecs: 250, relativeCreated: 12.5,
+   *   thread: 1, threadName: "MainThread", processName: "MainProcess",
+   *   process: 1,
+   * };
+   * const dict = {
+   *   name: "app", msg: "hello", args: null, levelname: "INFO", levelno: 20,
+   *   pathname: "(unknown file)", filename: "(unknown file)",
+   *   module: "(unknown file)", exc_info: null, exc_text: null,
+   *   stack_info: null, lineno: 0, funcName: "(unknown function)",
+   *   created: pyFloat(1700000000.25), msecs: pyFloat(250),
+   *   relativeCreated: pyFloat(12.5), thread: 1, threadName: "MainThread",
+   *   processName: "MainProcess", process: 1, taskName: null,
+   * };
+   * deepEqual(new RecordFramer(1).frameFields(fields), dumpsFrame(dict, { protocol: 1 }));
+   * ```
+   */
+  frameFields(fields: RecordFields): Uint8Array<ArrayBuffer> | undefined {
+    if (this.protocol > 3 || slabBusy) return undefined;
+    const values = this.#values;
+    values[0] = fields.name;
+    values[1] = fields.levelname;
+    values[2] = fields.levelno;
+    values[3] = fields.pathname;
+    values[4] = fields.filename;
+    values[5] = fields.module;
+    values[6] = fields.lineno;
+    values[7] = fields.funcName;
+    values[8] = fields.thread;
+    values[9] = fields.threadName;
+    values[10] = fields.processName;
+    values[11] = fields.process;
+    return this.#write(
+      fields.msg,
+      fields.created,
+      fields.msecs,
+      fields.relativeCreated,
+    );
+  }
+
   #templated(
     dict: Record<string, unknown>,
   ): Uint8Array<ArrayBuffer> | undefined {
@@ -2241,9 +2342,6 @@ export class RecordFramer {
       i++;
     }
     if (i !== RECORD_KEYS.length) return undefined;
-    const msg = dict.msg;
-    if (typeof msg !== "string" || isSharedStr(msg)) return undefined;
-    if (msg.length > (POOLED_MAX >> 2)) return undefined;
     const created = floatOf(dict.created);
     const msecs = floatOf(dict.msecs);
     const relative = floatOf(dict.relativeCreated);
@@ -2271,6 +2369,23 @@ export class RecordFramer {
     values[9] = dict.threadName;
     values[10] = dict.processName;
     values[11] = dict.process;
+    return this.#write(dict.msg, created, msecs, relative);
+  }
+
+  /** The frame from this.#values (constant fields) and the varying ones. */
+  #write(
+    msg: unknown,
+    created: number,
+    msecs: number,
+    relative: number,
+  ): Uint8Array<ArrayBuffer> | undefined {
+    if (typeof msg !== "string" || isSharedStr(msg)) return undefined;
+    if (msg.length > (POOLED_MAX >> 2)) return undefined;
+    if (
+      typeof created !== "number" || typeof msecs !== "number" ||
+      typeof relative !== "number"
+    ) return undefined;
+    const values = this.#values;
     for (let j = 0; j < values.length; j++) {
       const v = values[j];
       if (typeof v !== "string" && typeof v !== "number") return undefined;

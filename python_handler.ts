@@ -10,8 +10,14 @@
  */
 import { BaseHandler, type BaseHandlerOptions } from "@std/log/base-handler";
 import type { LevelName, LogRecord } from "@std/log/base-handler";
-import { type CallerInfo, captureCaller, fromStdLogRecord } from "./record.ts";
-import type { PickleProtocol } from "./pickle.ts";
+import {
+  type CallerInfo,
+  captureCaller,
+  fromStdLogRecord,
+  plainRecordFields,
+  stdLogInput,
+} from "./record.ts";
+import type { PickleProtocol, RecordFields } from "./pickle.ts";
 
 /**
  * A record filter, as in Python: a function, or an object with a `filter`
@@ -206,6 +212,27 @@ export abstract class PythonHandler extends BaseHandler {
       dict.msg = this.format(record);
     }
     return dict;
+  }
+
+  /**
+   * The fields of the record's dict when that dict is a plain one — no
+   * caller information, extras or error, args all primitives — and
+   * {@linkcode PythonHandler.prototype.makeRecordDict} is this class's, with
+   * the default formatter: a subclass can then frame the record with
+   * `RecordFramer.frameFields` without building the dict. Undefined
+   * otherwise (use `makeRecordDict`).
+   *
+   * @param record The record.
+   * @returns One shared object, overwritten by the next call, or undefined.
+   */
+  makeRecordFields(record: LogRecord): RecordFields | undefined {
+    if (
+      this.includeCallerInfo || this.#defaultFormatter !== this.formatter ||
+      this.makeRecordDict !== PythonHandler.prototype.makeRecordDict
+    ) {
+      return undefined;
+    }
+    return plainRecordFields(stdLogInput(record));
   }
 
   /**

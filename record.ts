@@ -27,6 +27,7 @@
 import type { LogRecord } from "@std/log/logger";
 import { PyFloat, pyFloat, PyTuple } from "./py_types.ts";
 import { pythonLevelName, STANDARD_FIELDS } from "./_schema.ts";
+import type { RecordFields } from "./pickle.ts";
 
 export { pythonLevelName, STANDARD_FIELDS };
 import {
@@ -405,7 +406,35 @@ function salvageInput(input: RecordInput): RecordInput {
 const UNKNOWN_FILE = "(unknown file)";
 const UNKNOWN_FUNCTION = "(unknown function)";
 
-function buildRecord(input: RecordInput): Record<string, unknown> {
+/** What {@linkcode readHead} reads; shared, read at once by its callers. */
+interface Head {
+  name: string;
+  levelname: string;
+  levelno: number;
+  msg: string;
+  created: number;
+  msecs: number;
+  relativeCreated: number;
+}
+
+const head: Head = {
+  name: "",
+  levelname: "",
+  levelno: 0,
+  msg: "",
+  created: 0,
+  msecs: 0,
+  relativeCreated: 0,
+};
+
+/**
+ * Reads an event's name, level, message and time into `out` as its record
+ * dict holds them, and formats the message when the args are all primitives
+ * and there are no extras or error. Returns whether the message is final
+ * (formatted, or no args) and the dict has no extras and no `exc_text`.
+ * Writes `out` only after everything that can run user code.
+ */
+function readHead(input: RecordInput, out: Head): boolean {
   const name = typeof input.name === "string"
     ? input.name
     : safeString(input.name);
@@ -419,36 +448,14 @@ function buildRecord(input: RecordInput): Record<string, unknown> {
   if (typeof timeMs !== "number" || !Number.isFinite(timeMs)) {
     timeMs = Date.now();
   }
-  const caller = input.caller;
   const args = input.args;
   const extra = input.extra;
-  const error = input.error;
-
-  // Common case: no args, extras or error: no allocation but the dict.
-  let excText: string | null = null;
-  let extras: Extras | undefined;
-  const hasArgs = args !== undefined && args !== null && args.length > 0;
-  let formatted: string | undefined;
-  if (
-    hasArgs && (extra === undefined || extra === null) && error === undefined
-  ) {
-    formatted = primitiveArgsMessage(msg, args);
-  }
-  if (formatted !== undefined) {
-    msg = formatted;
-  } else if (
-    hasArgs || (extra !== undefined && extra !== null) || error !== undefined
-  ) {
-    const slow = new Extras();
-    if (error !== undefined && error !== null) {
-      slow.addError(error);
-    }
-    if (extra !== undefined && extra !== null) slow.addExtra(extra);
-    if (args !== undefined && args !== null && args.length > 0) {
-      msg = slow.applyArgs(msg, args);
-    }
-    excText = slow.excText();
-    extras = slow;
+  let final = (extra === undefined || extra === null) &&
+    input.error === undefined;
+  if (final && args !== undefined && args !== null && args.length > 0) {
+    const formatted = primitiveArgsMessage(msg, args);
+    if (formatted === undefined) final = false;
+    else msg = formatted;
   }
 
   // CPython 3.13: ct = time_ns(); created = ct / 1e9;
@@ -462,6 +469,103 @@ function buildRecord(input: RecordInput): Record<string, unknown> {
     msecs === 999 && Math.floor(created) !== Math.floor((timeMs - 999) / 1000)
   ) {
     msecs = 0; // created rounded up to the next second (as CPython 3.13)
+  }
+  out.name = name;
+  out.levelname = levelName;
+  out.levelno = level;
+  out.msg = msg;
+  out.created = created;
+  out.msecs = msecs;
+  out.relativeCreated = timeMs - START_MS;
+  return final;
+}
+
+// The fields of a plain record: those without a caller are constants.
+const plain: RecordFields = {
+  name: "",
+  msg: "",
+  levelname: "",
+  levelno: 0,
+  pathname: UNKNOWN_FILE,
+  filename: UNKNOWN_FILE,
+  module: UNKNOWN_FILE,
+  lineno: 0,
+  funcName: UNKNOWN_FUNCTION,
+  created: 0,
+  msecs: 0,
+  relativeCreated: 0,
+  thread: THREAD_ID,
+  threadName: THREAD_NAME,
+  processName: "MainProcess",
+  process: PROCESS,
+};
+
+/**
+ * The fields of `recordDict(input)` for an event without caller
+ * information, extras or error, whose args (if any) are all primitives:
+ * what {@linkcode RecordFramer.prototype.frameFields} frames without the
+ * dict being built. Undefined for any other event (build the dict).
+ *
+ * @param input The event.
+ * @returns One shared object, overwritten by the next call (read it at
+ * once), or undefined. Never throws.
+ *
+ * @example Usage
+ * ```ts
+ * import { plainRecordFields, recordDict } from "./record.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const input = { name: "app", level: 20, msg: "hi %s", args: ["al"], timeMs: 0 };
+ * equal(plainRecordFields(input)?.msg, recordDict(input).msg);
+ * equal(plainRecordFields({ ...input, extra: { user: "bob" } }), undefined);
+ * ```
+ */
+export function plainRecordFields(
+  input: RecordInput,
+): RecordFields | undefined {
+  try {
+    if (input.caller !== undefined || !readHead(input, head)) return undefined;
+  } catch {
+    return undefined; // recordDict salvages what it can
+  }
+  plain.name = head.name;
+  plain.msg = head.msg;
+  plain.levelname = head.levelname;
+  plain.levelno = head.levelno;
+  plain.created = head.created;
+  plain.msecs = head.msecs;
+  plain.relativeCreated = head.relativeCreated;
+  return plain;
+}
+
+function buildRecord(input: RecordInput): Record<string, unknown> {
+  const final = readHead(input, head);
+  const name = head.name;
+  const levelName = head.levelname;
+  const level = head.levelno;
+  let msg = head.msg;
+  const created = head.created;
+  const msecs = head.msecs;
+  const relativeCreated = head.relativeCreated;
+  const caller = input.caller;
+
+  // Common case: the message is final; no allocation but the dict.
+  let excText: string | null = null;
+  let extras: Extras | undefined;
+  if (!final) {
+    const args = input.args;
+    const extra = input.extra;
+    const error = input.error;
+    const slow = new Extras();
+    if (error !== undefined && error !== null) {
+      slow.addError(error);
+    }
+    if (extra !== undefined && extra !== null) slow.addExtra(extra);
+    if (args !== undefined && args !== null && args.length > 0) {
+      msg = slow.applyArgs(msg, args);
+    }
+    excText = slow.excText();
+    extras = slow;
   }
 
   const d: Record<string, unknown> = {
@@ -480,7 +584,7 @@ function buildRecord(input: RecordInput): Record<string, unknown> {
     funcName: caller ? caller.funcName : UNKNOWN_FUNCTION,
     created: pyFloat(created),
     msecs: pyFloat(msecs),
-    relativeCreated: pyFloat(timeMs - START_MS),
+    relativeCreated: pyFloat(relativeCreated),
     thread: THREAD_ID,
     threadName: THREAD_NAME,
     processName: "MainProcess",
@@ -984,6 +1088,21 @@ export function fromStdLogRecord(
   record: LogRecord,
   caller?: CallerInfo,
 ): Record<string, unknown> {
+  return recordDict(stdLogInput(record, caller));
+}
+
+/**
+ * The {@linkcode RecordInput} of an `@std/log` `LogRecord`, as
+ * {@linkcode fromStdLogRecord} reads it. Never throws.
+ *
+ * @param record The `@std/log` record.
+ * @param caller Caller information, when wanted.
+ * @returns The event.
+ */
+export function stdLogInput(
+  record: LogRecord,
+  caller?: CallerInfo,
+): RecordInput {
   let name: string = "root";
   let level = 0;
   let msg = "";
@@ -1026,5 +1145,5 @@ export function fromStdLogRecord(
       input.msg = msg.slice(0, nl);
     }
   }
-  return recordDict(input);
+  return input;
 }

@@ -4,6 +4,7 @@ import * as log from "@std/log";
 import { Logger, LogRecord } from "@std/log/logger";
 import { SocketHandler } from "../handler.ts";
 import { loads } from "../unpickle.ts";
+import { dumpsFrame } from "../pickle.ts";
 
 /** A loopback receiver that decodes every frame with our safe loads(). */
 function collector() {
@@ -319,4 +320,72 @@ Deno.test("a message larger than maxQueueBytes is dropped as oversize before enc
   equal(s.pendingRecords, 0);
   equal(errors.length, 1); // rate-limited: one report per kind
   match(errors[0]!, /^oversize: .*larger than 'maxQueueBytes'/);
+});
+
+Deno.test("makePickle() frames the common record from its fields with the bytes of its dict, and keeps to makeRecordDict otherwise", async () => {
+  const hex = (b: Uint8Array) =>
+    Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const records = [
+    record("plain"),
+    record("x %d of %s", [5, "y"], 30, "app.db"),
+    record("unicode é \u{1F600} %s", ["\ud800"], 40, "日本"),
+    record("%(a)s", [{ a: 1 }]), // a mapping arg: the dict path
+    record("boom\n    at f (file:///a.ts:1:1)"), // an Error's text
+    record("z", [], 50, "crit"),
+  ];
+  for (const protocol of [1, 2, 3, 4] as const) {
+    const h = new SocketHandler("DEBUG", { port: 9, protocol });
+    try {
+      for (const r of records) {
+        const dict = h.makeRecordDict(r);
+        const fields = h.makeRecordFields(r);
+        const plain = Object.keys(dict).length === 21 &&
+          dict.exc_text === null;
+        equal(fields !== undefined, plain, `protocol ${protocol}: ${r.msg}`);
+        equal(
+          hex(h.makePickle(r)),
+          hex(dumpsFrame(dict, { protocol })),
+          `protocol ${protocol}: ${r.msg}`,
+        );
+      }
+    } finally {
+      await h.close(0);
+    }
+  }
+  // No fields path when the dict could differ from the plain one.
+  class Custom extends SocketHandler {
+    override makeRecordDict(r: LogRecord): Record<string, unknown> {
+      const d = super.makeRecordDict(r);
+      d.msg = `custom ${d.msg}`;
+      return d;
+    }
+  }
+  const custom = new Custom("DEBUG", { port: 9 });
+  const callers = new SocketHandler("DEBUG", {
+    port: 9,
+    includeCallerInfo: true,
+  });
+  const formatted = new SocketHandler("DEBUG", { port: 9 });
+  formatted.setFormatter((r) => `F ${r.msg}`);
+  try {
+    equal(custom.makeRecordFields(record("a b")), undefined);
+    equal(
+      (loads(custom.makePickle(record("a b")).subarray(4)) as {
+        msg: string;
+      }).msg,
+      "custom a b",
+    );
+    equal(callers.makeRecordFields(record("a b")), undefined);
+    equal(formatted.makeRecordFields(record("a b")), undefined);
+    equal(
+      (loads(formatted.makePickle(record("a b")).subarray(4)) as {
+        msg: string;
+      }).msg,
+      "F a b",
+    );
+  } finally {
+    await custom.close(0);
+    await callers.close(0);
+    await formatted.close(0);
+  }
 });

@@ -8,7 +8,7 @@ import {
   pyFloat,
   RecordFramer,
 } from "../pickle.ts";
-import { recordDict, type RecordInput } from "../record.ts";
+import { plainRecordFields, recordDict, type RecordInput } from "../record.ts";
 
 const names = [
   "app",
@@ -107,4 +107,91 @@ Deno.test("RecordFramer falls back to dumpsFrame for reordered keys, extras, oth
   // The plain base record does use the template.
   deepEqual([...framer.frame(base)], [...dumpsFrame(base, { protocol: 1 })]);
   equal(framer.templated, before + 2);
+});
+
+for (const protocol of [1, 2, 3] as PickleProtocol[]) {
+  Deno.test(`plainRecordFields + RecordFramer(${protocol}).frameFields write dumpsFrame's bytes of recordDict, 2,000 generated records`, () => {
+    const framer = new RecordFramer(protocol);
+    let framed = 0;
+    fc.assert(
+      fc.property(input, (rec) => {
+        const want = dumpsFrame(recordDict(rec), { protocol });
+        const fields = plainRecordFields(rec);
+        const dict = recordDict(rec);
+        if (fields === undefined) {
+          // Not plain: extras, an error or object args.
+          ok(
+            Object.keys(dict).length > 21 || dict.exc_text !== null ||
+              (rec.args ?? []).some((a) => typeof a === "object"),
+          );
+          return;
+        }
+        equal(fields.msg, dict.msg);
+        const got = framer.frameFields(fields);
+        if (got === undefined) {
+          // Only messages a template cannot hold.
+          ok(
+            dict.msg === "" || (dict.msg as string).length === 1 ||
+              (dict.msg as string).length > 4096,
+          );
+          return;
+        }
+        framed++;
+        deepEqual([...got], [...want]);
+      }),
+      { numRuns: 2000, seed: 7 + protocol },
+    );
+    ok(framed > 500, `only ${framed} records framed from fields`);
+  });
+}
+
+Deno.test("RecordFramer.frameFields declines protocols 4-5 and fields a template cannot hold", () => {
+  const fields = plainRecordFields({
+    name: "app",
+    level: 20,
+    msg: "hello",
+    timeMs: 0,
+  })!;
+  ok(fields !== undefined);
+  equal(new RecordFramer(4).frameFields(fields), undefined);
+  equal(new RecordFramer(5).frameFields(fields), undefined);
+  const framer = new RecordFramer(1);
+  equal(framer.frameFields({ ...fields, msg: "a" }), undefined);
+  equal(framer.frameFields({ ...fields, process: null }), undefined);
+  ok(framer.frameFields(fields) !== undefined);
+  equal(
+    plainRecordFields({
+      ...fields,
+      level: 20,
+      timeMs: 0,
+      caller: {
+        pathname: "/a.ts",
+        filename: "a.ts",
+        module: "a",
+        lineno: 1,
+        funcName: "f",
+      },
+    }),
+    undefined,
+  );
+  equal(
+    plainRecordFields({
+      name: "app",
+      level: 20,
+      msg: "x %s",
+      args: [{ a: 1 }],
+      timeMs: 0,
+    }),
+    undefined,
+  );
+  equal(
+    plainRecordFields({
+      name: "app",
+      level: 20,
+      msg: "x",
+      error: new Error("e"),
+      timeMs: 0,
+    }),
+    undefined,
+  );
 });
