@@ -343,6 +343,9 @@ function checkNumber(
   }
 }
 
+/** Drops that may share one clock reading (see SocketEngine's #dropTime). */
+const DROP_CLOCK_EVERY = 256;
+
 const DEFAULTS = {
   retryStart: 1000,
   retryFactor: 2,
@@ -438,6 +441,8 @@ export class SocketEngine implements AsyncDisposable {
   #unannouncedByReason: Record<DropReason, number> = zeroReasons();
   #firstDropMs = 0;
   #lastDropMs = 0;
+  #dropClock = 0;
+  #dropClockUses = 0;
 
   // Connection
   #state: EngineState = "idle";
@@ -620,12 +625,31 @@ export class SocketEngine implements AsyncDisposable {
     if (n <= 0) return;
     this.#dropped += n;
     this.#byReason[reason] += n;
-    const now = this.#clock.now();
+    const now = this.#dropTime();
     if (this.#unannounced === 0) this.#firstDropMs = now;
     this.#lastDropMs = now;
     this.#unannounced += n;
     this.#unannouncedByReason[reason] += n;
   }
+
+  /**
+   * The time of a drop. Reading the clock costs about 50 ns (a third of a
+   * dropped record's cost), so drops in one synchronous run share a reading,
+   * refreshed every DROP_CLOCK_EVERY drops: the notice's times are then off
+   * by at most that many drops' duration (well under a millisecond).
+   */
+  #dropTime(): number {
+    if (this.#dropClockUses === 0) {
+      this.#dropClock = this.#clock.now();
+      queueMicrotask(this.#resetDropClock);
+    }
+    if (++this.#dropClockUses >= DROP_CLOCK_EVERY) this.#dropClockUses = 0;
+    return this.#dropClock;
+  }
+
+  #resetDropClock = (): void => {
+    this.#dropClockUses = 0;
+  };
 
   /** Drops every pending frame (queued and in flight) with `reason`. */
   #dropAll(reason: DropReason): void {

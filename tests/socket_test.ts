@@ -1,6 +1,10 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { SocketEngine, type SocketEngineOptions } from "../socket.ts";
+import {
+  type DropNotice,
+  SocketEngine,
+  type SocketEngineOptions,
+} from "../socket.ts";
 import {
   checkPayload,
   frameId,
@@ -375,5 +379,39 @@ Deno.test("SocketEngine writes frames that are adjacent in one buffer as one vie
   await server.waitForFrames(52);
   assertInOrder(server.frames, range(0, 52));
   assertBalanced(engine.stats());
+  await engine.close();
+});
+
+Deno.test("SocketEngine reads the clock once per run of drops, and the notice has the first and last drop times", async () => {
+  await using server = FrameServer.tcp();
+  let t = 1_000;
+  let reads = 0;
+  const notices: DropNotice[] = [];
+  const engine = tcpEngine(server.port, {
+    clock: {
+      now: () => {
+        reads++;
+        return t;
+      },
+    },
+    dropNotice: (notice) => {
+      notices.push(notice);
+      return makeFrame(1e9, 16);
+    },
+  });
+  // One synchronous run of 1,000 drops: the clock is read once per 256.
+  const before = reads;
+  for (let i = 0; i < 1_000; i++) engine.countDrop("encode");
+  equal(reads - before, 4);
+  // A later drop, after the run, reads the clock again.
+  await Promise.resolve();
+  t = 5_000;
+  engine.countDrop("encode");
+  engine.enqueue(makeFrame(1, 16)); // work: the engine connects
+  await server.waitForFrames(2);
+  equal(notices.length, 1);
+  equal(notices[0]!.dropped, 1_001);
+  equal(notices[0]!.firstDropMs, 1_000);
+  equal(notices[0]!.lastDropMs, 5_000);
   await engine.close();
 });
