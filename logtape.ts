@@ -29,7 +29,12 @@
  *
  * @module
  */
-import { type CallerInfo, recordDict } from "./record.ts";
+import {
+  type CallerInfo,
+  plainRecordFields,
+  recordDict,
+  type RecordInput,
+} from "./record.ts";
 import { type PickleProtocol, RecordFramer } from "./pickle.ts";
 import { isError, pyStr, unreadable } from "./percent_format.ts";
 import {
@@ -380,6 +385,17 @@ export function logTapeRecordDict(
     "traceLevel" | "formatter" | "useSourceLocation"
   > = {},
 ): Record<string, unknown> {
+  return recordDict(logTapeInput(record, options));
+}
+
+/** The `recordDict()` input of a LogTape record. Never throws. */
+function logTapeInput(
+  record: LogRecord,
+  options: Pick<
+    SocketSinkOptions,
+    "traceLevel" | "formatter" | "useSourceLocation"
+  >,
+): RecordInput {
   let level = 0;
   let levelName = "NOTSET";
   let name = "root";
@@ -441,17 +457,27 @@ export function logTapeRecordDict(
       caller = callerOf(record.sourceLocation);
     } catch { /* none */ }
   }
-  const input: Parameters<typeof recordDict>[0] = {
-    name,
-    level,
-    levelName,
-    msg,
-    timeMs,
-  };
-  if (properties !== undefined) input.extra = properties;
+  const input: RecordInput = { name, level, levelName, msg, timeMs };
+  // No properties and empty ones give the same dict; without them the
+  // record can be framed from its fields.
+  if (properties !== undefined && !isEmptyObject(properties)) {
+    input.extra = properties;
+  }
   if (error !== undefined) input.error = error;
   if (caller !== undefined) input.caller = caller;
-  return recordDict(input);
+  return input;
+}
+
+/** A plain object with no enumerable keys (false if looking throws). */
+function isEmptyObject(value: Record<string, unknown>): boolean {
+  try {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    for (const _ in value) return false;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -564,7 +590,12 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
   const sink = function socketSink(record: LogRecord): void {
     let frame: Uint8Array;
     try {
-      frame = framer.frame(logTapeRecordDict(record, mapping));
+      const input = logTapeInput(record, mapping);
+      // The common record (no caller, extras or error) from its fields,
+      // without building the dict.
+      const fields = plainRecordFields(input);
+      frame = (fields === undefined ? undefined : framer.frameFields(fields)) ??
+        framer.frame(recordDict(input));
     } catch (error) {
       try {
         engine.countDrop("encode");

@@ -27,6 +27,7 @@ import { dumpsFrame } from "../pickle.ts";
 import { LogReceiver } from "../receiver.ts";
 import { pythons, startReceiver } from "./_py_receiver.ts";
 import { makeCerts, opensslAvailable } from "./_certs.ts";
+import { FrameServer } from "./_frame_server.ts";
 
 const TS = 1_700_000_000_250;
 
@@ -618,4 +619,43 @@ Deno.test("logTapeRecordDict() evaluates lazy() properties and keeps the others"
   const notLazy = { [Symbol.for("logtape.lazy")]: false, getter: () => 1 };
   const d2 = logTapeRecordDict(rec({ properties: { v: notLazy } }));
   deepEqual(d2.v, { getter: "[Function: getter]" });
+});
+
+Deno.test("getSocketSink() sends the bytes of logTapeRecordDict(), also for records it frames from their fields", async () => {
+  await using server = FrameServer.tcp();
+  const mapping = { traceLevel: 5 } as const;
+  const sink = getSocketSink({
+    hostname: "127.0.0.1",
+    port: server.port,
+    ...mapping,
+  });
+  const records = [
+    rec(), // no properties: framed from its fields
+    rec({ message: ["GET ", "/users", " took ", 12.5, " ms"] }),
+    rec({ level: "trace", category: ["日本"] }),
+    rec({ properties: { user: "al" } }), // extras: the dict
+    rec({ properties: { error: new Error("boom") } }),
+    rec({ message: ["failed: ", new Error("inline"), ""] }),
+    rec({
+      sourceLocation: { file: "file:///srv/app.ts", line: 7, column: 3 },
+    } as Partial<LogRecord>),
+    rec({ message: ["x"] }), // a one-character message: the dict
+  ];
+  try {
+    for (const r of records) sink(r);
+    await sink.flush(5000);
+    await server.waitForFrames(records.length);
+  } finally {
+    await sink[Symbol.asyncDispose]();
+  }
+  const hex = (b: Uint8Array) =>
+    Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  deepEqual(
+    server.frames.map(hex),
+    records.map((r) =>
+      hex(
+        dumpsFrame(logTapeRecordDict(r, mapping), { protocol: 1 }).subarray(4),
+      )
+    ),
+  );
 });
