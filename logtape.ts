@@ -30,6 +30,7 @@
  * @module
  */
 import {
+  callerAt,
   type CallerInfo,
   plainRecordFields,
   recordDict,
@@ -219,18 +220,6 @@ function categoryName(category: readonly string[]): string {
   return name;
 }
 
-function fileToPath(file: string): string {
-  if (!file.startsWith("file:")) return file;
-  try {
-    const u = new URL(file);
-    let p = decodeURIComponent(u.pathname);
-    if (/^\/[A-Za-z]:\//.test(p)) p = p.slice(1).replaceAll("/", "\\");
-    return p;
-  } catch {
-    return file;
-  }
-}
-
 function callerOf(
   location: LogRecord["sourceLocation"],
 ): CallerInfo | undefined {
@@ -238,20 +227,11 @@ function callerOf(
   const file = location.file;
   const line = location.line;
   if (typeof file !== "string" || typeof line !== "number") return undefined;
-  const pathname = fileToPath(file);
-  const slash = Math.max(pathname.lastIndexOf("/"), pathname.lastIndexOf("\\"));
-  const filename = slash < 0 ? pathname : pathname.slice(slash + 1);
-  const dot = filename.lastIndexOf(".");
-  const module = dot > 0 && !/^\.+$/.test(filename.slice(0, dot))
-    ? filename.slice(0, dot)
-    : filename;
-  return {
-    pathname,
-    filename,
-    module,
-    lineno: Number.isSafeInteger(line) ? line : 0,
-    funcName: "(unknown function)",
-  };
+  return callerAt(
+    file,
+    Number.isSafeInteger(line) ? line : 0,
+    "(unknown function)",
+  );
 }
 
 /** The first Error among the message values that is not also a property. */

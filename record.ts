@@ -142,17 +142,50 @@ export function captureCaller(stacklevel = 1): CallerInfo | undefined {
     if (--remaining > 0) continue;
     const alias = fn.indexOf(" [as ");
     if (alias >= 0) fn = fn.slice(0, alias);
-    const pathname = urlToPath(url);
-    const filename = basename(pathname);
-    return {
-      pathname,
-      filename,
-      module: splitextRoot(filename),
-      lineno: Number(m[2]),
-      funcName: fn === "" ? "<module>" : fn,
-    };
+    return callerAt(url, Number(m[2]), fn === "" ? "<module>" : fn);
   }
   return undefined;
+}
+
+/**
+ * Caller information for a source location: `pathname` is the path of a
+ * `file:` URL (a Windows drive or UNC path where the URL names one; any
+ * other text as it is), `filename` its last component and `module` that
+ * without its extension, as Python's `LogRecord` derives them.
+ *
+ * @param url A module URL or path.
+ * @param lineno The line number.
+ * @param funcName The function name.
+ * @returns The caller information.
+ *
+ * @example Usage
+ * ```ts
+ * import { callerAt } from "./record.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(callerAt("file:///srv/app/main.ts", 12, "handle"), {
+ *   pathname: "/srv/app/main.ts",
+ *   filename: "main.ts",
+ *   module: "main",
+ *   lineno: 12,
+ *   funcName: "handle",
+ * });
+ * ```
+ */
+export function callerAt(
+  url: string,
+  lineno: number,
+  funcName: string,
+): CallerInfo {
+  const pathname = urlToPath(url);
+  const filename = basename(pathname);
+  return {
+    pathname,
+    filename,
+    module: splitextRoot(filename),
+    lineno,
+    funcName,
+  };
 }
 
 function urlToPath(url: string): string {
