@@ -26,6 +26,7 @@ import {
   type PythonHandlerOptions,
 } from "./python_handler.ts";
 import { dumpsFrame } from "./pickle.ts";
+import { Fifo } from "./_fifo.ts";
 import type { OverflowPolicy } from "./socket.ts";
 import {
   errorMessage,
@@ -323,8 +324,7 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
   readonly maxDatagramBytes: number;
 
   #socket: dgram.Socket | undefined;
-  #queue: Uint8Array[] = [];
-  #head = 0;
+  #queue = new Fifo<Uint8Array>();
   #pendingBytes = 0;
   #maxQueueRecords: number;
   #maxQueueBytes: number;
@@ -536,13 +536,10 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
     const dropped0 = this.#dropped;
     const r = await this.flush(timeout);
     this.#closed = true;
-    while (this.#pending > 0) {
-      this.#queue[this.#head++] = undefined as unknown as Uint8Array;
+    while (this.#queue.shift() !== undefined) {
       this.#drop("closed");
       this.#done++;
     }
-    this.#queue.length = 0;
-    this.#head = 0;
     this.#pendingBytes = 0;
     await this.#pumping;
     const socket = this.#socket;
@@ -611,7 +608,7 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
   }
 
   get #pending(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   #drop(reason: DatagramDropReason): void {
@@ -634,7 +631,7 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
       }
       // Drop the oldest queued (never the one being sent, at the head).
       while (full() && this.#pending > 1) {
-        const victim = this.#queue.splice(this.#head + 1, 1)[0]!;
+        const victim = this.#queue.removeAt(1)!;
         this.#pendingBytes -= victim.length;
         this.#drop("overflow");
         this.#done++; // it left the queue (flush waiters count departures)
@@ -660,7 +657,7 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
     this.#socket?.ref();
     try {
       while (this.#pending > 0 && !this.#closed) {
-        const frame = this.#queue[this.#head]!;
+        const frame = this.#queue.peek()!;
         try {
           await this.send(frame);
           this.#sent++;
@@ -681,16 +678,9 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
           );
         }
         if (this.#closed) break;
-        this.#queue[this.#head++] = undefined as unknown as Uint8Array;
+        this.#queue.shift();
         this.#pendingBytes -= frame.length;
         this.#done++;
-        if (this.#head === this.#queue.length) {
-          this.#queue.length = 0;
-          this.#head = 0;
-        } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-          this.#queue = this.#queue.slice(this.#head);
-          this.#head = 0;
-        }
         this.#wakeWaiters();
       }
     } finally {

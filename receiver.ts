@@ -37,6 +37,7 @@ import dgram from "node:dgram";
 import tls from "node:tls";
 import { loads, type LoadsOptions, UnpicklingError } from "./unpickle.ts";
 import { PyTuple } from "./py_types.ts";
+import { Fifo } from "./_fifo.ts";
 import { pythonLevelName, STANDARD_FIELDS } from "./_schema.ts";
 
 export { STANDARD_FIELDS };
@@ -866,8 +867,7 @@ export class LogReceiver
   #onClose: LogReceiverOptions["onClose"];
   #loadsOptions: LoadsOptions | undefined;
 
-  #queue: PythonLogRecord[] = [];
-  #head = 0;
+  #queue = new Fifo<PythonLogRecord>();
   #waiters: Waiter[] = [];
   #spaceWaiters: (() => void)[] = [];
   #conns = new Map<number, Conn>();
@@ -1109,7 +1109,7 @@ export class LogReceiver
 
   /** Number of records waiting in the buffer. */
   get buffered(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   /** Whether {@linkcode LogReceiver.prototype.close} has been called. */
@@ -1325,16 +1325,7 @@ export class LogReceiver
   }
 
   #take(): PythonLogRecord {
-    const r = this.#queue[this.#head]!;
-    (this.#queue as unknown[])[this.#head] = undefined;
-    this.#head++;
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
+    const r = this.#queue.shift()!;
     const wake = this.#spaceWaiters.shift();
     if (wake) wake();
     return r;
