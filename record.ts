@@ -439,25 +439,26 @@ function salvageInput(input: RecordInput): RecordInput {
 const UNKNOWN_FILE = "(unknown file)";
 const UNKNOWN_FUNCTION = "(unknown function)";
 
-/** What {@linkcode readHead} reads; shared, read at once by its callers. */
-interface Head {
-  name: string;
-  levelname: string;
-  levelno: number;
-  msg: string;
-  created: number;
-  msecs: number;
-  relativeCreated: number;
-}
-
-const head: Head = {
+// The fields of the last record read (readHead): the varying ones are
+// overwritten by every read; those of a record without a caller are
+// constants.
+const plain: RecordFields = {
   name: "",
+  msg: "",
   levelname: "",
   levelno: 0,
-  msg: "",
+  pathname: UNKNOWN_FILE,
+  filename: UNKNOWN_FILE,
+  module: UNKNOWN_FILE,
+  lineno: 0,
+  funcName: UNKNOWN_FUNCTION,
   created: 0,
   msecs: 0,
   relativeCreated: 0,
+  thread: THREAD_ID,
+  threadName: THREAD_NAME,
+  processName: "MainProcess",
+  process: PROCESS,
 };
 
 /**
@@ -465,9 +466,11 @@ const head: Head = {
  * dict holds them, and formats the message when the args are all primitives
  * and there are no extras or error. Returns whether the message is final
  * (formatted, or no args) and the dict has no extras and no `exc_text`.
- * Writes `out` only after everything that can run user code.
+ * Writes `out` only after everything that can run user code, so a
+ * re-entrant call (a `toString` that logs) cannot interleave with the
+ * caller's reads of `out`.
  */
-function readHead(input: RecordInput, out: Head): boolean {
+function readHead(input: RecordInput, out: RecordFields): boolean {
   const name = typeof input.name === "string"
     ? input.name
     : safeString(input.name);
@@ -513,26 +516,6 @@ function readHead(input: RecordInput, out: Head): boolean {
   return final;
 }
 
-// The fields of a plain record: those without a caller are constants.
-const plain: RecordFields = {
-  name: "",
-  msg: "",
-  levelname: "",
-  levelno: 0,
-  pathname: UNKNOWN_FILE,
-  filename: UNKNOWN_FILE,
-  module: UNKNOWN_FILE,
-  lineno: 0,
-  funcName: UNKNOWN_FUNCTION,
-  created: 0,
-  msecs: 0,
-  relativeCreated: 0,
-  thread: THREAD_ID,
-  threadName: THREAD_NAME,
-  processName: "MainProcess",
-  process: PROCESS,
-};
-
 /**
  * The fields of `recordDict(input)` for an event without caller
  * information, extras or error, whose args (if any) are all primitives:
@@ -540,8 +523,9 @@ const plain: RecordFields = {
  * dict being built. Undefined for any other event (build the dict).
  *
  * @param input The event.
- * @returns One shared object, overwritten by the next call (read it at
- * once), or undefined. Never throws.
+ * @returns One shared object, overwritten by the next call of this function
+ * or of {@linkcode recordDict} (read it at once), or undefined. Never
+ * throws.
  *
  * @example Usage
  * ```ts
@@ -557,29 +541,22 @@ export function plainRecordFields(
   input: RecordInput,
 ): RecordFields | undefined {
   try {
-    if (input.caller !== undefined || !readHead(input, head)) return undefined;
+    if (input.caller !== undefined || !readHead(input, plain)) return undefined;
   } catch {
     return undefined; // recordDict salvages what it can
   }
-  plain.name = head.name;
-  plain.msg = head.msg;
-  plain.levelname = head.levelname;
-  plain.levelno = head.levelno;
-  plain.created = head.created;
-  plain.msecs = head.msecs;
-  plain.relativeCreated = head.relativeCreated;
   return plain;
 }
 
 function buildRecord(input: RecordInput): Record<string, unknown> {
-  const final = readHead(input, head);
-  const name = head.name;
-  const levelName = head.levelname;
-  const level = head.levelno;
-  let msg = head.msg;
-  const created = head.created;
-  const msecs = head.msecs;
-  const relativeCreated = head.relativeCreated;
+  const final = readHead(input, plain);
+  const name = plain.name;
+  const levelName = plain.levelname;
+  const level = plain.levelno;
+  let msg = plain.msg;
+  const created = plain.created;
+  const msecs = plain.msecs;
+  const relativeCreated = plain.relativeCreated;
   const caller = input.caller;
 
   // Common case: the message is final; no allocation but the dict.
