@@ -266,8 +266,6 @@ const SHAPE_REFRESH = 256;
 
 /** The pickle of a top-level dict, reused for dicts with the same keys. */
 interface DictShape {
-  /** Number of keys. */
-  n: number;
   /** The keys, in order. */
   keys: string[];
   /**
@@ -286,8 +284,6 @@ interface DictShape {
   memo: Int32Array;
   /** The items' bytes, from MARK to SETITEMS inclusive. */
   bytes: Uint8Array;
-  /** Length of bytes. */
-  end: number;
   /** Calls that followed the template since it was built. */
   uses: number;
   /** Per item, a view of the bytes copied before it (made on first use). */
@@ -1420,8 +1416,8 @@ class Encoder {
     const segKey = this.#segKey;
     const proto = this.#proto;
     const memo0 = this.#memoNext;
-    const n = s.n;
     const keys = s.keys;
+    const n = keys.length;
     const values = s.values;
     this.#patches = 0; // (left over if the last dict threw)
     // Template bytes [runStart, keyStart[i]) are due but not yet copied;
@@ -1435,7 +1431,8 @@ class Encoder {
     let aligned = true;
     // Whether the rest of the template ends before the frame limit, so that
     // no frame boundary can fall inside the bytes copied from it.
-    let fits = this.#pos + s.end < this.#frameLimit;
+    const end = s.bytes.length;
+    let fits = this.#pos + end < this.#frameLimit;
     let live = true;
     let batch = 0;
     for (const key in object) {
@@ -1491,7 +1488,7 @@ class Encoder {
             drift = this.#memoNext - memo0 - (s.memo[i + 1] as number);
             aligned = drift === 0 || proto >= 4;
             runStart = s.keyStart[i + 1] as number;
-            fits = this.#pos + s.end - runStart < this.#frameLimit;
+            fits = this.#pos + end - runStart < this.#frameLimit;
           }
           i++;
           continue;
@@ -1524,7 +1521,7 @@ class Encoder {
     }
     if (live && i === n) {
       this.#memoNext = memo0 + (s.memo[i] as number) + drift;
-      this.#run(s, i, runStart, s.end);
+      this.#run(s, i, runStart, end);
       s.uses++;
     } else {
       if (live) {
@@ -1759,16 +1756,13 @@ class Encoder {
     }
     keyStart[n] = (this.#recKeyAt[n] as number) - bodyStart;
     memo[n] = this.#memoNext - memo0;
-    const end = this.#pos - bodyStart;
     return {
-      n,
       keys,
       values,
       keyStart,
       valueStart,
       memo,
       bytes: this.#buf.slice(bodyStart, this.#pos),
-      end,
       lists,
       uses: 0,
       views: new Array(n + 1),
