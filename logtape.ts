@@ -37,6 +37,7 @@ import {
   type RecordInput,
 } from "./record.ts";
 import { type PickleProtocol, RecordFramer } from "./pickle.ts";
+import { setOwn } from "./_own.ts";
 import { isError, pyStr, unreadable } from "./percent_format.ts";
 import {
   type DropReason,
@@ -316,19 +317,6 @@ function resolveLazy(p: Record<string, unknown>): Record<string, unknown> {
     if (out !== undefined) setOwn(out, k, v);
   }
   return out ?? p;
-}
-
-function setOwn(o: Record<string, unknown>, k: string, v: unknown) {
-  if (k === "__proto__") {
-    Object.defineProperty(o, k, {
-      value: v,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    o[k] = v;
-  }
 }
 
 /**

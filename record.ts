@@ -27,6 +27,7 @@
 import type { LogRecord } from "@std/log/logger";
 import { PyFloat, pyFloat, PyTuple } from "./py_types.ts";
 import { pythonLevelName, STANDARD_FIELDS } from "./_schema.ts";
+import { setOwn } from "./_own.ts";
 import type { RecordFields } from "./pickle.ts";
 
 export { pythonLevelName, STANDARD_FIELDS };
@@ -788,16 +789,7 @@ class Extras {
     for (let i = 0; i < keys.length; i++) {
       let k = keys[i]!;
       while (RESERVED_KEYS.has(k) || Object.hasOwn(d, k)) k = "extra_" + k;
-      if (k === "__proto__") {
-        Object.defineProperty(d, k, {
-          value: values[i],
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else {
-        d[k] = values[i];
-      }
+      setOwn(d, k, values[i]);
     }
   }
 
@@ -946,17 +938,7 @@ class Extras {
             } catch (e) {
               val = unreadable(e);
             }
-            const sv = this.sanitize(val, depth + 1);
-            if (k === "__proto__") {
-              Object.defineProperty(out, k, {
-                value: sv,
-                enumerable: true,
-                writable: true,
-                configurable: true,
-              });
-            } else {
-              out[k] = sv;
-            }
+            setOwn(out, k, this.sanitize(val, depth + 1));
           }
           return out;
         } finally {
