@@ -3,7 +3,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { pythons } from "./_py_receiver.ts";
 
-const DEMO = new URL("../demo.ts", import.meta.url).pathname;
+const DEMO = new URL("../examples/demo.ts", import.meta.url).pathname;
 const SUMMARY =
   /^demo: sent (\d+), received (\d+) \(std\/log (\d+), logtape (\d+), python (\d+)\)$/m;
 

@@ -14,11 +14,14 @@
  */
 import * as log from "@std/log";
 import { configure, dispose, getLogger } from "npm:@logtape/logtape@^2";
-import { SocketHandler } from "./handler.ts";
-import { getSocketSink } from "./logtape.ts";
-import { LogReceiver, type PythonLogRecord } from "./receiver.ts";
-import { formatPython } from "./cli.ts";
-import { pyRepr } from "./percent_format.ts";
+import { SocketHandler } from "@pylogging/socket-handler";
+import { getSocketSink } from "@pylogging/socket-handler/logtape";
+import {
+  LogReceiver,
+  type PythonLogRecord,
+} from "@pylogging/socket-handler/receiver";
+import { formatPython } from "@pylogging/socket-handler/cli";
+import { pyRepr } from "../percent_format.ts";
 
 const SOURCES = ["std/log", "logtape", "python"] as const;
 type Source = typeof SOURCES[number];
@@ -135,7 +138,7 @@ async function main(): Promise<number> {
     // 3. CPython with logging.handlers.SocketHandler.
     if (pythonAvailable()) {
       const script =
-        new URL("./tests/py/demo_sender.py", import.meta.url).pathname;
+        new URL("../tests/py/demo_sender.py", import.meta.url).pathname;
       const out = await new Deno.Command("python3", {
         args: [script, String(port)],
         stdout: "piped",

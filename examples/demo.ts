@@ -16,7 +16,7 @@
  */
 
 const APP = new URL("./demo_app.ts", import.meta.url);
-const IMPORT_MAP = new URL("./tests/import_map.json", import.meta.url);
+const IMPORT_MAP = new URL("../tests/import_map.json", import.meta.url);
 const CHECK_TIMEOUT_MS = 60_000;
 
 function toPath(url: URL): string {
