@@ -1,24 +1,43 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
- * Error helpers shared by the stream engine (`socket.ts`) and the datagram
- * handler (`datagram.ts`): messages, permission errors, and the rate-limited
- * error reporter behind their `onError` option. Private to the package.
+ * Error helpers of the transport: the text of any thrown value, permission
+ * errors, the error a transport throws to refuse frames
+ * ({@linkcode FramesRefusedError}), and the rate-limited error reporter
+ * behind the `onError` option. Private to the package.
  *
  * @module
  */
+import type { DropReason } from "./drops.ts";
 
-/** The message of any thrown value. */
-export function errorMessage(e: unknown): string {
+/**
+ * The text of any thrown value: an Error's message (or name when the
+ * message is empty), else `String(value)`.
+ *
+ * @param e The thrown value.
+ * @returns The text.
+ */
+export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
   return String(e);
 }
 
-/** Any thrown value as an Error. */
+/**
+ * Any thrown value as an Error.
+ *
+ * @param e The thrown value.
+ * @returns `e` itself if it is an Error, else an Error with its text.
+ */
 export function toError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** Whether `e` is Deno's missing-permission error (NotCapable, formerly PermissionDenied). */
+/**
+ * Whether `e` is Deno's missing-permission error (NotCapable, formerly
+ * PermissionDenied).
+ *
+ * @param e The thrown value.
+ * @returns Whether it is a permission error.
+ */
 export function isPermissionError(e: unknown): boolean {
   const errors = Deno.errors as unknown as Record<string, unknown>;
   for (const name of ["NotCapable", "PermissionDenied"]) {
@@ -27,6 +46,32 @@ export function isPermissionError(e: unknown): boolean {
   }
   return e instanceof Error &&
     (e.name === "NotCapable" || e.name === "PermissionDenied");
+}
+
+/**
+ * Thrown by a transport's write to refuse the frames it was given while the
+ * connection stays usable (a datagram the operating system would not send):
+ * the engine counts those frames as dropped with `reason`, reports the
+ * error under the kind `reason`, and goes on with the next frames. Any other
+ * error from a write means the connection is lost: the frames not fully
+ * written are sent again, whole, on the next connection.
+ */
+export class FramesRefusedError extends Error {
+  /** The drop reason of the refused frames. */
+  readonly reason: DropReason;
+
+  /**
+   * Creates the error.
+   *
+   * @param reason The drop reason of the refused frames.
+   * @param message What happened.
+   * @param options The cause.
+   */
+  constructor(reason: DropReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FramesRefusedError";
+    this.reason = reason;
+  }
 }
 
 /**
@@ -40,6 +85,8 @@ export class ErrorReporter {
   #state = new Map<string, { last: number; suppressed: number }>();
 
   /**
+   * Creates the reporter.
+   *
    * @param onError Receives the (rate-limited) errors.
    * @param interval Rate-limit interval in milliseconds.
    * @param now The clock.
@@ -57,6 +104,9 @@ export class ErrorReporter {
   /**
    * Reports `error` under `kind`, unless one was reported within the
    * interval.
+   *
+   * @param error The error.
+   * @param kind The rate-limiting key.
    */
   report(error: Error, kind: string): void {
     const now = this.#now();
