@@ -7,8 +7,9 @@
  *   ring's tail (a frame may wrap around the end) and records its length and
  *   sequence number in typed-array rings: no allocation per frame once the
  *   ring has grown. The ring starts at 64 KiB (or the byte bound, if
- *   smaller), doubles when a frame does not fit, up to the byte bound, and
- *   goes back to its initial size only when everything is dropped (close).
+ *   smaller), doubles in place (a resizable ArrayBuffer) when a frame does
+ *   not fit, up to the byte bound, and goes back to its initial size only
+ *   when everything is dropped (close).
  * - The record bound (`maxRecords`) and the byte bound (`maxBytes`) count
  *   every pending frame, including those being written. A frame larger than
  *   `maxBytes` is refused (`"oversize"`); when a bound is reached,
@@ -134,6 +135,18 @@ const INITIAL_BYTES = 64 * 1024;
 
 /** Initial number of frame slots (a power of two). */
 const INITIAL_SLOTS = 64;
+
+/** Largest address space reserved for a ring's in-place growth (a larger bound grows by copying). */
+const MAX_RESERVED_BYTES = 2 ** 32;
+
+/**
+ * A ring of `size` bytes that can grow in place up to `maxBytes`: a view
+ * that tracks the length of a resizable ArrayBuffer.
+ */
+function newRing(size: number, maxBytes: number): Uint8Array<ArrayBuffer> {
+  const reserve = Math.max(size, Math.min(maxBytes, MAX_RESERVED_BYTES));
+  return new Uint8Array(new ArrayBuffer(size, { maxByteLength: reserve }));
+}
 
 /** A bounded FIFO of frames in one byte ring. */
 export class FrameQueue implements FrameStore {
@@ -402,7 +415,7 @@ export class FrameQueue implements FrameStore {
       const old = this.#ring;
       const queuedBytes = this.#held - this.#batchBytes;
       this.#release(this.#batchBytes);
-      this.#ring = new Uint8Array(old.length);
+      this.#ring = newRing(old.length, this.#maxBytes);
       this.#copyFrom(old, this.#start, queuedBytes, 0);
       this.#start = 0;
       this.#batchInRing = false;
@@ -478,15 +491,28 @@ export class FrameQueue implements FrameStore {
     this.#held += size;
   }
 
-  /** Grows the ring (doubling, up to the byte bound) to hold `need` bytes. */
+  /**
+   * Grows the ring (doubling, up to the byte bound) to hold `need` bytes.
+   * The ring is a resizable ArrayBuffer that grows in place: only bytes
+   * wrapped around the old end move (after it), so growing neither copies
+   * the queue nor touches fresh memory all at once.
+   */
   #grow(need: number): void {
     const old = this.#ring;
-    let size = old.length === 0
+    const oldSize = old.length;
+    let size = oldSize === 0
       ? Math.min(INITIAL_BYTES, this.#maxBytes)
-      : old.length * 2;
+      : oldSize * 2;
     while (size < need) size *= 2;
     size = Math.max(need, Math.min(size, this.#maxBytes));
-    this.#ring = new Uint8Array(size);
+    const buffer = old.buffer;
+    if (oldSize > 0 && buffer.resizable && size <= buffer.maxByteLength) {
+      buffer.resize(size);
+      const end = this.#start + this.#held;
+      if (end > oldSize) old.copyWithin(oldSize, 0, end - oldSize);
+      return;
+    }
+    this.#ring = newRing(size, this.#maxBytes);
     if (this.#held > 0) this.#copyFrom(old, this.#start, this.#held, 0);
     this.#start = 0;
   }
