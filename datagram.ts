@@ -98,6 +98,29 @@ export interface DatagramHandlerOptions
 }
 
 /**
+ * Throws Deno's `NotCapable` unless the socket may bind its ephemeral port
+ * (`--allow-net`, or a granted prompt). `node:dgram` binds on the first
+ * send, and in Deno 2.9 a refused bind is an uncaught error, not an
+ * `"error"` event: checking first turns it into a refused connection (the
+ * engine then drops the records as `"permission"` and says so once).
+ */
+function checkBindPermission(family: 4 | 6): void {
+  const descriptor = {
+    name: "net",
+    host: family === 6 ? "[::]:0" : "0.0.0.0:0",
+  } as const;
+  let state = Deno.permissions.querySync(descriptor).state;
+  if (state === "prompt") {
+    state = Deno.permissions.requestSync(descriptor).state;
+  }
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Requires net access to "${descriptor.host}", run again with the --allow-net flag`,
+    );
+  }
+}
+
+/**
  * Sends `@std/log` records to a Python receiver as UDP datagrams, exactly
  * as Python's `logging.handlers.DatagramHandler` does: each datagram is a
  * 4-byte big-endian length followed by the pickle (protocol 1) of the
@@ -169,10 +192,12 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
       "drop-oldest";
     this.#engine = new SocketEngine<DatagramConnection>({
       ...engineTuning(options),
-      connect: () =>
-        Promise.resolve(
+      connect: () => {
+        checkBindPermission(this.family);
+        return Promise.resolve(
           new DatagramConnection(this.makeSocket(), this.hostname, this.port),
-        ),
+        );
+      },
       write: (_conn, data) => this.#sendFrame(data),
       maxBatchBytes: 1, // one frame per datagram
       onError: options.onError ?? ((error, kind) => {
