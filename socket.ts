@@ -71,8 +71,7 @@
  *
  * @module
  */
-import { Backoff } from "./transport/backoff.ts";
-import { type EngineClock, engineClock, Sleep } from "./transport/clock.ts";
+import { type EngineClock, engineClock } from "./transport/clock.ts";
 import { type Connection, Connector } from "./transport/connection.ts";
 import {
   DROP_REASONS,
@@ -83,8 +82,6 @@ import {
 import {
   ErrorReporter,
   FramesRefusedError,
-  isPermissionError,
-  messageOf,
   toError,
 } from "./transport/errors.ts";
 import { ExitGuard } from "./transport/exit_guard.ts";
@@ -100,10 +97,8 @@ import {
   type EngineTuning,
   validateOptions,
 } from "./transport/options.ts";
-import {
-  type WriteFunction,
-  WriteWatchdog,
-} from "./transport/write_watchdog.ts";
+import { WriteWatchdog } from "./transport/write_watchdog.ts";
+import { BackgroundWriter } from "./transport/writer.ts";
 
 export type {
   Connection,
@@ -229,41 +224,19 @@ export interface EngineStats {
  */
 export class SocketEngine<C extends Connection = Deno.Conn>
   implements AsyncDisposable {
-  // Parts
   #clock: EngineClock;
   #queue: FrameStore;
   #drops: DropLedger;
-  #backoff: Backoff;
-  #connector: Connector<C>;
+  #link: Connector<C>;
   #watchdog: WriteWatchdog<C>;
+  #writer: BackgroundWriter<C>;
   #waiters: FlushWaiters;
   #exit: ExitGuard;
   #lock = new IoLock();
-  #sleep: Sleep;
   #errors: ErrorReporter;
-  // Options
-  #write: WriteFunction<C> | undefined;
-  #dropNotice: ((notice: DropNotice) => Uint8Array | undefined) | undefined;
-  #onDrop: ((reason: DropReason, count: number) => void) | undefined;
-  #maxBatchBytes: number;
-  #exitTimeout: number;
-  #handleExit: boolean;
-  // Counters
   #emitted = 0;
-  #sent = 0;
-  #sentBytes = 0;
-  #connects = 0;
-  #reconnects = 0;
-  #connectFailures = 0;
-  #noticesSent = 0;
   #lastError: string | undefined;
-  #lastConnectedAt: number | undefined;
-  // State
   #state: EngineState = "idle";
-  #writer: Promise<void> | undefined;
-  #connecting: Promise<boolean> | undefined;
-  #permissionDenied = false;
-  #lastChanceUsed = false;
   #closing = false;
   #closed = false;
   #closePromise: Promise<FlushResult> | undefined;
@@ -280,57 +253,83 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   constructor(options: SocketEngineOptions<Deno.Conn>);
   /**
    * Creates an engine over connections of another type (e.g. the datagram
-   * transport's). No I/O happens until the first frame is enqueued.
+   * transport's), as {@linkcode SocketEngine} does over `Deno.Conn`.
    *
    * @param options The engine options; `connect` is required.
-   * @throws {TypeError} If `connect` is missing, an option is unknown or has the wrong type.
-   * @throws {RangeError} If a numeric option is out of range.
    */
   constructor(options: SocketEngineOptions<C>);
   constructor(options: SocketEngineOptions<C>) {
     validateOptions("SocketEngine", options);
     const config = engineConfig(options);
     const clock = this.#clock = engineClock(options.clock);
-    this.#write = options.write;
-    this.#dropNotice = options.dropNotice;
-    this.#onDrop = options.onDrop;
-    this.#maxBatchBytes = config.maxBatchBytes;
-    this.#exitTimeout = config.exitTimeout;
-    this.#handleExit = options.handleExit ?? true;
-    this.#drops = new DropLedger(() => clock.now());
+    this.#drops = new DropLedger(() => clock.now(), options.onDrop);
     this.#queue = new FrameQueue({
       maxRecords: config.maxQueueRecords,
       maxBytes: config.maxQueueBytes,
       overflow: config.overflow,
       onDrop: (reason, n) => {
-        this.#count(reason, n);
+        this.#drops.count(reason, n);
         this.#resolved();
       },
     });
-    this.#backoff = new Backoff(config, () => clock.random());
-    this.#connector = new Connector({
+    const engine = {
+      closed: () => this.#closed,
+      state: (state: EngineState) => this.#setState(state),
+      report: (error: Error, kind: string) => this.reportError(error, kind),
+    };
+    this.#link = new Connector<C>({
       connect: options.connect,
       connectTimeout: config.connectTimeout,
+      backoff: config,
       clock,
-      onPeerGone: (conn, reason) => {
-        if (!this.#closed) this.#lostConnection(conn, reason);
+      hooks: {
+        ...engine,
+        failedSilently: (message) => this.#lastError = message,
+        permissionDenied: () => {
+          this.#dropAll("permission");
+          this.#setState("idle");
+        },
+        retryScheduled: (retryTime) => {
+          // A deadline before the next attempt cannot be met.
+          this.#waiters.expireBefore(retryTime);
+          this.#exit.retryAt(retryTime);
+        },
+        lost: () => {
+          if (this.#writer.hasWork()) this.#writer.kick();
+        },
+        peerGone: (conn, reason) =>
+          this.#link.lost(conn, this.#watchdog.takeStall() ?? reason),
       },
     });
     this.#watchdog = new WriteWatchdog(clock, config.writeTimeout);
-    this.#sleep = new Sleep(clock);
+    this.#writer = new BackgroundWriter<C>({
+      queue: this.#queue,
+      drops: this.#drops,
+      link: this.#link,
+      watchdog: this.#watchdog,
+      lock: this.#lock,
+      clock,
+      write: options.write,
+      dropNotice: options.dropNotice,
+      maxBatchBytes: config.maxBatchBytes,
+      hooks: {
+        ...engine,
+        closing: () => this.#closing || this.#closed,
+        sent: () => this.#resolved(),
+        dropAll: (reason) => this.#dropAll(reason),
+        keepAlive: () => this.#keepAlive(),
+      },
+    });
     this.#waiters = new FlushWaiters(clock, () => ({
-      sent: this.#sent,
+      sent: this.#writer.sent,
       dropped: this.#drops.dropped,
       pending: this.#queue.records,
-    }), () => this.#refreshKeepAlive());
+    }), () => this.#writer.keepAlive(this.#keepAlive()));
     this.#exit = new ExitGuard(
       {
         hasPendingAtExit: () =>
           !this.#closing && !this.#closed && this.#queue.records > 0,
-        canDeliverBy: (deadline) => {
-          this.#lastChance(deadline);
-          return this.#canDeliverBy(deadline);
-        },
+        canDeliverBy: (deadline) => this.#writer.canDeliverBy(deadline),
         dropAtExit: () => {
           const n = this.#queue.records;
           if (n === 0 || this.#closed) return 0;
@@ -340,23 +339,20 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       },
       config.exitTimeout,
       clock,
+      options.handleExit ?? true,
     );
     this.#errors = new ErrorReporter(
-      config.onError ?? ((error, kind) => {
-        console.error(`[socket-handler] ${kind}: ${error.message}`);
-      }),
+      config.onError,
       config.errorInterval,
       () => clock.now(),
     );
-    if (this.#handleExit) this.#exit.listen();
+    this.#exit.listen();
   }
 
   /** The current connection, if any. */
   get sock(): C | undefined {
-    return this.#connector.conn;
+    return this.#link.conn;
   }
-
-  // ------------------------------------------------------------- the queue
 
   /**
    * Synchronous O(1): copies a frame into the queue; counts emitted;
@@ -369,23 +365,22 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    */
   enqueue(frame: Uint8Array): boolean {
     this.#emitted++;
-    if (this.#closing) {
-      this.#count("closed", 1);
-      return false;
-    }
-    if (this.#permissionDenied) {
-      this.#count("permission", 1);
-      return false;
-    }
-    if (!(frame instanceof Uint8Array)) {
-      this.#count("encode", 1);
+    const refused = this.#closing
+      ? "closed"
+      : this.#link.permissionDenied
+      ? "permission"
+      : frame instanceof Uint8Array
+      ? undefined
+      : "encode";
+    if (refused !== undefined) {
+      this.#drops.count(refused);
       return false;
     }
     if (this.#queue.push(frame)) {
-      this.#kick();
+      this.#writer.kick();
       return true;
     }
-    this.#kickNotice();
+    this.#writer.kickNotice();
     return false;
   }
 
@@ -397,8 +392,8 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    */
   countDrop(reason: DropReason): void {
     this.#emitted++;
-    this.#count(DROP_REASONS.includes(reason) ? reason : "encode", 1);
-    this.#kickNotice();
+    this.#drops.count(DROP_REASONS.includes(reason) ? reason : "encode");
+    this.#writer.kickNotice();
   }
 
   /**
@@ -414,15 +409,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     this.#errors.report(err, kind);
   }
 
-  #count(reason: DropReason, n: number): void {
-    this.#drops.count(reason, n);
-    if (this.#onDrop === undefined) return;
-    try {
-      this.#onDrop(reason, n);
-    } catch { /* never throw into the caller */ }
-  }
-
-  /** Called after frames were sent or dropped. */
+  /** Frames left the queue (sent or dropped): wake whoever waited for them. */
   #resolved(): void {
     if (this.#waiters.size > 0) this.#waiters.reached(this.#queue.firstSeq);
     if (this.#exit.holding && this.#queue.records === 0) this.#exit.release();
@@ -433,131 +420,12 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     this.#resolved();
   }
 
-  // ------------------------------------------------------------ the writer
-
-  #kick(): void {
-    if (this.#writer !== undefined || this.#closed) return;
-    this.#writer = this.#deliver().catch((e) => {
-      this.reportError(e, "send");
-    }).finally(() => {
-      this.#writer = undefined;
-      // Work may have arrived while the writer was finishing.
-      if (this.#hasWork() && !this.#closed) this.#kick();
-    });
-  }
-
-  #kickNotice(): void {
-    if (this.#connector.conn !== undefined && this.#dropNotice !== undefined) {
-      this.#kick();
-    }
-  }
-
-  #hasWork(): boolean {
-    if (this.#permissionDenied) return this.#queue.records > 0;
-    return this.#queue.records > 0 ||
-      (this.#connector.conn !== undefined && this.#drops.unannounced > 0 &&
-        this.#dropNotice !== undefined);
-  }
-
-  /** The writer: connects when needed (within the backoff), then writes batches until there is no work. */
-  async #deliver(): Promise<void> {
-    while (!this.#closed && this.#hasWork()) {
-      if (this.#permissionDenied) {
-        this.#dropAll("permission");
-        break;
-      }
-      if (this.#connector.conn === undefined) {
-        if (this.#queue.records === 0) break; // only a notice: never connect for it
-        const now = this.#clock.now();
-        if (!this.#backoff.due(now)) {
-          this.#setState("backoff");
-          await this.#sleep.for(
-            this.#backoff.retryTime! - now,
-            this.#waiters.size > 0 || this.#closing,
-          );
-          continue;
-        }
-        await this.#connectOnce();
-        continue;
-      }
-      await this.#lock.acquire();
-      try {
-        const conn = this.#connector.conn;
-        if (conn !== undefined && !this.#closed) await this.#writeBatch(conn);
-      } finally {
-        this.#lock.release();
-      }
-    }
-    if (!this.#closing && !this.#closed) {
-      this.#setState(this.#connector.conn ? "connected" : "idle");
-    }
-  }
-
-  /** Writes the drop notice if due, then one batch from the queue head, and accounts for it. */
-  async #writeBatch(conn: C): Promise<void> {
-    if (!(await this.#writeNotice(conn))) return;
-    const data = this.#queue.takeBatch(this.#maxBatchBytes);
-    if (data === undefined) return;
-    try {
-      await this.#watchdog.watch(conn, data, this.#write);
-    } catch (e) {
-      const refused = e instanceof FramesRefusedError ? e : undefined;
-      this.#settle(this.#watchdog.progress, refused?.reason);
-      if (refused === undefined) this.#writeFailed(conn, e);
-      else this.reportError(refused, refused.reason);
-      return;
-    }
-    this.#settle(data.byteLength);
-    if (!this.#connector.proven && this.#connector.conn === conn) {
-      this.#connector.proven = true;
-      this.#backoff.proven();
-    }
-  }
-
-  /** Counts the frames of the batch written in full as sent; the rest go back to the head (or are dropped for `reason`). */
-  #settle(written: number, reason?: DropReason): void {
-    const sent = this.#queue.settle(written, reason);
-    this.#sent += sent;
-    this.#sentBytes += this.#queue.settledBytes;
-    if (sent > 0) this.#resolved();
-  }
-
   /**
-   * Writes the notice of the unannounced drops, if any (before the queue).
-   *
-   * @returns False if the write failed (the connection is then lost).
-   */
-  async #writeNotice(conn: C): Promise<boolean> {
-    const notice = this.#dropNotice === undefined
-      ? undefined
-      : this.#drops.notice();
-    if (notice === undefined) return true;
-    let frame: Uint8Array | undefined;
-    try {
-      frame = this.#dropNotice!(notice);
-    } catch (e) {
-      this.reportError(e, "notice");
-    }
-    if (frame instanceof Uint8Array && frame.byteLength > 0) {
-      try {
-        await this.#watchdog.watch(conn, frame, this.#write);
-      } catch (e) {
-        this.#writeFailed(conn, e);
-        return false;
-      }
-      this.#noticesSent++;
-    }
-    this.#drops.announced(notice);
-    return true;
-  }
-
-  /**
-   * The default write: writes all of `data` to `conn` with a loop over
-   * `conn.write` (which may write partially). A custom `write` option (e.g.
-   * the handler's `send`) should call this for the data it was given: the
-   * engine then sees the progress, so the write-stall timeout measures time
-   * without progress, and after a failure the frames already written
-   * completely are not sent again.
+   * The default write: all of `data`, looping over `conn.write`'s partial
+   * writes. A custom `write` (e.g. the handler's `send`) should call this
+   * for its data: the engine then sees the progress (the stall timeout
+   * measures time without progress; after a failure, frames written
+   * completely are not sent again).
    *
    * @param conn The connection.
    * @param data The bytes to write.
@@ -568,107 +436,6 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     return this.#watchdog.writeAll(conn, data);
   }
 
-  #writeFailed(conn: C, e: unknown): void {
-    if (this.#closed) {
-      this.#watchdog.stalled = false;
-      this.#connector.close(conn);
-      return;
-    }
-    this.#lostConnection(conn, messageOf(e));
-  }
-
-  /** Loss of a live connection: close it; reconnect at once if proven, else back off. */
-  #lostConnection(conn: C, reason: string): void {
-    if (this.#connector.conn !== conn) return;
-    const message = this.#watchdog.stalled
-      ? `Write stalled for ${this.#watchdog.timeout} ms`
-      : reason;
-    this.#watchdog.stalled = false;
-    const proven = this.#connector.proven;
-    this.#connector.close(conn);
-    if (!proven && !this.#closed) this.#scheduleRetry(this.#clock.now());
-    this.reportError(
-      new Error(
-        `Lost the connection to the log receiver: ${message}; ${
-          proven ? "reconnecting" : "retrying with backoff"
-        }`,
-      ),
-      "send",
-    );
-    this.#setState("idle");
-    if (this.#hasWork()) this.#kick();
-  }
-
-  // ------------------------------------------------------------ connecting
-
-  #connectOnce(): Promise<boolean> {
-    this.#connecting ??= this.#openConnection().finally(() => {
-      this.#connecting = undefined;
-    });
-    return this.#connecting;
-  }
-
-  async #openConnection(): Promise<boolean> {
-    const now = this.#clock.now();
-    this.#setState("connecting");
-    let conn: C;
-    try {
-      conn = await this.#connector.attempt();
-    } catch (e) {
-      this.#connectFailed(e, now);
-      return false;
-    }
-    if (this.#closed) {
-      this.#connector.close(conn);
-      return false;
-    }
-    this.#connector.open(conn);
-    this.#backoff.connected();
-    if (this.#connects > 0) this.#reconnects++;
-    this.#connects++;
-    this.#lastConnectedAt = this.#clock.now();
-    this.#setState("connected");
-    return true;
-  }
-
-  #connectFailed(e: unknown, now: number): void {
-    this.#lastError = messageOf(e);
-    if (this.#closed) return;
-    this.#connectFailures++;
-    if (isPermissionError(e)) {
-      this.#permissionDenied = true;
-      this.reportError(
-        new Error(
-          `Cannot connect to the log receiver: net permission denied; run with --allow-net=<host:port> (a Unix socket path needs --allow-read and --allow-write); log records are dropped: ${
-            messageOf(e)
-          }`,
-        ),
-        "permission",
-      );
-      this.#dropAll("permission");
-      this.#setState("idle");
-      return;
-    }
-    this.#scheduleRetry(now);
-    this.reportError(
-      new Error(
-        `Cannot connect to the log receiver: ${messageOf(e)}; retrying in ${
-          Math.round(this.#backoff.retryTime! - now) / 1000
-        } s`,
-      ),
-      "connect",
-    );
-  }
-
-  #scheduleRetry(now: number): void {
-    const retryTime = this.#backoff.failed(now);
-    this.#setState("backoff");
-    // A waiter whose deadline comes before the next attempt cannot finish.
-    this.#waiters.expireBefore(retryTime);
-    const deadline = this.#exit.deadline;
-    if (deadline !== undefined && retryTime > deadline) this.#exit.release();
-  }
-
   /**
    * Connects now if the backoff schedule allows (Python's createSocket
    * semantics: retryTime/retryPeriod).
@@ -676,13 +443,9 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns Whether a connection is up afterwards.
    */
   async createSocket(): Promise<boolean> {
-    if (this.#closed || this.#permissionDenied) return false;
-    if (this.#connector.conn !== undefined) return true;
-    if (this.#connecting) return await this.#connecting;
-    if (!this.#backoff.due(this.#clock.now())) return false;
-    const ok = await this.#connectOnce();
-    if (ok) this.#sleep.wake();
-    return ok && this.#connector.conn !== undefined;
+    const up = await this.#link.createSocket();
+    if (up) this.#writer.wake();
+    return up;
   }
 
   /**
@@ -690,11 +453,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * at once (a send failure does not touch the backoff, as in CPython).
    */
   closeSocket(): void {
-    const conn = this.#connector.conn;
-    if (conn !== undefined) {
-      this.#connector.close(conn);
-      this.#setState("idle");
-    }
+    this.#link.closeSocket();
   }
 
   /**
@@ -710,23 +469,6 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   /** Releases the I/O lock taken with {@linkcode SocketEngine.prototype.acquire}. */
   release(): void {
     this.#lock.release();
-  }
-
-  // ---------------------------------------------------- flush, close, exit
-
-  #waitFor(timeout: number): Promise<FlushResult> {
-    const result = this.#waiters.wait(this.#queue.nextSeq, timeout);
-    const waiting = this.#waiters.size;
-    this.#waiters.reached(this.#queue.firstSeq);
-    const retryTime = this.#backoff.retryTime;
-    if (
-      this.#connector.conn === undefined && this.#connecting === undefined &&
-      retryTime !== undefined
-    ) {
-      this.#waiters.expireBefore(retryTime);
-    }
-    if (this.#waiters.size === waiting) this.#kick();
-    return result;
   }
 
   /**
@@ -748,6 +490,17 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     return this.#waitFor(timeout ?? Infinity);
   }
 
+  #waitFor(timeout: number): Promise<FlushResult> {
+    const link = this.#link;
+    return this.#waiters.wait(
+      this.#queue.nextSeq,
+      timeout,
+      this.#queue.firstSeq,
+      link.conn || link.connecting ? undefined : link.backoff.retryTime,
+      () => this.#writer.kick(),
+    );
+  }
+
   /**
    * Drains (up to `timeout` ms, default `exitTimeout`), then closes the
    * connection; frames still pending are dropped as "closed"; later
@@ -760,7 +513,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns The frames sent/dropped during the call; `pending` is 0.
    */
   close(timeout?: number): Promise<FlushResult> {
-    this.#closePromise ??= this.#drainAndClose(timeout ?? this.#exitTimeout);
+    this.#closePromise ??= this.#drainAndClose(timeout ?? this.#exit.timeout);
     return this.#closePromise;
   }
 
@@ -775,29 +528,21 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   }
 
   async #drainAndClose(timeout: number): Promise<FlushResult> {
-    const sent0 = this.#sent;
+    const sent0 = this.#writer.sent;
     const dropped0 = this.#drops.dropped;
     let timedOut = false;
     try {
       this.#closing = true;
       this.#setState(this.#state);
       this.#exit.release();
-      if (!this.#permissionDenied) {
-        this.#refreshKeepAlive();
-        this.#lastChance(this.#clock.now() + Math.max(0, timeout));
+      if (!this.#link.permissionDenied) {
+        this.#writer.keepAlive(true);
+        this.#writer.lastChance(this.#clock.now() + Math.max(0, timeout));
         timedOut = (await this.#waitFor(timeout)).timedOut;
       }
       this.#closed = true;
-      this.#connector.abort(
-        new DOMException("The engine was closed", "AbortError"),
-      );
-      this.#sleep.wake();
-      this.closeSocket();
-      await this.#writer;
-      await this.#connecting?.catch(() => {});
-      this.closeSocket();
+      await this.#writer.stop();
       this.#dropAll("closed");
-      await this.#connector.readersDone();
       this.#waiters.expireAll();
       this.#state = "closed";
       // Removed last: a `Deno.exit()` while draining still reports at unload.
@@ -807,17 +552,16 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       this.#state = "closed";
       this.#exit.unlisten();
     }
-    const result: FlushResult = {
-      sent: this.#sent - sent0,
-      dropped: this.#drops.dropped - dropped0,
-      pending: this.#queue.records,
-      timedOut,
-    };
     if (this.#reopenAfterClose) {
       this.#reopenAfterClose = false;
       this.reopen();
     }
-    return result;
+    return {
+      sent: this.#writer.sent - sent0,
+      dropped: this.#drops.dropped - dropped0,
+      pending: this.#queue.records,
+      timedOut,
+    };
   }
 
   /**
@@ -833,11 +577,9 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     this.#closed = false;
     this.#closing = false;
     this.#closePromise = undefined;
-    this.#permissionDenied = false;
-    this.#exit.deadline = undefined;
-    this.#lastChanceUsed = false;
+    this.#link.reopen();
     this.#state = "idle";
-    if (this.#handleExit) this.#exit.listen();
+    this.#exit.listen();
   }
 
   /**
@@ -849,46 +591,13 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     await this.close();
   }
 
-  /**
-   * Shutdown's last chance: when the next scheduled attempt would come after
-   * the deadline, try once now instead of giving up on the queue (the
-   * receiver may be back). Once per close or exit.
-   */
-  #lastChance(deadline: number): void {
-    const now = this.#clock.now();
-    const retryTime = this.#backoff.retryTime;
-    if (
-      this.#lastChanceUsed || this.#queue.records === 0 || deadline <= now ||
-      this.#connector.conn !== undefined || this.#connecting !== undefined ||
-      retryTime === undefined || retryTime <= deadline
-    ) return;
-    this.#lastChanceUsed = true;
-    this.#backoff.retryTime = now;
-    this.#sleep.wake();
-    this.#kick();
-  }
-
-  #canDeliverBy(deadline: number): boolean {
-    if (this.#permissionDenied) return false;
-    if (this.#connector.conn !== undefined || this.#connecting !== undefined) {
-      return true;
-    }
-    const retryTime = this.#backoff.retryTime;
-    if (retryTime !== undefined) return retryTime <= deadline;
-    return this.#writer !== undefined;
-  }
-
   /** Timers keep the process alive only while someone waits on the engine. */
-  #refreshKeepAlive(): void {
-    this.#sleep.keepAlive(this.#waiters.size > 0 || this.#closing);
+  #keepAlive(): boolean {
+    return this.#waiters.size > 0 || this.#closing;
   }
 
   #setState(s: EngineState): void {
-    if (this.#closed) {
-      this.#state = "closed";
-      return;
-    }
-    this.#state = this.#closing ? "closing" : s;
+    this.#state = this.#closed ? "closed" : this.#closing ? "closing" : s;
   }
 
   /**
@@ -897,23 +606,24 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns The statistics; `emitted === sent + dropped + pendingRecords`.
    */
   stats(): EngineStats {
+    const link = this.#link;
     return {
       state: this.#state,
       emitted: this.#emitted,
-      sent: this.#sent,
-      sentBytes: this.#sentBytes,
+      sent: this.#writer.sent,
+      sentBytes: this.#writer.sentBytes,
       dropped: this.#drops.dropped,
       droppedByReason: { ...this.#drops.byReason },
       pendingRecords: this.#queue.records,
       pendingBytes: this.#queue.bytes,
-      connects: this.#connects,
-      reconnects: this.#reconnects,
-      connectFailures: this.#connectFailures,
-      noticesSent: this.#noticesSent,
-      retryPeriod: this.#backoff.period,
-      retryTime: this.#backoff.retryTime,
+      connects: link.connects,
+      reconnects: link.reconnects,
+      connectFailures: link.connectFailures,
+      noticesSent: this.#drops.noticesSent,
+      retryPeriod: link.backoff.period,
+      retryTime: link.backoff.retryTime,
       lastError: this.#lastError,
-      lastConnectedAt: this.#lastConnectedAt,
+      lastConnectedAt: link.lastConnectedAt,
     };
   }
 }

@@ -80,7 +80,10 @@ export class DropLedger {
   dropped = 0;
   /** Records dropped, by reason. */
   readonly byReason: Record<DropReason, number> = zeroByReason();
+  /** Drop notices written. */
+  noticesSent = 0;
   #now: () => number;
+  #onDrop: ((reason: DropReason, count: number) => void) | undefined;
   #unannounced = 0;
   #unannouncedByReason = zeroByReason();
   #firstDropMs = 0;
@@ -92,9 +95,14 @@ export class DropLedger {
    * Creates the ledger.
    *
    * @param now The clock (milliseconds).
+   * @param onDrop Called after every drop (exceptions it throws are ignored).
    */
-  constructor(now: () => number) {
+  constructor(
+    now: () => number,
+    onDrop?: (reason: DropReason, count: number) => void,
+  ) {
     this.#now = now;
+    this.#onDrop = onDrop;
   }
 
   /** Drops not yet announced. */
@@ -117,6 +125,10 @@ export class DropLedger {
     this.#lastDropMs = now;
     this.#unannounced += n;
     this.#unannouncedByReason[reason] += n;
+    if (this.#onDrop === undefined) return;
+    try {
+      this.#onDrop(reason, n);
+    } catch { /* never throw into the caller */ }
   }
 
   /**
@@ -146,6 +158,37 @@ export class DropLedger {
       this.#unannouncedByReason[r] -= notice.byReason[r];
     }
     if (this.#unannounced > 0) this.#firstDropMs = this.#lastDropMs;
+  }
+
+  /**
+   * Writes the notice of the drops not yet announced, if any. A notice whose
+   * frame cannot be built (`build` returns undefined, or throws: see
+   * `onBuildError`) counts as announced.
+   *
+   * @param build Builds the notice's frame.
+   * @param write Writes a frame.
+   * @param onBuildError Receives what `build` threw.
+   * @returns Resolves once written (or skipped).
+   * @throws What `write` throws; the drops then stay unannounced.
+   */
+  async announce(
+    build: (notice: DropNotice) => Uint8Array | undefined,
+    write: (frame: Uint8Array) => Promise<void>,
+    onBuildError: (error: unknown) => void,
+  ): Promise<void> {
+    const notice = this.notice();
+    if (notice === undefined) return;
+    let frame: Uint8Array | undefined;
+    try {
+      frame = build(notice);
+    } catch (e) {
+      onBuildError(e);
+    }
+    if (frame instanceof Uint8Array && frame.byteLength > 0) {
+      await write(frame);
+      this.noticesSent++;
+    }
+    this.announced(notice);
   }
 
   /**

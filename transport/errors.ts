@@ -87,16 +87,19 @@ export class ErrorReporter {
   /**
    * Creates the reporter.
    *
-   * @param onError Receives the (rate-limited) errors.
+   * @param onError Receives the (rate-limited) errors; default: one line
+   * to stderr, `[socket-handler] <kind>: <message>`.
    * @param interval Rate-limit interval in milliseconds.
    * @param now The clock.
    */
   constructor(
-    onError: (error: Error, kind: string) => void,
+    onError: ((error: Error, kind: string) => void) | undefined,
     interval: number,
     now: () => number,
   ) {
-    this.#onError = onError;
+    this.#onError = onError ?? ((error, kind) => {
+      console.error(`[socket-handler] ${kind}: ${error.message}`);
+    });
     this.#interval = interval;
     this.#now = now;
   }

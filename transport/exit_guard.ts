@@ -40,8 +40,10 @@ export interface ExitHost {
 export class ExitGuard {
   /** Clock time (ms) by which a natural exit stops waiting; set at the first `beforeunload` with work. */
   deadline: number | undefined;
+  /** How long a natural exit may wait, in milliseconds (also `close()`'s default deadline). */
+  readonly timeout: number;
   #host: ExitHost;
-  #timeout: number;
+  #enabled: boolean;
   #clock: EngineClock;
   #timer: unknown;
   #holding = false;
@@ -53,11 +55,18 @@ export class ExitGuard {
    * @param host The engine.
    * @param timeout How long a natural exit may wait, in milliseconds.
    * @param clock The clock.
+   * @param enabled Whether to listen at all (the engine's `handleExit`).
    */
-  constructor(host: ExitHost, timeout: number, clock: EngineClock) {
+  constructor(
+    host: ExitHost,
+    timeout: number,
+    clock: EngineClock,
+    enabled: boolean,
+  ) {
     this.#host = host;
-    this.#timeout = timeout;
+    this.timeout = timeout;
     this.#clock = clock;
+    this.#enabled = enabled;
   }
 
   /** Whether the guard is keeping the process alive. */
@@ -65,11 +74,13 @@ export class ExitGuard {
     return this.#holding;
   }
 
-  /** Adds the listeners (if the runtime has them). */
+  /** Adds the listeners (if enabled and the runtime has them) and forgets a past deadline. */
   listen(): void {
-    if (this.#listening || typeof globalThis.addEventListener !== "function") {
-      return;
-    }
+    this.deadline = undefined;
+    if (
+      !this.#enabled || this.#listening ||
+      typeof globalThis.addEventListener !== "function"
+    ) return;
     globalThis.addEventListener("beforeunload", this.#onBeforeUnload);
     globalThis.addEventListener("unload", this.#onUnload);
     this.#listening = true;
@@ -83,6 +94,18 @@ export class ExitGuard {
     this.#listening = false;
   }
 
+  /**
+   * The next connection attempt is at `retryTime`: past the deadline,
+   * waiting cannot help.
+   *
+   * @param retryTime Clock time (ms) of the next attempt.
+   */
+  retryAt(retryTime: number): void {
+    if (this.deadline !== undefined && retryTime > this.deadline) {
+      this.release();
+    }
+  }
+
   /** Stops keeping the process alive (the work is done, or cannot be). */
   release(): void {
     if (!this.#holding) return;
@@ -94,7 +117,7 @@ export class ExitGuard {
   #onBeforeUnload = (e: Event): void => {
     if (!this.#host.hasPendingAtExit()) return;
     const now = this.#clock.now();
-    this.deadline ??= now + this.#timeout;
+    this.deadline ??= now + this.timeout;
     const deadline = this.deadline;
     if (now >= deadline || !this.#host.canDeliverBy(deadline)) return;
     e.preventDefault();

@@ -77,9 +77,18 @@ export class FlushWaiters {
    *
    * @param target First sequence number not waited for.
    * @param timeout Milliseconds; Infinity (or NaN) for no deadline.
+   * @param firstUnresolved Sequence number of the oldest frame neither sent nor dropped.
+   * @param nextAttempt Clock time (ms) of the next connection attempt, when none is up or under way: a deadline before it cannot be met.
+   * @param waiting Called if the call has to wait (e.g. to start the writer).
    * @returns The waiter's result.
    */
-  wait(target: number, timeout: number): Promise<FlushResult> {
+  wait(
+    target: number,
+    timeout: number,
+    firstUnresolved: number,
+    nextAttempt: number | undefined,
+    waiting: () => void,
+  ): Promise<FlushResult> {
     return new Promise<FlushResult>((resolve) => {
       const ms = typeof timeout === "number" && !Number.isNaN(timeout)
         ? Math.max(0, timeout)
@@ -94,6 +103,10 @@ export class FlushWaiters {
         resolve,
       };
       this.#waiters.push(w);
+      if (firstUnresolved >= target) return this.#finish(w, false);
+      if (nextAttempt !== undefined && w.deadline < nextAttempt) {
+        return this.#finish(w, true);
+      }
       if (ms !== Infinity) {
         w.timer = startTimer(
           this.#clock,
@@ -103,6 +116,7 @@ export class FlushWaiters {
         );
       }
       this.#onChange();
+      waiting();
     });
   }
 

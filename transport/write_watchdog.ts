@@ -39,9 +39,16 @@ export class WriteWatchdog<C extends Connection> {
     this.#timeout = timeout;
   }
 
-  /** Milliseconds without progress after which a write is given up. */
-  get timeout(): number {
-    return this.#timeout;
+  /**
+   * Whether the last watched write was given up as stalled, as the reason
+   * of the connection's loss; clears the flag.
+   *
+   * @returns The reason, or undefined if it did not stall.
+   */
+  takeStall(): string | undefined {
+    if (!this.stalled) return undefined;
+    this.stalled = false;
+    return `Write stalled for ${this.#timeout} ms`;
   }
 
   /**
