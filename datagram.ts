@@ -26,88 +26,43 @@ import {
   type PythonHandlerOptions,
 } from "./python_handler.ts";
 import { dumpsFrame } from "./pickle.ts";
-import { Fifo } from "./_fifo.ts";
-import type { OverflowPolicy } from "./socket.ts";
 import {
-  errorMessage,
-  ErrorReporter,
-  isPermissionError,
-  toError,
-} from "./_errors.ts";
+  type DropReason,
+  type EngineStats,
+  type FlushResult,
+  FramesRefusedError,
+  SocketEngine,
+} from "./socket.ts";
+import { DatagramConnection, sendDatagram } from "./transport/datagram.ts";
+import { isPermissionError, messageOf } from "./transport/errors.ts";
+import {
+  DEFAULT_UDP_LOGGING_PORT,
+  DEFAULTS,
+  engineTuning,
+  MAX_DATAGRAM_BYTES_IPV4,
+  MAX_DATAGRAM_BYTES_IPV6,
+  type QueueOptions,
+  validateOptions,
+} from "./transport/options.ts";
 
-/** Python's `logging.handlers.DEFAULT_UDP_LOGGING_PORT`. */
-export const DEFAULT_UDP_LOGGING_PORT = 9021;
-
-/** Largest UDP payload over IPv4 (65,535 − 20 − 8 bytes). */
-export const MAX_DATAGRAM_BYTES_IPV4 = 65507;
-
-/** Largest UDP payload over IPv6 without jumbograms (65,535 − 8 bytes). */
-export const MAX_DATAGRAM_BYTES_IPV6 = 65527;
-
-/**
- * Why a record was dropped by a {@linkcode DatagramHandler}.
- *
- * - `"oversize"`: the datagram (length prefix included) exceeds
- *   `maxDatagramBytes`; it is never truncated;
- * - `"encode"`: the record could not be encoded;
- * - `"overflow"`: the send queue bounds were exceeded;
- * - `"send"`: the operating system refused the datagram (e.g. no route,
- *   unresolvable host name);
- * - `"permission"`: Deno's permission system refused the send
- *   (`--allow-net`);
- * - `"closed"`: still queued at close, or handled after close.
- */
-export type DatagramDropReason =
-  | "oversize"
-  | "encode"
-  | "overflow"
-  | "send"
-  | "permission"
-  | "closed";
-
-/**
- * Counters of a {@linkcode DatagramHandler}. `emitted === sent + dropped +
- * pendingRecords` always holds. "Sent" means handed to the operating
- * system: UDP has no delivery guarantee, and nobody listening is no error.
- */
-export interface DatagramStats {
-  /** `"open"` until `close()`, then `"closed"`. */
-  state: "open" | "closed";
-  /** Records handled (passed level and filters), including drops. */
-  emitted: number;
-  /** Datagrams handed to the operating system. */
-  sent: number;
-  /** Bytes of the sent datagrams. */
-  sentBytes: number;
-  /** Records dropped, all reasons. */
-  dropped: number;
-  /** Records dropped, by reason. */
-  droppedByReason: Record<DatagramDropReason, number>;
-  /** Datagrams queued or being sent. */
-  pendingRecords: number;
-  /** Bytes of the pending datagrams. */
-  pendingBytes: number;
-  /** Message of the last error. */
-  lastError: string | undefined;
-}
-
-/** Outcome of {@linkcode DatagramHandler.prototype.flush} and `close()`. */
-export interface DatagramFlushResult {
-  /** Datagrams sent while the call was waiting. */
-  sent: number;
-  /** Records dropped while the call was waiting (for close: including `"closed"`). */
-  dropped: number;
-  /** Datagrams pending when the call resolved (0 after close). */
-  pending: number;
-  /** Whether the deadline passed first. */
-  timedOut: boolean;
-}
+export {
+  DEFAULT_UDP_LOGGING_PORT,
+  MAX_DATAGRAM_BYTES_IPV4,
+  MAX_DATAGRAM_BYTES_IPV6,
+};
+export type { DropReason, EngineStats, FlushResult, QueueOptions };
 
 /** A record filter (see {@linkcode Filter}); kept as a named alias. */
 export type DatagramFilter = Filter;
 
-/** Options of {@linkcode DatagramHandler}. Durations are in milliseconds. */
-export interface DatagramHandlerOptions extends PythonHandlerOptions {
+/**
+ * Options of {@linkcode DatagramHandler}: the receiver's address and the
+ * datagram size limit, the queue and error options
+ * ({@linkcode QueueOptions}), and the record options. Durations are in
+ * milliseconds.
+ */
+export interface DatagramHandlerOptions
+  extends PythonHandlerOptions, QueueOptions {
   /**
    * IP address (IPv4 or IPv6) or host name of the receiver. A host name is
    * resolved for every datagram, as in Python (whose docs advise an IP).
@@ -140,147 +95,29 @@ export interface DatagramHandlerOptions extends PythonHandlerOptions {
    * @default {65507 for IPv4, 65527 for IPv6}
    */
   maxDatagramBytes?: number;
-  /**
-   * Maximum number of datagrams waiting to be sent.
-   *
-   * @default {10000}
-   */
-  maxQueueRecords?: number;
-  /**
-   * Maximum number of bytes waiting to be sent.
-   *
-   * @default {8388608} (8 MiB)
-   */
-  maxQueueBytes?: number;
-  /**
-   * What to drop when a queue bound is reached.
-   *
-   * @default {"drop-oldest"}
-   */
-  overflow?: OverflowPolicy;
-  /**
-   * Receives send and encoding errors, rate-limited to one call per kind
-   * (`"oversize"`, `"encode"`, `"overflow"`, `"send"`, `"permission"`,
-   * `"filter"`) per `errorInterval`. Without it they go to stderr,
-   * rate-limited the same way.
-   */
-  onError?: (error: Error, kind: string) => void;
-  /**
-   * Rate-limit interval of `onError`, in milliseconds.
-   *
-   * @default {60000}
-   */
-  errorInterval?: number;
 }
 
-function zeroReasons(): Record<DatagramDropReason, number> {
-  return {
-    oversize: 0,
-    encode: 0,
-    overflow: 0,
-    send: 0,
-    permission: 0,
-    closed: 0,
-  };
-}
-
-function fail(kind: "type" | "range", message: string): never {
-  throw kind === "type" ? new TypeError(message) : new RangeError(message);
-}
-
-function checkInt(
-  name: string,
-  value: number | undefined,
-  min: number,
-  max: number,
-): void {
-  if (value === undefined) return;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    fail("type", `Cannot create DatagramHandler as '${name}' must be a number`);
+/**
+ * Throws Deno's `NotCapable` unless the socket may bind its ephemeral port
+ * (`--allow-net`, or a granted prompt). `node:dgram` binds on the first
+ * send, and in Deno 2.9 a refused bind is an uncaught error, not an
+ * `"error"` event: checking first turns it into a refused connection (the
+ * engine then drops the records as `"permission"` and says so once).
+ */
+function checkBindPermission(family: 4 | 6): void {
+  const descriptor = {
+    name: "net",
+    host: family === 6 ? "[::]:0" : "0.0.0.0:0",
+  } as const;
+  let state = Deno.permissions.querySync(descriptor).state;
+  if (state === "prompt") {
+    state = Deno.permissions.requestSync(descriptor).state;
   }
-  if (value < min || value > max || !Number.isInteger(value)) {
-    fail(
-      "range",
-      `Cannot create DatagramHandler as '${name}' must be an integer from ${min} to ${max}: current value is ${value}`,
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Requires net access to "${descriptor.host}", run again with the --allow-net flag`,
     );
   }
-}
-
-function validate(options: DatagramHandlerOptions): 4 | 6 {
-  if (options.path !== undefined) {
-    fail(
-      "type",
-      "Cannot create DatagramHandler as 'path' is not supported: Unix datagram sockets need Deno.listenDatagram, which is unstable (--unstable-net), and node:dgram only supports udp4/udp6",
-    );
-  }
-  const { hostname } = options;
-  if (
-    hostname !== undefined &&
-    (typeof hostname !== "string" || hostname.trim().length === 0)
-  ) {
-    fail(
-      "type",
-      "Cannot create DatagramHandler as 'hostname' must be a non-empty string",
-    );
-  }
-  if (
-    options.family !== undefined && options.family !== 4 &&
-    options.family !== 6
-  ) {
-    fail(
-      "type",
-      `Cannot create DatagramHandler as 'family' must be 4 or 6: current value is ${
-        JSON.stringify(options.family)
-      }`,
-    );
-  }
-  const family = options.family ?? ((hostname ?? "").includes(":") ? 6 : 4);
-  checkInt("port", options.port, 1, 65535);
-  checkInt("protocol", options.protocol, 1, 5);
-  checkInt(
-    "maxDatagramBytes",
-    options.maxDatagramBytes,
-    5,
-    family === 6 ? MAX_DATAGRAM_BYTES_IPV6 : MAX_DATAGRAM_BYTES_IPV4,
-  );
-  checkInt("maxQueueRecords", options.maxQueueRecords, 1, 2 ** 30);
-  checkInt("maxQueueBytes", options.maxQueueBytes, 1, 2 ** 52);
-  const { overflow, errorInterval } = options;
-  if (
-    overflow !== undefined && overflow !== "drop-oldest" &&
-    overflow !== "drop-newest"
-  ) {
-    fail(
-      "type",
-      `Cannot create DatagramHandler as 'overflow' must be "drop-oldest" or "drop-newest": current value is ${
-        JSON.stringify(overflow)
-      }`,
-    );
-  }
-  if (
-    errorInterval !== undefined &&
-    (typeof errorInterval !== "number" || !(errorInterval >= 0))
-  ) {
-    fail(
-      "range",
-      `Cannot create DatagramHandler as 'errorInterval' must be a number from 0: current value is ${errorInterval}`,
-    );
-  }
-  if (options.onError !== undefined && typeof options.onError !== "function") {
-    fail(
-      "type",
-      "Cannot create DatagramHandler as 'onError' must be a function",
-    );
-  }
-  return family;
-}
-
-interface Waiter {
-  target: number;
-  sent0: number;
-  dropped0: number;
-  resolve: (r: DatagramFlushResult) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -289,8 +126,16 @@ interface Waiter {
  * 4-byte big-endian length followed by the pickle (protocol 1) of the
  * LogRecord `__dict__`, one datagram per record, no connection.
  *
- * `handle()` encodes synchronously into a bounded queue and never throws or
- * blocks; a background task hands the datagrams to the OS. A record whose
+ * As in CPython, where `DatagramHandler` is a `SocketHandler` with another
+ * `makeSocket` and `send`, it runs on the same engine as `SocketHandler`
+ * (`SocketEngine`): `handle()` encodes synchronously into the same bounded
+ * queue and never throws or blocks; the background writer hands the
+ * datagrams to the OS one at a time (never coalesced); the counters,
+ * drop reasons, `flush()`/`close()` results and exit handling are the same
+ * (a program that ends naturally waits up to `exitTimeout` for the queue,
+ * and an idle handler never keeps it alive). A datagram the OS refuses is
+ * dropped (`"send"`, or `"permission"` without `--allow-net`), and no
+ * notice of drops is sent: the wire carries only the records. A record whose
  * datagram would exceed `maxDatagramBytes` (65,507 bytes on IPv4, 65,527 on
  * IPv6) is dropped and counted (`"oversize"`), never truncated. IPv6
  * addresses work (CPython 3.11–3.13's DatagramHandler cannot send to
@@ -323,53 +168,53 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
   /** Largest datagram sent, length prefix included. */
   readonly maxDatagramBytes: number;
 
-  #socket: dgram.Socket | undefined;
-  #queue = new Fifo<Uint8Array>();
-  #pendingBytes = 0;
-  #maxQueueRecords: number;
-  #maxQueueBytes: number;
-  #overflow: OverflowPolicy;
-  #errors: ErrorReporter;
-  #pumping: Promise<void> | undefined;
-  #closed = false;
-  #closing: Promise<DatagramFlushResult> | undefined;
-  #emitted = 0;
-  #sent = 0;
-  #sentBytes = 0;
-  #dropped = 0;
-  #byReason = zeroReasons();
-  #lastError: string | undefined;
-  #done = 0; // records sent or dropped out of the queue, in queue order
-  #enqueued = 0;
-  #waiters: Waiter[] = [];
-  #closeRequests = 0;
+  #engine: SocketEngine<DatagramConnection>;
 
   /**
    * Creates a handler. No I/O happens until the first record.
    *
    * @param levelName The minimum `@std/log` level handled.
    * @param options Target, limits and encoding options.
-   * @throws {TypeError} If an option has the wrong type, or `path` is given
-   * (Unix datagram sockets are not supported).
+   * @throws {TypeError} If an option is unknown or has the wrong type, or
+   * `path` is given (Unix datagram sockets are not supported).
    * @throws {RangeError} If a numeric option is out of range.
    */
   constructor(levelName: LevelName, options: DatagramHandlerOptions = {}) {
     super(levelName, options);
-    this.family = validate(options);
-    this.hostname = options.hostname ?? "localhost";
+    validateOptions("DatagramHandler", options);
+    const hostname = options.hostname ?? DEFAULTS.hostname;
+    this.family = options.family ?? (hostname.includes(":") ? 6 : 4);
+    this.hostname = hostname;
     this.port = options.port ?? DEFAULT_UDP_LOGGING_PORT;
     this.maxDatagramBytes = options.maxDatagramBytes ??
       (this.family === 6 ? MAX_DATAGRAM_BYTES_IPV6 : MAX_DATAGRAM_BYTES_IPV4);
-    this.#maxQueueRecords = options.maxQueueRecords ?? 10_000;
-    this.#maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
-    this.#overflow = options.overflow ?? "drop-oldest";
-    this.#errors = new ErrorReporter(
-      options.onError ?? ((error, kind) => {
+    const dropOldest = (options.overflow ?? DEFAULTS.overflow) ===
+      "drop-oldest";
+    this.#engine = new SocketEngine<DatagramConnection>({
+      ...engineTuning(options),
+      connect: () => {
+        checkBindPermission(this.family);
+        return Promise.resolve(
+          new DatagramConnection(this.makeSocket(), this.hostname, this.port),
+        );
+      },
+      write: (_conn, data) => this.#sendFrame(data),
+      maxBatchBytes: 1, // one frame per datagram
+      onError: options.onError ?? ((error, kind) => {
         console.error(`[datagram-handler] ${kind}: ${error.message}`);
       }),
-      options.errorInterval ?? 60_000,
-      Date.now,
-    );
+      onDrop: (reason) => {
+        if (reason !== "overflow") return;
+        this.reportError(
+          new Error(
+            dropOldest
+              ? "Dropped the oldest datagrams as the send queue is full"
+              : "Cannot queue a datagram as the send queue is full",
+          ),
+          "overflow",
+        );
+      },
+    });
   }
 
   /**
@@ -386,13 +231,8 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
       this.handleError(record, error);
       return;
     }
-    this.#emitted++;
-    if (this.#closed) {
-      this.#drop("closed");
-      return;
-    }
-    if (frame.length > this.maxDatagramBytes) {
-      this.#drop("oversize");
+    if (frame.length > this.maxDatagramBytes && !this.#closing()) {
+      this.#engine.countDrop("oversize");
       this.reportError(
         new Error(
           `Cannot send record of logger '${record.loggerName}' as one datagram: ${frame.length} bytes exceed 'maxDatagramBytes' (${this.maxDatagramBytes}); the record is dropped, not truncated`,
@@ -401,7 +241,7 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
       );
       return;
     }
-    this.#enqueue(frame);
+    this.#engine.enqueue(frame);
   }
 
   /**
@@ -427,12 +267,11 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
    */
   handleError(record: LogRecord, error: unknown): void {
     try {
-      this.#emitted++;
-      this.#drop("encode");
+      this.#engine.countDrop("encode");
       this.reportError(
         new Error(
           `Cannot send record of logger '${record.loggerName}': ${
-            errorMessage(error)
+            messageOf(error)
           }`,
           { cause: error },
         ),
@@ -451,14 +290,13 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
    * @param kind The rate-limiting key.
    */
   reportError(error: unknown, kind: string): void {
-    const err = toError(error);
-    this.#lastError = err.message;
-    this.#errors.report(err, kind);
+    this.#engine.reportError(error, kind);
   }
 
   /**
    * Creates the `node:dgram` socket (`udp4` or `udp6`); called before the
-   * first send. Override it for socket options.
+   * first send, and again after the socket was lost. Override it for socket
+   * options (without binding it: a bound socket keeps the process alive).
    *
    * @returns The socket.
    */
@@ -469,24 +307,42 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
   }
 
   /**
-   * Hands one datagram to the operating system.
+   * Hands one datagram to the operating system (creating the socket first
+   * if there is none).
    *
    * @param data The datagram.
    * @returns Resolves when the OS accepted it; rejects with the OS error.
    */
-  send(data: Uint8Array): Promise<void> {
-    this.#socket ??= this.makeSocket();
-    const socket = this.#socket;
-    return new Promise<void>((resolve, reject) => {
-      try {
-        socket.send(data, this.port, this.hostname, (err) => {
-          if (err) reject(err);
-          else resolve();
-        });
-      } catch (e) {
-        reject(e);
-      }
-    });
+  async send(data: Uint8Array): Promise<void> {
+    if (this.#engine.sock === undefined) await this.#engine.createSocket();
+    const conn = this.#engine.sock;
+    if (conn === undefined) {
+      throw new Deno.errors.NotConnected("DatagramHandler has no socket");
+    }
+    await sendDatagram(conn.socket, data, this.port, this.hostname);
+  }
+
+  /** The engine's write: one datagram; a refused one is dropped, with its reason. */
+  async #sendFrame(data: Uint8Array): Promise<void> {
+    try {
+      await this.send(data);
+    } catch (e) {
+      const permission = isPermissionError(e);
+      throw new FramesRefusedError(
+        permission ? "permission" : "send",
+        `Cannot send a datagram to ${this.hostname}:${this.port}: ${
+          messageOf(e)
+        }${
+          permission ? "; run with --allow-net=<host:port>" : ""
+        }; the record is dropped`,
+        { cause: e },
+      );
+    }
+  }
+
+  #closing(): boolean {
+    const state = this.#engine.stats().state;
+    return state === "closing" || state === "closed";
   }
 
   /**
@@ -496,215 +352,46 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
    * @param timeout Deadline in milliseconds (default: no deadline).
    * @returns Counts; never rejects.
    */
-  flush(timeout?: number): Promise<DatagramFlushResult> {
-    const target = this.#enqueued;
-    const sent0 = this.#sent;
-    const dropped0 = this.#dropped;
-    if (this.#done >= target) {
-      return Promise.resolve({
-        sent: 0,
-        dropped: 0,
-        pending: this.#pending,
-        timedOut: false,
-      });
-    }
-    return new Promise((resolve) => {
-      const w: Waiter = { target, sent0, dropped0, resolve, timer: undefined };
-      if (timeout !== undefined && timeout !== Infinity) {
-        w.timer = setTimeout(() => this.#finish(w, true), Math.max(0, timeout));
-      }
-      this.#waiters.push(w);
-    });
+  flush(timeout?: number): Promise<FlushResult> {
+    return this.#engine.flush(timeout);
   }
 
   /**
-   * Sends what is queued (up to `timeout` ms), then closes the socket.
-   * Records still queued, and records handled afterwards, are dropped
-   * (`"closed"`).
+   * Sends what is queued (up to `timeout` ms, default `exitTimeout`), then
+   * closes the socket. Records still queued, and records handled
+   * afterwards, are dropped (`"closed"`).
    *
    * @param timeout Deadline in milliseconds.
    * @returns Counts; never rejects.
-   * @default timeout 2000
    */
-  close(timeout = 2000): Promise<DatagramFlushResult> {
-    this.#closing ??= this.#doClose(timeout);
-    return this.#closing;
-  }
-
-  async #doClose(timeout: number): Promise<DatagramFlushResult> {
-    const sent0 = this.#sent;
-    const dropped0 = this.#dropped;
-    const r = await this.flush(timeout);
-    this.#closed = true;
-    while (this.#queue.shift() !== undefined) {
-      this.#drop("closed");
-      this.#done++;
-    }
-    this.#pendingBytes = 0;
-    await this.#pumping;
-    const socket = this.#socket;
-    this.#socket = undefined;
-    if (socket !== undefined) {
-      await new Promise<void>((resolve) => {
-        try {
-          socket.close(() => resolve());
-        } catch {
-          resolve();
-        }
-      });
-    }
-    this.#wakeWaiters();
-    return {
-      sent: this.#sent - sent0,
-      dropped: this.#dropped - dropped0,
-      pending: 0,
-      timedOut: r.timedOut,
-    };
+  close(timeout?: number): Promise<FlushResult> {
+    return this.#engine.close(timeout);
   }
 
   /**
-   * The counters.
+   * The counters: emitted, sent, dropped by reason, pending records and
+   * bytes, last error. `emitted` always equals
+   * `sent + dropped + pendingRecords`. "Sent" means handed to the operating
+   * system: UDP has no delivery guarantee, and nobody listening is no error.
    *
    * @returns A snapshot.
    */
-  stats(): DatagramStats {
-    return {
-      state: this.#closed ? "closed" : "open",
-      emitted: this.#emitted,
-      sent: this.#sent,
-      sentBytes: this.#sentBytes,
-      dropped: this.#dropped,
-      droppedByReason: { ...this.#byReason },
-      pendingRecords: this.#pending,
-      pendingBytes: this.#pendingBytes,
-      lastError: this.#lastError,
-    };
+  stats(): EngineStats {
+    return this.#engine.stats();
   }
 
-  /** Re-opens the handler once a pending close has finished (`setup()`). */
+  /** Re-opens the handler after a close (`setup()` after `destroy()`). */
   protected reopen(): void {
-    if (this.#closed && this.#closing !== undefined) {
-      const closing = this.#closing;
-      const generation = this.#closeRequests;
-      void closing.then(() => {
-        // not if another destroy() came meanwhile
-        if (this.#closing === closing && this.#closeRequests === generation) {
-          this.#closed = false;
-          this.#closing = undefined;
-        }
-      });
-    }
+    this.#engine.reopen();
   }
 
   /** Starts closing without waiting (`destroy()`). */
   protected startClose(): void {
-    this.#closeRequests++;
-    this.close().catch(() => {});
+    this.#engine.closeSoon().catch(() => {});
   }
 
   /** Closes the handler (see `close()`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  get #pending(): number {
-    return this.#queue.size;
-  }
-
-  #drop(reason: DatagramDropReason): void {
-    this.#dropped++;
-    this.#byReason[reason]++;
-  }
-
-  #enqueue(frame: Uint8Array): void {
-    const full = () =>
-      this.#pending + 1 > this.#maxQueueRecords ||
-      this.#pendingBytes + frame.length > this.#maxQueueBytes;
-    if (full()) {
-      if (this.#overflow === "drop-newest" || this.#pending <= 1) {
-        this.#drop("overflow");
-        this.reportError(
-          new Error("Cannot queue a datagram as the send queue is full"),
-          "overflow",
-        );
-        return;
-      }
-      // Drop the oldest queued (never the one being sent, at the head).
-      while (full() && this.#pending > 1) {
-        const victim = this.#queue.removeAt(1)!;
-        this.#pendingBytes -= victim.length;
-        this.#drop("overflow");
-        this.#done++; // it left the queue (flush waiters count departures)
-      }
-      this.reportError(
-        new Error("Dropped the oldest datagrams as the send queue is full"),
-        "overflow",
-      );
-      if (full()) {
-        this.#drop("overflow");
-        return;
-      }
-    }
-    this.#queue.push(frame);
-    this.#pendingBytes += frame.length;
-    this.#enqueued++;
-    this.#pumping ??= this.#pump().finally(() => {
-      this.#pumping = undefined;
-    });
-  }
-
-  async #pump(): Promise<void> {
-    this.#socket?.ref();
-    try {
-      while (this.#pending > 0 && !this.#closed) {
-        const frame = this.#queue.peek()!;
-        try {
-          await this.send(frame);
-          this.#sent++;
-          this.#sentBytes += frame.length;
-        } catch (e) {
-          const permission = isPermissionError(e);
-          this.#drop(permission ? "permission" : "send");
-          this.reportError(
-            new Error(
-              `Cannot send a datagram to ${this.hostname}:${this.port}: ${
-                errorMessage(e)
-              }${
-                permission ? "; run with --allow-net=<host:port>" : ""
-              }; the record is dropped`,
-              { cause: e },
-            ),
-            permission ? "permission" : "send",
-          );
-        }
-        if (this.#closed) break;
-        this.#queue.shift();
-        this.#pendingBytes -= frame.length;
-        this.#done++;
-        this.#wakeWaiters();
-      }
-    } finally {
-      // An idle socket must not keep the process alive.
-      this.#socket?.unref();
-    }
-  }
-
-  #wakeWaiters(): void {
-    for (const w of [...this.#waiters]) {
-      if (this.#done >= w.target || this.#closed) this.#finish(w, false);
-    }
-  }
-
-  #finish(w: Waiter, timedOut: boolean): void {
-    const i = this.#waiters.indexOf(w);
-    if (i < 0) return;
-    this.#waiters.splice(i, 1);
-    if (w.timer !== undefined) clearTimeout(w.timer);
-    w.resolve({
-      sent: this.#sent - w.sent0,
-      dropped: this.#dropped - w.dropped0,
-      pending: this.#pending,
-      timedOut,
-    });
   }
 }

@@ -26,19 +26,22 @@ import {
   type FlushResult,
   SocketEngine,
 } from "./socket.ts";
-import type { TlsOptions } from "./tls.ts";
+import type { TlsOptions } from "./transport/tls.ts";
 import {
+  connectBudget,
   connectTo,
-  DEFAULT_NOTICE_LOGGER_NAME,
-  DEFAULT_TCP_LOGGING_PORT,
-  dropNoticeFrame,
-  engineOptions,
-  type EngineTuning,
-  type SocketOptions,
   type SocketTarget,
-  targetOf,
+  socketTarget,
+} from "./transport/connect.ts";
+import {
+  DEFAULT_TCP_LOGGING_PORT,
+  DEFAULTS,
+  type EngineTuning,
+  engineTuning,
+  type SocketOptions,
   validateOptions,
-} from "./_options.ts";
+} from "./transport/options.ts";
+import { dropNoticeFrame } from "./_drop_notice.ts";
 
 export { DEFAULT_TCP_LOGGING_PORT };
 export type {
@@ -55,8 +58,6 @@ export type {
   SocketOptions,
   TlsOptions,
 };
-
-const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Thrown by {@linkcode SocketHandler.prototype.makePickle} for a record whose
@@ -151,27 +152,28 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    *
    * @param levelName The minimum `@std/log` level handled.
    * @param options Target, queue, backoff and encoding options.
-   * @throws {TypeError} If an option has the wrong type or `path` is given
-   * together with `hostname`/`port`.
+   * @throws {TypeError} If an option is unknown or has the wrong type, or
+   * `path` is given together with `hostname`/`port`.
    * @throws {RangeError} If a numeric option is out of range.
    */
   constructor(levelName: LevelName, options: SocketHandlerOptions = {}) {
     super(levelName, options);
-    validateOptions(options, "SocketHandler");
-    this.#target = targetOf(options);
-    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    validateOptions("SocketHandler", options);
+    this.#target = socketTarget(options);
+    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
     this.hostname = this.#target.hostname;
     this.port = this.#target.port;
     this.path = this.#target.path;
     this.tls = this.#target.tls;
     this.closeOnError = options.closeOnError ?? false;
     this.noticeLoggerName = options.noticeLoggerName ??
-      DEFAULT_NOTICE_LOGGER_NAME;
+      DEFAULTS.noticeLoggerName;
     this.#engine = new SocketEngine({
       connect: (signal) => this.makeSocket(signal),
       write: (conn, data) => this.send(data, conn),
       dropNotice: (notice) => this.makeDropNotice(notice),
-      ...engineOptions(options),
+      ...engineTuning(options),
+      connectTimeout: connectBudget(this.#target),
     });
   }
 

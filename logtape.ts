@@ -47,18 +47,17 @@ import {
   type OverflowPolicy,
   SocketEngine,
 } from "./socket.ts";
+import { connectBudget, connectTo, socketTarget } from "./transport/connect.ts";
 import {
-  connectTo,
-  DEFAULT_NOTICE_LOGGER_NAME,
-  dropNoticeFrame,
-  engineOptions,
+  DEFAULTS,
   type EngineTuning,
+  engineTuning,
   type SocketOptions,
-  targetOf,
   validateOptions,
-} from "./_options.ts";
+} from "./transport/options.ts";
+import { dropNoticeFrame } from "./_drop_notice.ts";
 
-export type { TlsOptions } from "./tls.ts";
+export type { TlsOptions } from "./transport/tls.ts";
 export type {
   DropReason,
   EngineState,
@@ -497,8 +496,8 @@ function isEmptyObject(value: Record<string, unknown>): boolean {
  * @param options Target, queue, backoff and mapping options.
  * @returns The sink, with `flush()`, `close()`, `stats()` and
  * `[Symbol.asyncDispose]()`.
- * @throws {TypeError} If an option has the wrong type or `path` is given
- * together with `hostname`/`port`.
+ * @throws {TypeError} If an option is unknown or has the wrong type, or
+ * `path` is given together with `hostname`/`port`.
  * @throws {RangeError} If a numeric option is out of range.
  *
  * @example Usage
@@ -517,24 +516,8 @@ function isEmptyObject(value: Record<string, unknown>): boolean {
  * ```
  */
 export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
-  validateOptions(options, "socket sink");
+  validateOptions("socket sink", options);
   const { traceLevel, formatter, useSourceLocation } = options;
-  if (
-    traceLevel !== undefined &&
-    (typeof traceLevel !== "number" || !Number.isInteger(traceLevel) ||
-      traceLevel < 0 || traceLevel > 2 ** 31 - 1)
-  ) {
-    throw new RangeError(
-      `Cannot create socket sink as 'traceLevel' must be an integer from 0 to 2147483647: current value is ${
-        String(traceLevel)
-      }`,
-    );
-  }
-  if (formatter !== undefined && typeof formatter !== "function") {
-    throw new TypeError(
-      "Cannot create socket sink as 'formatter' must be a function",
-    );
-  }
   const mapping: Pick<
     SocketSinkOptions,
     "traceLevel" | "formatter" | "useSourceLocation"
@@ -544,13 +527,14 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
   if (useSourceLocation !== undefined) {
     mapping.useSourceLocation = Boolean(useSourceLocation);
   }
-  const protocol: PickleProtocol = options.protocol ?? 1;
-  const noticeName = options.noticeLoggerName ?? DEFAULT_NOTICE_LOGGER_NAME;
-  const target = targetOf(options);
+  const protocol: PickleProtocol = options.protocol ?? DEFAULTS.protocol;
+  const noticeName = options.noticeLoggerName ?? DEFAULTS.noticeLoggerName;
+  const target = socketTarget(options);
   const engine = new SocketEngine({
     connect: (signal) => connectTo(target, signal),
     dropNotice: (notice) => dropNoticeFrame(notice, noticeName, protocol),
-    ...engineOptions(options),
+    ...engineTuning(options),
+    connectTimeout: connectBudget(target),
   });
 
   const framer = new RecordFramer(protocol);

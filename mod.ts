@@ -50,7 +50,7 @@
  */
 export * from "./handler.ts";
 export * from "./python_handler.ts";
-export * from "./tls.ts";
+export * from "./transport/tls.ts";
 export * from "./datagram.ts";
 export * from "./socket.ts";
 export * from "./record.ts";

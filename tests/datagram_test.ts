@@ -1,5 +1,5 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
-import { deepEqual, equal, match, throws } from "node:assert/strict";
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import dgram from "node:dgram";
 import { LogRecord } from "@std/log/logger";
 import {
@@ -7,6 +7,7 @@ import {
   MAX_DATAGRAM_BYTES_IPV4,
   MAX_DATAGRAM_BYTES_IPV6,
 } from "../datagram.ts";
+import type { EngineStats } from "../socket.ts";
 import { loads } from "../unpickle.ts";
 import { LogReceiver } from "../receiver.ts";
 import { pythonAvailable } from "./_python.ts";
@@ -368,4 +369,166 @@ Deno.test("cli --udp prints records from a DatagramHandler", async () => {
   const { stdout, code } = await cli.done();
   equal(code, 0);
   equal(stdout, "udp INFO first 1\napp ERROR second\n");
+});
+
+// ------------------------------------------------------ the shared engine
+
+const DATAGRAM_URL = new URL("../datagram.ts", import.meta.url).href;
+const IMPORT_MAP = new URL("./import_map.json", import.meta.url).pathname;
+
+/** Runs a program that logs `count` records through a DatagramHandler and then just ends. */
+async function runDatagramScript(
+  port: number,
+  count: number,
+  allowNet = true,
+): Promise<{ code: number; stderr: string; ms: number; stats: EngineStats }> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/app.ts`;
+    await Deno.writeTextFile(
+      file,
+      `import { LogRecord } from "@std/log/logger";
+import { DatagramHandler } from "${DATAGRAM_URL}";
+const h = new DatagramHandler("INFO", { hostname: "127.0.0.1", port: ${port} });
+for (let i = 0; i < ${count}; i++) {
+  h.handle(new LogRecord({ msg: "once " + i, args: [], level: 20, loggerName: "exit" }));
+}
+globalThis.addEventListener("unload", () => console.log(JSON.stringify(h.stats())));
+// no flush, no close: the program just ends
+`,
+    );
+    const t0 = Date.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--import-map=${IMPORT_MAP}`,
+        "--no-prompt",
+        ...(allowNet ? ["--allow-net"] : []),
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000), // a process kept alive fails here
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    return {
+      code: out.code,
+      stderr: new TextDecoder().decode(out.stderr),
+      ms: Date.now() - t0,
+      stats: JSON.parse(stdout.trim().split("\n").at(-1) || "{}"),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("DatagramHandler: a program that logs once and ends naturally exits, and the datagram arrives", async () => {
+  const rx = await rawReceiver(4);
+  try {
+    const run = await runDatagramScript(rx.port, 1);
+    equal(run.code, 0, run.stderr);
+    equal(run.stderr, "");
+    ok(run.ms < 15_000, `took ${run.ms} ms`);
+    await rx.waitFor(1);
+    const dict = loads(rx.got[0]!.subarray(4)) as Record<string, unknown>;
+    equal(dict.msg, "once 0");
+    equal(run.stats.sent, 1);
+    equal(run.stats.pendingRecords, 0);
+  } finally {
+    await rx.close();
+  }
+});
+
+Deno.test("DatagramHandler: a program without net permission exits, its records dropped as 'permission'", async () => {
+  const run = await runDatagramScript(9, 3, false);
+  equal(run.code, 0, run.stderr);
+  // Deno's node:dgram would throw an uncaught error at its implicit bind.
+  match(
+    run.stderr,
+    /^\[datagram-handler\] permission: Cannot connect to the log receiver: net permission denied; run with --allow-net.*"0\.0\.0\.0:0"/,
+  );
+  equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+  equal(run.stats.droppedByReason.permission, 3);
+  equal(run.stats.emitted, 3);
+  equal(run.stats.sent, 0);
+});
+
+Deno.test("DatagramHandler drops a datagram the OS refuses ('send') and goes on with the next", async () => {
+  const rx = await rawReceiver(4);
+  const seen: string[] = [];
+  class Flaky extends DatagramHandler {
+    calls = 0;
+    override send(data: Uint8Array): Promise<void> {
+      if (this.calls++ === 0) {
+        return Promise.reject(new Error("Network is unreachable"));
+      }
+      return super.send(data);
+    }
+  }
+  const h = new Flaky("DEBUG", {
+    hostname: "127.0.0.1",
+    port: rx.port,
+    onError: (e, kind) => seen.push(`${kind}: ${e.message}`),
+  });
+  try {
+    h.handle(record("lost"));
+    h.handle(record("kept"));
+    deepEqual(await h.flush(5000), {
+      sent: 1,
+      dropped: 1,
+      pending: 0,
+      timedOut: false,
+    });
+    await rx.waitFor(1);
+  } finally {
+    await h.close();
+    await rx.close();
+  }
+  equal((loads(rx.got[0]!.subarray(4)) as { msg: string }).msg, "kept");
+  deepEqual(seen, [
+    `send: Cannot send a datagram to 127.0.0.1:${rx.port}: Network is unreachable; the record is dropped`,
+  ]);
+  const s = h.stats();
+  equal(s.droppedByReason.send, 1);
+  equal(s.connects, 1); // the socket stays
+  equal(s.emitted, s.sent + s.dropped + s.pendingRecords);
+});
+
+Deno.test("DatagramHandler reports queue overflow through onError", async () => {
+  const rx = await rawReceiver(4);
+  const seen: string[] = [];
+  const oldest = new DatagramHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: rx.port,
+    maxQueueRecords: 2,
+    onError: (e, kind) => seen.push(`${kind}: ${e.message}`),
+  });
+  const newest = new DatagramHandler("DEBUG", {
+    hostname: "127.0.0.1",
+    port: rx.port,
+    maxQueueRecords: 2,
+    overflow: "drop-newest",
+    onError: (e, kind) => seen.push(`${kind}: ${e.message}`),
+  });
+  try {
+    for (let i = 0; i < 4; i++) oldest.handle(record(`o${i}`));
+    for (let i = 0; i < 4; i++) newest.handle(record(`n${i}`));
+    await oldest.flush(5000);
+    await newest.flush(5000);
+    await rx.waitFor(4);
+  } finally {
+    await oldest.close();
+    await newest.close();
+    await rx.close();
+  }
+  deepEqual(seen, [
+    "overflow: Dropped the oldest datagrams as the send queue is full",
+    "overflow: Cannot queue a datagram as the send queue is full",
+  ]);
+  equal(oldest.stats().droppedByReason.overflow, 2);
+  equal(newest.stats().droppedByReason.overflow, 2);
+  deepEqual(
+    rx.got.map((d) => (loads(d.subarray(4)) as { msg: string }).msg).sort(),
+    ["n0", "n1", "o2", "o3"],
+  );
 });

@@ -31,8 +31,12 @@
  * });
  * ```
  *
+ * The options are validated with the others (`options.ts`).
+ *
  * @module
  */
+import { messageOf } from "./errors.ts";
+import { DEFAULTS } from "./options.ts";
 
 /** TLS options of the socket handler. Durations are in milliseconds. */
 export interface TlsOptions {
@@ -80,92 +84,10 @@ export interface TlsOptions {
 }
 
 /** Default of {@linkcode TlsOptions.handshakeTimeout}, in milliseconds. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
+export const DEFAULT_HANDSHAKE_TIMEOUT: number = DEFAULTS.handshakeTimeout;
 
 /** Default of {@linkcode TlsOptions.settleTimeout}, in milliseconds. */
-export const DEFAULT_SETTLE_TIMEOUT = 100;
-
-/**
- * Validates TLS options; messages start with `Cannot create <owner> as`.
- *
- * @param tls The options (undefined is valid: no TLS).
- * @param owner What is being created, e.g. `"SocketHandler"`.
- * @param hasPath Whether a Unix socket `path` was given (TLS needs TCP).
- * @throws {TypeError} If an option has the wrong type, `cert` and `key` are
- * not given together, `serverName` is combined with `cert`, or `path` is
- * given.
- * @throws {RangeError} If `handshakeTimeout` is not positive.
- */
-export function validateTlsOptions(
-  tls: TlsOptions | undefined,
-  owner: string,
-  hasPath = false,
-): void {
-  if (tls === undefined) return;
-  const prefix = `Cannot create ${owner} as`;
-  if (tls === null || typeof tls !== "object") {
-    throw new TypeError(`${prefix} 'tls' must be an object`);
-  }
-  if (hasPath) {
-    throw new TypeError(
-      `${prefix} 'tls' needs a TCP 'hostname' and 'port': a Unix socket 'path' cannot use TLS`,
-    );
-  }
-  const { caCerts, cert, key, serverName, handshakeTimeout, settleTimeout } =
-    tls;
-  if (
-    caCerts !== undefined &&
-    (!Array.isArray(caCerts) || caCerts.some((c) => typeof c !== "string"))
-  ) {
-    throw new TypeError(`${prefix} 'tls.caCerts' must be an array of strings`);
-  }
-  for (const [name, value] of [["cert", cert], ["key", key]] as const) {
-    if (
-      value !== undefined && (typeof value !== "string" || value.length === 0)
-    ) {
-      throw new TypeError(`${prefix} 'tls.${name}' must be a non-empty string`);
-    }
-  }
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new TypeError(
-      `${prefix} 'tls.cert' and 'tls.key' must be given together`,
-    );
-  }
-  if (serverName !== undefined) {
-    if (typeof serverName !== "string" || serverName.length === 0) {
-      throw new TypeError(
-        `${prefix} 'tls.serverName' must be a non-empty string`,
-      );
-    }
-    if (cert !== undefined) {
-      throw new TypeError(
-        `${prefix} 'tls.serverName' cannot be combined with a client certificate: Deno.connectTls() verifies the host name it connects to`,
-      );
-    }
-  }
-  if (handshakeTimeout !== undefined) {
-    if (
-      typeof handshakeTimeout !== "number" || Number.isNaN(handshakeTimeout)
-    ) {
-      throw new TypeError(`${prefix} 'tls.handshakeTimeout' must be a number`);
-    }
-    if (!(handshakeTimeout >= 1)) {
-      throw new RangeError(
-        `${prefix} 'tls.handshakeTimeout' must be a number from 1 to ${Number.MAX_SAFE_INTEGER}: current value is ${handshakeTimeout}`,
-      );
-    }
-  }
-  if (settleTimeout !== undefined) {
-    if (typeof settleTimeout !== "number" || Number.isNaN(settleTimeout)) {
-      throw new TypeError(`${prefix} 'tls.settleTimeout' must be a number`);
-    }
-    if (!(settleTimeout >= 0)) {
-      throw new RangeError(
-        `${prefix} 'tls.settleTimeout' must be a non-negative number: current value is ${settleTimeout}`,
-      );
-    }
-  }
-}
+export const DEFAULT_SETTLE_TIMEOUT: number = DEFAULTS.settleTimeout;
 
 /** Where and how {@linkcode connectTls} connects. */
 export interface TlsTarget {
@@ -188,11 +110,6 @@ function closeQuietly(conn: Deno.Conn): void {
   } catch {
     // already closed
   }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
 }
 
 /**
@@ -318,7 +235,7 @@ export async function connectTls(
     closeQuietly(conn);
     if (signal.aborted && e === signal.reason) throw e;
     if (e instanceof Error && e.message.startsWith("TLS handshake")) throw e;
-    throw new Error(`TLS handshake with ${where} failed: ${errorText(e)}`, {
+    throw new Error(`TLS handshake with ${where} failed: ${messageOf(e)}`, {
       cause: e,
     });
   }
@@ -356,7 +273,7 @@ async function settled(
       `TLS connection to ${where} was refused after the handshake: ${
         outcome.error === undefined
           ? "the receiver closed it (does it require a client certificate?)"
-          : errorText(outcome.error)
+          : messageOf(outcome.error)
       }`,
       { cause: outcome.error },
     );
