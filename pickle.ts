@@ -78,9 +78,10 @@
  * @module
  */
 
-import { type DumpsOptions, encode } from "./pickle/encoder.ts";
+import { encode } from "./pickle/encoder.ts";
+import type { DumpsOptions } from "./pickle/options.ts";
 
-export type { DumpsOptions, PickleProtocol } from "./pickle/encoder.ts";
+export type { DumpsOptions, PickleProtocol } from "./pickle/options.ts";
 export { PickleError, UnpicklingError } from "./pickle/errors.ts";
 export { PyFloat, pyFloat, PyTuple, pyTuple } from "./pickle/py_types.ts";
 export { loads, type LoadsOptions } from "./pickle/decoder.ts";

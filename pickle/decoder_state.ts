@@ -51,7 +51,8 @@ export interface LoadsOptions {
  * an arbitrary callable`.
  */
 
-interface Limits {
+/** The limits of one `loads` call (every option resolved). */
+export interface Limits {
   maxInputBytes: number;
   maxDepth: number;
   maxMemo: number;
@@ -67,6 +68,7 @@ const DEFAULTS: Limits = {
 
 /** CPython's default `sys.get_int_max_str_digits()`. */
 export const MAX_TEXT_DIGITS = 4300;
+/** Longest text (protocol-0) float accepted. */
 export const MAX_TEXT_FLOAT_CHARS = 4300;
 
 // Opcode names, for messages.
@@ -144,10 +146,22 @@ for (
   ] as const
 ) NAMES[code] = name;
 
+/**
+ * A byte as `0x..`.
+ *
+ * @param n The byte.
+ * @returns Its text.
+ */
 export function hex2(n: number): string {
   return "0x" + n.toString(16).padStart(2, "0");
 }
 
+/**
+ * An opcode for a message: `opcode 'NAME' (0x..)`.
+ *
+ * @param op The opcode byte.
+ * @returns Its text.
+ */
 export function describe(op: number): string {
   const name = NAMES[op];
   return name === undefined
@@ -169,7 +183,9 @@ export function quote(text: string): string {
 export class State {
   /** Offset of the current opcode. */
   at = 0;
+  /** The input. */
   readonly data: Uint8Array;
+  /** The limits. */
   readonly lim: Limits;
   /** Pass 2: ordinals of the dicts that must be built as Maps. */
   readonly mapDicts: Set<number> | null;
@@ -177,30 +193,48 @@ export class State {
   readonly dicts: object[] = [];
   /** Pass 1, after the first upgrade: each dict's ordinal. */
   ordinals: Map<object, number> | undefined;
+  /** Ordinal of the next object-dict. */
   dictOrdinal = 0;
   /** Pass 1: object-dicts that received a non-str key, with a Map shadow. */
   shadows: Map<object, Map<unknown, unknown>> | undefined;
+  /** Pass 1: ordinals of the dicts that must be Maps (a second pass). */
   upgraded: Set<number> | undefined;
   /** Total keys ever set on object-dicts (bounds each dict's size). */
   dictInserts = 0;
+  /** Sizes of the object-dicts, once some dict is large. */
   sizes: Map<object, number> | undefined;
   /**
    * Depths of containers deeper than 1: the last one recorded in two
    * fields (most pickles nest one container in the root), the rest in a Map.
    */
   depths: Map<object, number> | undefined;
+  /** The container recorded last in `depths`' two fields. */
   lastNested: object | undefined;
+  /** Its depth. */
   lastDepth = 0;
+  /** The sets built by frozenset() (they may be dict keys). */
   frozen: Set<unknown> | undefined;
   /** Whether an allow-listed global (a marker) may be on the stack or memo. */
   markers = false;
 
+  /**
+   * Starts a decoding pass.
+   *
+   * @param data The input.
+   * @param lim The limits.
+   * @param mapDicts Pass 2: the dicts to build as Maps (null in pass 1).
+   */
   constructor(data: Uint8Array, lim: Limits, mapDicts: Set<number> | null) {
     this.data = data;
     this.lim = lim;
     this.mapDicts = mapDicts;
   }
 
+  /**
+   * Throws an UnpicklingError naming the current opcode and its offset.
+   *
+   * @param reason What is wrong.
+   */
   fail(reason: string): never {
     throw new UnpicklingError(
       `Cannot unpickle ${
@@ -209,21 +243,40 @@ export class State {
     );
   }
 
+  /**
+   * Throws for input that ends early.
+   *
+   * @param offset Where it ends.
+   */
   eod(offset: number): never {
     this.fail(`unexpected end of data at offset ${offset}`);
   }
 }
 
 // Allow-listed globals: inert markers, only ever consumed by REDUCE.
+/** `_codecs.encode` (bytes under protocols 1–2). */
 export const K_ENCODE = 0;
+/** `builtins.bytes` / `__builtin__.bytes`. */
 export const K_BYTES = 1;
+/** `builtins.bytearray`. */
 export const K_BYTEARRAY = 2;
+/** `builtins.set`. */
 export const K_SET = 3;
+/** `builtins.frozenset`. */
 export const K_FROZENSET = 4;
 
+/** An allow-listed global on the stack: an inert marker that REDUCE reads. */
 export class Callable {
+  /** Which global (a K_* constant). */
   readonly kind: number;
+  /** Its name, for messages. */
   readonly label: string;
+  /**
+   * Makes a marker.
+   *
+   * @param kind Which global.
+   * @param label Its name.
+   */
   constructor(kind: number, label: string) {
     this.kind = kind;
     this.label = label;
@@ -250,8 +303,14 @@ function allowGlobal(module: string, name: string): Callable | undefined {
   return undefined;
 }
 
-// ---------------------------------------------------------------------------
-// Text helpers
+/**
+ * The limits of a `loads` call from its options.
+ *
+ * @param options The options.
+ * @returns The limits.
+ * @throws {TypeError} If an option is not a number.
+ * @throws {RangeError} If an option is not a non-negative integer.
+ */
 export function resolveLimits(options: LoadsOptions | undefined): Limits {
   if (options === undefined) return DEFAULTS;
   const lim = { ...DEFAULTS };
@@ -273,6 +332,15 @@ export function resolveLimits(options: LoadsOptions | undefined): Limits {
   return lim;
 }
 
+/**
+ * The marker of an allow-listed global, or a failure naming the import
+ * refused.
+ *
+ * @param st The state.
+ * @param module The module name.
+ * @param name The global's name.
+ * @returns The marker.
+ */
 export function global(st: State, module: string, name: string): Callable {
   const fn = allowGlobal(module, name);
   if (fn === undefined) {
@@ -300,12 +368,26 @@ export function put(
   return count;
 }
 
+/**
+ * Pops the innermost MARK.
+ *
+ * @param st The state.
+ * @param marks The open marks.
+ * @returns The stack length at the mark.
+ */
 export function popMark(st: State, marks: number[]): number {
   const m = marks.pop();
   if (m === undefined) st.fail("no MARK on the stack");
   return m;
 }
 
+/**
+ * Throws for a declared length beyond the input.
+ *
+ * @param st The state.
+ * @param n The declared length.
+ * @param left The bytes left.
+ */
 export function tooShort(st: State, n: number, left: number): never {
   st.fail(
     `unexpected end of data at offset ${st.data.length}: declared length ${n} exceeds the ${left} remaining bytes`,
@@ -344,6 +426,15 @@ export function lineEnd(
   return nl;
 }
 
+/**
+ * A protocol-0 memo index (decimal text).
+ *
+ * @param st The state.
+ * @param data The input.
+ * @param a Where the text starts.
+ * @param b Where it ends.
+ * @returns The index.
+ */
 export function memoIndex(
   st: State,
   data: Uint8Array,

@@ -59,6 +59,13 @@ export function parseDecimal(
 const FLOAT_RE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
 const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
 
+/**
+ * A protocol-0 FLOAT's text as a number (`inf`, `nan` included).
+ *
+ * @param st The state.
+ * @param text The text.
+ * @returns The number.
+ */
 export function parseFloatText(st: State, text: string): number {
   if (FLOAT_RE.test(text)) return Number(text);
   const m = SPECIAL_RE.exec(text);
@@ -124,6 +131,15 @@ function checkKey(st: State, k: unknown): void {
   }
 }
 
+/**
+ * Fails if an allow-listed global (a marker) is among `items[from, to)`:
+ * markers are only arguments of REDUCE, never values.
+ *
+ * @param st The state.
+ * @param items The values.
+ * @param from The first index.
+ * @param to The index after the last.
+ */
 export function noMarkers(
   st: State,
   items: unknown[],
@@ -187,12 +203,25 @@ function deepen(
   st.lastDepth = depth;
 }
 
+/**
+ * Throws for a container longer than `maxContainerLength`.
+ *
+ * @param st The state.
+ * @param n Its length.
+ */
 export function tooLong(st: State, n: number): never {
   st.fail(
     `a container would hold ${n} items, more than maxContainerLength (${st.lim.maxContainerLength})`,
   );
 }
 
+/**
+ * A new dict: an object with a null prototype, or (pass 2) a Map for a
+ * dict that receives keys other than str.
+ *
+ * @param st The state.
+ * @returns The dict.
+ */
 export function newDict(
   st: State,
 ): Record<string, unknown> | Map<unknown, unknown> {
@@ -322,6 +351,13 @@ function upgrade(
   if (shadow.size > st.lim.maxContainerLength) tooLong(st, shadow.size);
 }
 
+/**
+ * The Python type name of a decoded value, for messages.
+ *
+ * @param st The state.
+ * @param v The value.
+ * @returns The name.
+ */
 export function kindOf(st: State, v: unknown): string {
   if (v === null) return "None";
   if (typeof v === "string") return "str";
@@ -338,6 +374,15 @@ export function kindOf(st: State, v: unknown): string {
   return "object";
 }
 
+/**
+ * The dict of the key/value pairs `items[from, to)` (the DICT opcode).
+ *
+ * @param st The state.
+ * @param items The stack.
+ * @param from The first key's index.
+ * @param to The index after the last value.
+ * @returns The dict.
+ */
 export function dictFrom(
   st: State,
   items: unknown[],
@@ -385,6 +430,17 @@ export function dictFrom(
   return d;
 }
 
+/**
+ * Adds items to a set (ADDITEMS, or building a frozenset), checking that
+ * they are hashable and the set's length.
+ *
+ * @param st The state.
+ * @param s The set.
+ * @param isNew Whether the set is being built (not yet nested).
+ * @param items The items.
+ * @param from The first item's index.
+ * @param to The index after the last.
+ */
 export function addItems(
   st: State,
   s: Set<unknown>,
@@ -462,9 +518,14 @@ export function reduce(st: State, fn: unknown, args: unknown): unknown {
   return bad();
 }
 
-// ---------------------------------------------------------------------------
-// The machine
-
+/**
+ * The tuple of `stack[from...]`, taken off the stack.
+ *
+ * @param st The state.
+ * @param stack The stack.
+ * @param from The first item's index.
+ * @returns The tuple.
+ */
 export function tupleFrom(st: State, stack: unknown[], from: number): PyTuple {
   const n = stack.length - from;
   if (n > st.lim.maxContainerLength) tooLong(st, n);

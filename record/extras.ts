@@ -55,7 +55,10 @@ export const LIMITS: {
 
 /**
 
-/** Accumulates extras, exception texts and the sanitizing budget. */
+/**
+ * Accumulates a record's extras and exception texts, and the budget of
+ * values and characters that sanitizing them may use ({@linkcode LIMITS}).
+ */
 export class Extras {
   #keys: string[] = [];
   #values: unknown[] = [];
@@ -64,18 +67,34 @@ export class Extras {
   #chars_left = LIMITS.totalStringLength;
   #seen: object[] = [];
 
-  addError(e: unknown) {
+  /**
+   * Adds an exception's text to `exc_text`.
+   *
+   * @param e An Error (its stack and `cause` chain) or a preformatted
+   * traceback string.
+   */
+  addError(e: unknown): void {
     this.#errors.push(
       typeof e === "string" ? this.#cut(e, LIMITS.stringLength) : errorText(e),
     );
   }
 
+  /**
+   * The record's `exc_text`: the texts of the errors added, separated by a
+   * blank line, or null when there are none.
+   *
+   * @returns The text, or null.
+   */
   excText(): string | null {
     return this.#errors.length === 0 ? null : this.#errors.join("\n\n");
   }
 
-  /** Adds `RecordInput.extra`: a plain object's keys, else one `extra` key. */
-  addExtra(extra: unknown) {
+  /**
+   * Adds `RecordInput.extra`: a plain object's keys, else one `extra` key.
+   *
+   * @param extra The extras.
+   */
+  addExtra(extra: unknown): void {
     let plain = false;
     try {
       plain = isPlainObject(extra);
@@ -86,8 +105,14 @@ export class Extras {
     else this.#push("extra", this.sanitize(extra, 1));
   }
 
-  /** Adds every own enumerable string key of a plain object. */
-  addObject(o: object, topErrors: boolean) {
+  /**
+   * Adds every own enumerable string key of a plain object.
+   *
+   * @param o The object.
+   * @param topErrors Whether an Error among its values also adds to
+   * `exc_text`.
+   */
+  addObject(o: object, topErrors: boolean): void {
     let keys: string[];
     try {
       keys = Object.keys(o);
@@ -115,6 +140,16 @@ export class Extras {
     }
   }
 
+  /**
+   * Renders the message with `@std/log`-style args: plain objects become
+   * extras (the first also serves `%(key)s`), Errors add to `exc_text`, the
+   * others fill `%` conversions, and those left over (but Errors) are
+   * appended, separated by spaces.
+   *
+   * @param msg The message template.
+   * @param args The args.
+   * @returns The message.
+   */
   applyArgs(msg: string, args: readonly unknown[]): string {
     let positional: unknown[] | undefined;
     let mapping: Record<string, unknown> | undefined;
@@ -171,7 +206,13 @@ export class Extras {
     return text;
   }
 
-  writeInto(d: Record<string, unknown>) {
+  /**
+   * Adds the extras to a record dict, prefixing `extra_` to a key the dict
+   * holds or reserves (again until it is free).
+   *
+   * @param d The record dict.
+   */
+  writeInto(d: Record<string, unknown>): void {
     const keys = this.#keys;
     const values = this.#values;
     for (let i = 0; i < keys.length; i++) {
@@ -199,7 +240,14 @@ export class Extras {
     return s.slice(0, end) + "…";
   }
 
-  /** Returns a value `dumps()` can pickle and CPython can load. */
+  /**
+   * A value `dumps()` can pickle and CPython can load (see `recordDict()`),
+   * within the record's budget of values and characters.
+   *
+   * @param v The value.
+   * @param depth Its depth (1 for an extra's value).
+   * @returns The sanitized value.
+   */
   sanitize(v: unknown, depth: number): unknown {
     if (--this.#values_left < 0) return "…";
     switch (typeof v) {
