@@ -120,18 +120,26 @@ export class Output {
   begin(pooled: boolean, prefix: boolean): void {
     this.frameStart = -1;
     this.frameLimit = Infinity;
-    const reserve = 2 * this.#last;
-    let base = 0;
-    this.#inSlab = false;
-    if (pooled && !pool.busy && reserve <= POOLED_MAX) {
-      pool.room(reserve < SLAB_RESERVE_MIN ? SLAB_RESERVE_MIN : reserve);
-      this.buf = pool.buf;
-      this.view = pool.view;
-      base = pool.pos;
-      this.#inSlab = pool.busy = true;
-    }
+    const at = pooled ? this.#claimSlab() : -1;
+    const base = at < 0 ? 0 : at;
+    this.#inSlab = at >= 0;
     this.#base = base;
     this.pos = base + (prefix ? 4 : 0);
+  }
+
+  /**
+   * Switches to the pool's slab when it is free and has (or can be given)
+   * room for twice the last result; returns where in it the pickle starts,
+   * or -1 to write into the private buffer.
+   */
+  #claimSlab(): number {
+    const reserve = 2 * this.#last;
+    if (pool.busy || reserve > POOLED_MAX) return -1;
+    pool.room(reserve < SLAB_RESERVE_MIN ? SLAB_RESERVE_MIN : reserve);
+    this.buf = pool.buf;
+    this.view = pool.view;
+    pool.busy = true;
+    return pool.pos;
   }
 
   /**
