@@ -122,13 +122,13 @@ Deno.test("includeCallerInfo skips a subclass's overrides (makeRecordDict, emit)
     const logger = new Logger("app", "NOTSET", { handlers: [h] });
     const l1 = lineHere() + 1;
     logger.info("through the logger");
-    function direct(): number {
+    const direct = (): number => {
       const line = lineHere() + 1;
       h.handle(
         new LogRecord({ msg: "m", args: [], level: 20, loggerName: "x" }),
       );
       return line;
-    }
+    };
     const l2 = direct();
     const [c1, c2] = callers(h.records());
     deepEqual(c1!.slice(2), ["<module>", String(l1)]);
