@@ -7,12 +7,16 @@
  * @module
  */
 import { PickleError } from "./errors.ts";
-import {
+import * as op from "./opcodes.ts";
+
+// The opcodes as module constants: V8 reads these faster than imports
+// in the hot paths.
+const {
   FRAME,
   FRAME_HEADER_SIZE,
   FRAME_SIZE_MIN,
   FRAME_SIZE_TARGET,
-} from "./opcodes.ts";
+} = op;
 
 /** Size of one slab of the pool. */
 const SLAB_SIZE = 64 * 1024;
