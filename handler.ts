@@ -19,7 +19,7 @@ import {
   PythonHandler,
   type PythonHandlerOptions,
 } from "./python_handler.ts";
-import { RecordFramer } from "./pickle.ts";
+import { RecordFramer } from "./record/framer.ts";
 import {
   type DropNotice,
   type EngineStats,
@@ -210,21 +210,30 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    * The exact wire bytes of one record: a 4-byte big-endian length, then
    * the pickle of {@linkcode SocketHandler.prototype.makeRecordDict}
    * (through a {@linkcode RecordFramer}: the same bytes as `dumpsFrame`).
-   * The common record (see
+   * The record is read once; the common record (see
    * {@linkcode SocketHandler.prototype.makeRecordFields}) is framed from its
-   * fields, without building the dict. The result is a view into a pooled
-   * buffer (see `DumpsOptions.pooled`): read it through the view, not its
-   * `.buffer`.
+   * fields, without building the dict. A subclass's `makeRecordDict` or
+   * `makeRecordFields` (or a formatter) is used when there is one. The
+   * result is a view into a pooled buffer (see `DumpsOptions.pooled`):
+   * read it through the view, not its `.buffer`.
    *
    * @param record The record.
    * @returns The frame.
+   * @throws {RecordTooLargeError} If the message (with its traceback) is
+   * longer than `maxQueueBytes`.
    */
   makePickle(record: LogRecord): Uint8Array {
     let framer = this.#framer;
     if (framer === undefined || framer.protocol !== this.protocol) {
       framer = this.#framer = new RecordFramer(this.protocol);
     }
-    // The common record: framed from its fields, without the dict.
+    const input = this.recordInput(record);
+    if (input !== undefined) {
+      const frame = framer.frameEvent(input, this.#maxQueueBytes);
+      if (frame === undefined) this.#checkSize(record, framer.textLength);
+      return frame!;
+    }
+    // Through the subclass's makeRecordFields / makeRecordDict.
     const fields = this.protocol <= 3
       ? this.makeRecordFields(record)
       : undefined;

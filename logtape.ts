@@ -29,16 +29,13 @@
  *
  * @module
  */
-import {
-  callerAt,
-  type CallerInfo,
-  plainRecordFields,
-  recordDict,
-  type RecordInput,
-} from "./record.ts";
-import { type PickleProtocol, RecordFramer } from "./pickle.ts";
+import { callerAt, type CallerInfo } from "./record/caller.ts";
+import type { RecordInput } from "./record/input.ts";
+import { recordDict } from "./record/dict.ts";
+import { RecordFramer } from "./record/framer.ts";
+import type { PickleProtocol } from "./pickle.ts";
 import { setOwn } from "./_own.ts";
-import { isError, pyStr, unreadable } from "./percent_format.ts";
+import { isError, pyStr, unreadable } from "./text/python_text.ts";
 import {
   type DropReason,
   type EngineState,
@@ -542,12 +539,7 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
   const sink = function socketSink(record: LogRecord): void {
     let frame: Uint8Array;
     try {
-      const input = logTapeInput(record, mapping);
-      // The common record (no caller, extras or error) from its fields,
-      // without building the dict.
-      const fields = plainRecordFields(input);
-      frame = (fields === undefined ? undefined : framer.frameFields(fields)) ??
-        framer.frame(recordDict(input));
+      frame = framer.frameEvent(logTapeInput(record, mapping))!;
     } catch (error) {
       try {
         engine.countDrop("encode");

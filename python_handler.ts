@@ -10,14 +10,12 @@
  */
 import { BaseHandler, type BaseHandlerOptions } from "@std/log/base-handler";
 import type { LevelName, LogRecord } from "@std/log/base-handler";
-import {
-  type CallerInfo,
-  captureCaller,
-  fromStdLogRecord,
-  plainRecordFields,
-  stdLogInput,
-} from "./record.ts";
-import type { PickleProtocol, RecordFields } from "./pickle.ts";
+import type { CallerInfo } from "./record/caller.ts";
+import { handleCaller, stdLogInput } from "./record/std_log.ts";
+import type { RecordInput } from "./record/input.ts";
+import { recordDict } from "./record/dict.ts";
+import { plainRecordFields, type RecordFields } from "./record/fields.ts";
+import type { PickleProtocol } from "./pickle.ts";
 
 /**
  * A record filter, as in Python: a function, or an object with a `filter`
@@ -204,10 +202,7 @@ export abstract class PythonHandler extends BaseHandler {
    * @returns The dict to pickle.
    */
   makeRecordDict(record: LogRecord): Record<string, unknown> {
-    const caller: CallerInfo | undefined = this.includeCallerInfo
-      ? captureCaller()
-      : undefined;
-    const dict = fromStdLogRecord(record, caller);
+    const dict = recordDict(stdLogInput(record, this.#caller(record)));
     if (this.#defaultFormatter !== this.formatter) {
       dict.msg = this.format(record);
     }
@@ -233,6 +228,37 @@ export abstract class PythonHandler extends BaseHandler {
       return undefined;
     }
     return plainRecordFields(stdLogInput(record));
+  }
+
+  /**
+   * The event of a record, read once (`@std/log`'s copying `args` and
+   * `datetime` getters once each; caller information when
+   * `includeCallerInfo`), when the record's dict is what this class makes
+   * of it: {@linkcode PythonHandler.prototype.makeRecordDict} and
+   * {@linkcode PythonHandler.prototype.makeRecordFields} are this class's
+   * and the formatter is the default. A subclass frames it with
+   * `RecordFramer.frameEvent` (the same bytes as framing `makeRecordDict`'s
+   * dict). Undefined otherwise: then frame through those methods.
+   *
+   * @param record The record.
+   * @returns The event, or undefined.
+   */
+  protected recordInput(record: LogRecord): RecordInput | undefined {
+    if (
+      this.#defaultFormatter !== this.formatter ||
+      this.makeRecordDict !== PythonHandler.prototype.makeRecordDict ||
+      this.makeRecordFields !== PythonHandler.prototype.makeRecordFields
+    ) {
+      return undefined;
+    }
+    return stdLogInput(record, this.#caller(record));
+  }
+
+  /** The logging call's site, when `includeCallerInfo`. */
+  #caller(record: LogRecord): CallerInfo | undefined {
+    return this.includeCallerInfo
+      ? handleCaller(this.handle, record)
+      : undefined;
   }
 
   /**

@@ -16,9 +16,9 @@
 // uses one of them does not see.
 
 import { emit, intArg, MESSAGE, parseArgs } from "./_common.ts";
-import { dumps, dumpsFrame, RecordFramer } from "../pickle.ts";
-import type { PyFloat } from "../py_types.ts";
-import { recordDict } from "../record.ts";
+import { dumps, dumpsFrame } from "../pickle.ts";
+import type { PyFloat } from "../pickle/py_types.ts";
+import { recordDict, RecordFramer } from "../record.ts";
 import { SocketHandler } from "../handler.ts";
 import { LogRecord } from "@std/log/logger";
 

@@ -7,7 +7,8 @@
 // against JSON.parse. Mixing options in one isolate makes the encoder's
 // code see more shapes, so these run apart from the headline comparison.
 
-import { dumps, dumpsFrame, loads, RecordFramer } from "../pickle.ts";
+import { dumps, dumpsFrame, loads } from "../pickle.ts";
+import { RecordFramer } from "../record.ts";
 import { extra, extraJson, N, plain, plainJson } from "./_records.ts";
 
 const encoder = new TextEncoder();

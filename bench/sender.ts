@@ -59,8 +59,7 @@ async function stdLogTarget(): Promise<Target> {
 
 async function engineTarget(): Promise<Target> {
   const { SocketEngine } = await import("../socket.ts");
-  const { recordDict } = await import("../record.ts");
-  const { RecordFramer } = await import("../pickle.ts");
+  const { recordDict, RecordFramer } = await import("../record.ts");
   const framer = new RecordFramer(1);
   const engine = new SocketEngine({
     connect: async (signal) => {

@@ -1,14 +1,14 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 import { deepEqual, equal, ok } from "node:assert/strict";
+import { percentFormat } from "../text/percent_format.ts";
 import {
-  percentFormat,
   pyAscii,
   pyFloatRepr,
   pyRepr,
   pyStr,
   strRepr,
-} from "../percent_format.ts";
-import { PyFloat, pyFloat, pyTuple } from "../py_types.ts";
+} from "../text/python_text.ts";
+import { PyFloat, pyFloat, pyTuple } from "../pickle.ts";
 import { runPython } from "./_python.ts";
 
 // ---------------------------------------------------------------------------

@@ -3,9 +3,13 @@
 // protocols 1 to 5, and keeps shared and cyclic structure.
 import fc from "npm:fast-check@^4";
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { dumps, type PickleProtocol } from "../pickle.ts";
-import { loads } from "../unpickle.ts";
-import { PyFloat, PyTuple } from "../py_types.ts";
+import {
+  dumps,
+  loads,
+  type PickleProtocol,
+  PyFloat,
+  PyTuple,
+} from "../pickle.ts";
 
 const RUNS = 1000;
 

@@ -2,13 +2,13 @@
 // RecordFramer must write exactly what dumpsFrame writes, for every dict.
 import { deepEqual, equal, ok } from "node:assert/strict";
 import fc from "npm:fast-check@^4";
+import { dumpsFrame, type PickleProtocol, pyFloat } from "../pickle.ts";
 import {
-  dumpsFrame,
-  type PickleProtocol,
-  pyFloat,
+  plainRecordFields,
+  recordDict,
   RecordFramer,
-} from "../pickle.ts";
-import { plainRecordFields, recordDict, type RecordInput } from "../record.ts";
+  type RecordInput,
+} from "../record.ts";
 
 const names = [
   "app",

@@ -11,9 +11,8 @@ import {
   fromStdLogRecord,
   recordDict,
 } from "../record.ts";
-import { percentFormat } from "../percent_format.ts";
-import { PyFloat } from "../py_types.ts";
-import { dumpsFrame } from "../pickle.ts";
+import { percentFormat } from "../text/percent_format.ts";
+import { dumpsFrame, PyFloat } from "../pickle.ts";
 
 const T = 1_700_000_000_250;
 

@@ -13,8 +13,7 @@ import {
   THREAD_ID,
   THREAD_NAME,
 } from "../record.ts";
-import { PyFloat, pyFloat, pyTuple } from "../py_types.ts";
-import { dumps, dumpsFrame } from "../pickle.ts";
+import { dumps, dumpsFrame, PyFloat, pyFloat, pyTuple } from "../pickle.ts";
 
 const KEYS = [
   "name",

@@ -3,7 +3,7 @@
 // (CPython, protocols 0-5) and random bytes must either decode or throw
 // UnpicklingError, never anything else, and never take a second.
 import { equal, ok } from "node:assert/strict";
-import { loads, UnpicklingError } from "../unpickle.ts";
+import { loads, UnpicklingError } from "../pickle.ts";
 import { pythonAvailable, runPython } from "./_python.ts";
 
 ok(pythonAvailable(), "python3 is required for these tests");

@@ -3,8 +3,7 @@
 // protocol (python3 always; 2.7, 3.6, 3.13 when installed), compared with a
 // typed JSON of each value; and malicious pickles written by CPython.
 import { equal, ok } from "node:assert/strict";
-import { loads, UnpicklingError } from "../unpickle.ts";
-import { PyTuple } from "../py_types.ts";
+import { loads, PyTuple, UnpicklingError } from "../pickle.ts";
 import { pythonAvailable, runPython } from "./_python.ts";
 
 ok(pythonAvailable(), "python3 is required for these tests");

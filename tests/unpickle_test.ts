@@ -1,7 +1,11 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { loads, type LoadsOptions, UnpicklingError } from "../unpickle.ts";
-import { PyTuple } from "../py_types.ts";
+import {
+  loads,
+  type LoadsOptions,
+  PyTuple,
+  UnpicklingError,
+} from "../pickle.ts";
 
 /** Bytes from a string of code points 0..255. */
 function b(text: string): Uint8Array {

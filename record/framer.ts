@@ -1,0 +1,489 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * {@linkcode RecordFramer}: a log event → its wire frame (a 4-byte
+ * big-endian length, then the pickle of its record dict), byte for byte as
+ * `dumpsFrame(recordDict(input))` would write it, fast for the common
+ * record. The one place where the speed of records lives: the handler and
+ * the LogTape sink frame every event through it.
+ *
+ * @module
+ */
+import { dumps, dumpsFrame, type PickleProtocol } from "../pickle.ts";
+import { PyFloat } from "../pickle/py_types.ts";
+import { pool, POOLED_MAX } from "../pickle/output.ts";
+import { isSharedStr } from "../pickle/memo.ts";
+import { BINFLOAT, BINUNICODE } from "../pickle/opcodes.ts";
+import { utf8Into } from "../pickle/utf8.ts";
+import { STANDARD_FIELDS } from "./schema.ts";
+import type { RecordInput } from "./input.ts";
+import { plainRecordFields, type RecordFields } from "./fields.ts";
+import { recordDict } from "./dict.ts";
+
+// A template is the pickle of a sample dict in which the fields that vary
+// from record to record — the message and the three times — hold marker
+// values, which are then cut out: what remains is the bytes around them.
+// It serves the records whose other fields are the template's constants,
+// and whose remaining fields are None.
+
+/**
+ * Reads the fields a template holds constant, by name, from a fields object
+ * into `out` (in this order, which is the order of a template's `values`).
+ */
+function fieldsConstants(src: RecordFields, out: unknown[]): void {
+  let j = 0;
+  out[j++] = src.name;
+  out[j++] = src.levelname;
+  out[j++] = src.levelno;
+  out[j++] = src.pathname;
+  out[j++] = src.filename;
+  out[j++] = src.module;
+  out[j++] = src.lineno;
+  out[j++] = src.funcName;
+  out[j++] = src.thread;
+  out[j++] = src.threadName;
+  out[j++] = src.processName;
+  out[j++] = src.process;
+}
+
+/**
+ * The same from a record dict. (A reader of its own, so that each reads
+ * objects of one shape: V8 then optimises its property reads best. Both are
+ * checked below to read the same fields in the same order.)
+ */
+function dictConstants(src: Record<string, unknown>, out: unknown[]): void {
+  let j = 0;
+  out[j++] = src.name;
+  out[j++] = src.levelname;
+  out[j++] = src.levelno;
+  out[j++] = src.pathname;
+  out[j++] = src.filename;
+  out[j++] = src.module;
+  out[j++] = src.lineno;
+  out[j++] = src.funcName;
+  out[j++] = src.thread;
+  out[j++] = src.threadName;
+  out[j++] = src.processName;
+  out[j++] = src.process;
+}
+
+/**
+ * Whether the fields a template holds None are None in a record dict, read
+ * by name.
+ */
+function noneAreNone(dict: Record<string, unknown>): boolean {
+  return dict.args === null && dict.exc_info === null &&
+    dict.exc_text === null && dict.stack_info === null &&
+    dict.taskName === null;
+}
+
+/** The names of the fields a reader reads, in its order. */
+function fieldsReadBy(
+  reader: (record: Record<string, unknown>) => unknown,
+): readonly string[] {
+  const names: string[] = [];
+  reader(
+    new Proxy({}, {
+      get(_target, key) {
+        names.push(String(key));
+        return null;
+      },
+    }),
+  );
+  return names;
+}
+
+/** The fields a template holds constant, in the readers' order. */
+const CONSTANT_FIELDS = fieldsReadBy((record) =>
+  fieldsConstants(record as unknown as RecordFields, [])
+);
+/** The fields a template holds None. */
+const NONE_FIELDS = fieldsReadBy(noneAreNone);
+/** The fields a template writes per record (msg is a str, the rest floats). */
+const VARYING_FIELDS: readonly string[] = [
+  "msg",
+  "created",
+  "msecs",
+  "relativeCreated",
+];
+
+// Every field of the schema is in exactly one of the three, and both
+// readers read the same fields.
+if (
+  [...CONSTANT_FIELDS, ...NONE_FIELDS, ...VARYING_FIELDS].sort().join() !==
+    [...STANDARD_FIELDS].sort().join() ||
+  fieldsReadBy((record) => dictConstants(record, [])).join() !==
+    CONSTANT_FIELDS.join()
+) {
+  throw new Error("RecordFramer's fields are not STANDARD_FIELDS");
+}
+
+const MAX_TEMPLATES = 16;
+// Sample values whose encodings are found in the sample pickle.
+const MSG_MARK = "\u0100\u0101";
+const MSG_MARK_BYTES = [0x58, 4, 0, 0, 0, 0xc4, 0x80, 0xc4, 0x81];
+const FLOAT_MARKS = [
+  1.2345678901234567e-300,
+  2.3456789012345678e-300,
+  3.4567890123456789e-300,
+];
+
+interface RecordTemplate {
+  /** The constant fields' values, in CONSTANT_FIELDS order. */
+  values: unknown[];
+  /** The bytes around msg and the three floats (5 segments). */
+  segments: Uint8Array[];
+  /** Total length of the segments. */
+  fixed: number;
+}
+
+function floatOf(value: unknown): number | undefined {
+  return value instanceof PyFloat && typeof value.value === "number"
+    ? value.value
+    : undefined;
+}
+
+function textLength(value: unknown): number {
+  return typeof value === "string" ? value.length : 0;
+}
+
+function indexOfBytes(hay: Uint8Array, needle: readonly number[]): number {
+  let found = -1;
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (hay[i + j] !== needle[j]) continue outer;
+    }
+    if (found >= 0) return -2; // not unique
+    found = i;
+  }
+  return found;
+}
+
+function floatBytes(x: number): number[] {
+  const b = new Uint8Array(9);
+  b[0] = BINFLOAT;
+  new DataView(b.buffer).setFloat64(1, x);
+  return [...b];
+}
+
+/**
+ * Frames log events (and Python LogRecord dicts, as built by `recordDict()`)
+ * for the wire, byte for byte as `dumpsFrame` would. For the common record
+ * — one whose fields other than `msg`, `created`, `msecs` and
+ * `relativeCreated` repeat (same logger, level and call-site fields), with
+ * no extras or exception text — it copies the constant bytes from a
+ * template and encodes only the message and the three floats. It keeps up
+ * to 16 templates, one per set of constant fields (built by pickling a
+ * sample record), so records of several loggers and call sites interleave
+ * without a rebuild; for a single stream it is about as fast as
+ * `dumpsFrame`, which reuses the last dict's bytes. Any other dict — other
+ * keys or key order, extras, unusual types, protocols 4–5 — goes through
+ * `dumpsFrame`.
+ *
+ * @example Usage
+ * ```ts
+ * import { RecordFramer } from "@pylogging/socket-handler";
+ * import { dumpsFrame, pyFloat } from "@pylogging/socket-handler/pickle";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dict = {
+ *   name: "app", msg: "hello", args: null, levelname: "INFO", levelno: 20,
+ *   pathname: "(unknown file)", filename: "(unknown file)",
+ *   module: "(unknown file)", exc_info: null, exc_text: null,
+ *   stack_info: null, lineno: 0, funcName: "(unknown function)",
+ *   created: pyFloat(1700000000.25), msecs: pyFloat(250),
+ *   relativeCreated: pyFloat(12.5), thread: 1, threadName: "MainThread",
+ *   processName: "MainProcess", process: 1, taskName: null,
+ * };
+ * const framer = new RecordFramer(1);
+ * deepEqual(framer.frame(dict), dumpsFrame(dict, { protocol: 1 }));
+ * ```
+ */
+export class RecordFramer {
+  /** The pickle protocol. */
+  readonly protocol: PickleProtocol;
+  /** How many frames were built from a template (for tests and benchmarks). */
+  templated = 0;
+  /**
+   * The length of the text (`msg`, plus `exc_text` if any, in UTF-16 code
+   * units) of the last event {@linkcode RecordFramer.prototype.frameEvent}
+   * framed or refused.
+   */
+  textLength = 0;
+  #templates: RecordTemplate[] = [];
+  #values: unknown[] = new Array(CONSTANT_FIELDS.length);
+
+  /**
+   * Creates a framer.
+   *
+   * @param protocol The pickle protocol, 1–5 (templates are used for 1–3).
+   */
+  constructor(protocol: PickleProtocol = 1) {
+    this.protocol = protocol;
+  }
+
+  /**
+   * The wire frame of a log event: the same bytes as
+   * `dumpsFrame(recordDict(input), { protocol })`. The common event (no
+   * caller, extras or error; args all primitives) is framed from its
+   * fields, without the dict being built; any other from its dict. The
+   * event is read once, its text is measured before anything is encoded.
+   *
+   * @param input The event.
+   * @param maxText The longest text (`msg` plus `exc_text`, in UTF-16 code
+   * units) to frame.
+   * @returns The frame (a view into a pooled buffer), or undefined when the
+   * text is longer than `maxText` (then nothing was encoded, and
+   * {@linkcode RecordFramer.prototype.textLength} is its length).
+   * @throws {PickleError} As `dumpsFrame` does.
+   *
+   * @example Usage
+   * ```ts
+   * import { recordDict, RecordFramer } from "@pylogging/socket-handler";
+   * import { dumpsFrame } from "@pylogging/socket-handler/pickle";
+   * import { deepEqual, equal } from "node:assert/strict";
+   *
+   * const framer = new RecordFramer(1);
+   * const event = { name: "app", level: 20, msg: "%d%% full", args: [93], timeMs: 0 };
+   * deepEqual(framer.frameEvent(event), dumpsFrame(recordDict(event), { protocol: 1 }));
+   * equal(framer.frameEvent(event, 5), undefined);
+   * equal(framer.textLength, 8);
+   * ```
+   */
+  frameEvent(
+    input: RecordInput,
+    maxText: number = Infinity,
+  ): Uint8Array<ArrayBuffer> | undefined {
+    if (this.protocol <= 3) {
+      const fields = plainRecordFields(input);
+      if (fields !== undefined) {
+        const size = this.textLength = fields.msg.length;
+        if (size > maxText) return undefined;
+        const frame = this.frameFields(fields);
+        if (frame !== undefined) return frame;
+      }
+    }
+    const dict = recordDict(input);
+    const size = this.textLength = textLength(dict.msg) +
+      textLength(dict.exc_text);
+    if (size > maxText) return undefined;
+    return this.frame(dict);
+  }
+
+  /**
+   * The wire frame of a record dict: a 4-byte big-endian length, then the
+   * pickle. A view into a pooled buffer, like `dumpsFrame(dict, { protocol,
+   * pooled: true })`, with the same bytes.
+   *
+   * @param dict The record dict.
+   * @returns The frame.
+   * @throws {PickleError} As `dumpsFrame` does.
+   */
+  frame(dict: Record<string, unknown>): Uint8Array<ArrayBuffer> {
+    const protocol = this.protocol;
+    if (protocol <= 3 && !pool.busy) {
+      const framed = this.#templated(dict);
+      if (framed !== undefined) return framed;
+    }
+    return dumpsFrame(dict, { protocol, pooled: true });
+  }
+
+  /**
+   * The wire frame of the record dict with these fields and the others
+   * (`args`, `exc_info`, `exc_text`, `stack_info` and `taskName`) None (the
+   * dict `recordDict()` builds for an event with no extras or error),
+   * written from a template without building the dict: the same bytes as
+   * {@linkcode RecordFramer.prototype.frame} of that dict. Undefined when
+   * the record does not fit a template (protocols 4–5, a message of one
+   * character or over 4,096, a field of another type); then frame the dict.
+   *
+   * @param fields The record's fields; read at once, not kept.
+   * @returns The frame (a view into a pooled buffer), or undefined.
+   *
+   * @example Usage
+   * ```ts
+   * import { RecordFramer } from "@pylogging/socket-handler";
+   * import { dumpsFrame, pyFloat } from "@pylogging/socket-handler/pickle";
+   * import { deepEqual } from "node:assert/strict";
+   *
+   * const fields = {
+   *   name: "app", msg: "hello", levelname: "INFO", levelno: 20,
+   *   pathname: "(unknown file)", filename: "(unknown file)",
+   *   module: "(unknown file)", lineno: 0, funcName: "(unknown function)",
+   *   created: 1700000000.25, msecs: 250, relativeCreated: 12.5,
+   *   thread: 1, threadName: "MainThread", processName: "MainProcess",
+   *   process: 1,
+   * };
+   * const dict = {
+   *   name: "app", msg: "hello", args: null, levelname: "INFO", levelno: 20,
+   *   pathname: "(unknown file)", filename: "(unknown file)",
+   *   module: "(unknown file)", exc_info: null, exc_text: null,
+   *   stack_info: null, lineno: 0, funcName: "(unknown function)",
+   *   created: pyFloat(1700000000.25), msecs: pyFloat(250),
+   *   relativeCreated: pyFloat(12.5), thread: 1, threadName: "MainThread",
+   *   processName: "MainProcess", process: 1, taskName: null,
+   * };
+   * deepEqual(new RecordFramer(1).frameFields(fields), dumpsFrame(dict, { protocol: 1 }));
+   * ```
+   */
+  frameFields(fields: RecordFields): Uint8Array<ArrayBuffer> | undefined {
+    if (this.protocol > 3 || pool.busy) return undefined;
+    fieldsConstants(fields, this.#values);
+    return this.#write(
+      fields.msg,
+      fields.created,
+      fields.msecs,
+      fields.relativeCreated,
+    );
+  }
+
+  #templated(
+    dict: Record<string, unknown>,
+  ): Uint8Array<ArrayBuffer> | undefined {
+    // Exactly the schema's keys, in order (nothing else enumerable).
+    let i = 0;
+    for (const key in dict) {
+      if (key !== STANDARD_FIELDS[i]) return undefined;
+      i++;
+    }
+    if (i !== STANDARD_FIELDS.length) return undefined;
+    const created = floatOf(dict.created);
+    const msecs = floatOf(dict.msecs);
+    const relative = floatOf(dict.relativeCreated);
+    if (
+      created === undefined || msecs === undefined || relative === undefined
+    ) {
+      return undefined;
+    }
+    if (!noneAreNone(dict)) return undefined;
+    dictConstants(dict, this.#values);
+    return this.#write(dict.msg, created, msecs, relative);
+  }
+
+  /** The frame from this.#values (constant fields) and the varying ones. */
+  #write(
+    msg: unknown,
+    created: number,
+    msecs: number,
+    relative: number,
+  ): Uint8Array<ArrayBuffer> | undefined {
+    if (typeof msg !== "string" || isSharedStr(msg)) return undefined;
+    if (msg.length > (POOLED_MAX >> 2)) return undefined;
+    if (
+      typeof created !== "number" || typeof msecs !== "number" ||
+      typeof relative !== "number"
+    ) return undefined;
+    const values = this.#values;
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j];
+      if (typeof v !== "string" && typeof v !== "number") return undefined;
+    }
+    const template = this.#find(values) ?? this.#build(values);
+    if (template === undefined) return undefined;
+    this.templated++;
+    return writeRecord(template, msg, created, msecs, relative);
+  }
+
+  #find(values: unknown[]): RecordTemplate | undefined {
+    const templates = this.#templates;
+    outer: for (let t = 0; t < templates.length; t++) {
+      const have = templates[t]!.values;
+      for (let j = 0; j < have.length; j++) {
+        if (!Object.is(have[j], values[j])) continue outer;
+      }
+      return templates[t];
+    }
+    return undefined;
+  }
+
+  #build(values: unknown[]): RecordTemplate | undefined {
+    const sample: Record<string, unknown> = {};
+    for (const key of STANDARD_FIELDS) sample[key] = null;
+    for (let j = 0; j < CONSTANT_FIELDS.length; j++) {
+      sample[CONSTANT_FIELDS[j]!] = values[j];
+    }
+    sample.msg = MSG_MARK;
+    sample.created = new PyFloat(FLOAT_MARKS[0]!);
+    sample.msecs = new PyFloat(FLOAT_MARKS[1]!);
+    sample.relativeCreated = new PyFloat(FLOAT_MARKS[2]!);
+    const bytes = dumps(sample, { protocol: this.protocol });
+    const at = [
+      indexOfBytes(bytes, MSG_MARK_BYTES),
+      ...FLOAT_MARKS.map((x) => indexOfBytes(bytes, floatBytes(x))),
+    ];
+    for (let k = 0; k < at.length; k++) {
+      // Each marker exactly once, in key order.
+      if (at[k]! < 0 || (k > 0 && at[k]! <= at[k - 1]!)) return undefined;
+    }
+    const segments: Uint8Array[] = [];
+    let from = 0;
+    for (const a of at) {
+      segments.push(bytes.slice(from, a));
+      from = a + 9;
+    }
+    segments.push(bytes.slice(from));
+    const template = {
+      values: [...values],
+      segments,
+      fixed: segments.reduce((n, s) => n + s.length, 0),
+    };
+    if (this.#templates.length === MAX_TEMPLATES) this.#templates.shift();
+    this.#templates.push(template);
+    return template;
+  }
+}
+
+/** Writes a constant segment, then a BINFLOAT. */
+function putFloat(
+  buf: Uint8Array,
+  view: DataView,
+  segment: Uint8Array,
+  pos: number,
+  x: number,
+): number {
+  buf.set(segment, pos);
+  pos += segment.length;
+  buf[pos] = BINFLOAT;
+  view.setFloat64(pos + 1, x);
+  return pos + 9;
+}
+
+/** Writes a templated record frame into the pool. */
+function writeRecord(
+  t: RecordTemplate,
+  msg: string,
+  created: number,
+  msecs: number,
+  relative: number,
+): Uint8Array<ArrayBuffer> {
+  const n = msg.length;
+  const bound = 4 + t.fixed + 5 + n * 3 + 27;
+  pool.room(bound);
+  const buf = pool.buf;
+  const view = pool.view;
+  const start = pool.pos;
+  const seg = t.segments;
+  let pos = start + 4;
+  buf.set(seg[0]!, pos);
+  pos += seg[0]!.length;
+  // msg: BINUNICODE, u32 LE length, UTF-8 (surrogatepass)
+  buf[pos] = BINUNICODE;
+  const payload = pos + 5;
+  let p = payload;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = msg.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[p++] = c;
+  }
+  if (i < n) p = utf8Into(buf, msg, i, p);
+  view.setUint32(pos + 1, p - payload, true);
+  pos = p;
+  pos = putFloat(buf, view, seg[1]!, pos, created);
+  pos = putFloat(buf, view, seg[2]!, pos, msecs);
+  pos = putFloat(buf, view, seg[3]!, pos, relative);
+  buf.set(seg[4]!, pos);
+  pos += seg[4]!.length;
+  view.setUint32(start, pos - start - 4);
+  pool.pos = pos;
+  return buf.subarray(start, pos);
+}
