@@ -13,11 +13,12 @@
  * `emitted == sent + dropped + pendingRecords`, drops are counted by reason
  * and announced to the receiver.
  *
- * This entry point also re-exports the engine ({@linkcode SocketEngine}), the
- * record mapping ({@linkcode recordDict}) and the pickle codec
- * ({@linkcode dumps}, {@linkcode loads}). The safe receiver is in
+ * This entry point exports the two `@std/log` handlers, their option, stats
+ * and flush-result types, and `pyFloat`/`pyTuple` for values that must
+ * arrive as a Python `float` or `tuple`. The safe receiver is in
  * `@pylogging/socket-handler/receiver`, the LogTape sink in
- * `@pylogging/socket-handler/logtape`.
+ * `@pylogging/socket-handler/logtape`, the pickle codec in
+ * `@pylogging/socket-handler/pickle`.
  *
  * @example Log through @std/log, receive safely, check what arrived
  * ```ts
@@ -48,10 +49,43 @@
  *
  * @module
  */
-export * from "./handler.ts";
-export * from "./python_handler.ts";
-export * from "./transport/tls.ts";
-export * from "./datagram.ts";
-export * from "./socket.ts";
-export * from "./record.ts";
-export * from "./pickle.ts";
+export {
+  DEFAULT_TCP_LOGGING_PORT,
+  RecordTooLargeError,
+  SocketHandler,
+  type SocketHandlerOptions,
+} from "./handler.ts";
+export {
+  DatagramHandler,
+  type DatagramHandlerOptions,
+  DEFAULT_UDP_LOGGING_PORT,
+  MAX_DATAGRAM_BYTES_IPV4,
+  MAX_DATAGRAM_BYTES_IPV6,
+} from "./datagram.ts";
+export {
+  type Filter,
+  PythonHandler,
+  type PythonHandlerOptions,
+} from "./python_handler.ts";
+export type {
+  DropNotice,
+  DropReason,
+  EngineState,
+  EngineStats,
+  FlushResult,
+  OverflowPolicy,
+} from "./socket.ts";
+export type {
+  EngineTuning,
+  QueueOptions,
+  SocketOptions,
+} from "./transport/options.ts";
+export type { TlsOptions } from "./transport/tls.ts";
+export {
+  type PickleProtocol,
+  PyFloat,
+  pyFloat,
+  PyTuple,
+  pyTuple,
+} from "./pickle.ts";
+export type { CallerInfo, RecordFields, RecordInput } from "./record.ts";

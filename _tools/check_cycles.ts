@@ -3,10 +3,12 @@
  * Fails if the package's own modules import each other in a cycle.
  *
  * Every `.ts` file of the package (not `tests/`, `bench/`, `_tools/`) is read,
- * its relative `import`/`export … from` specifiers (type-only ones included)
- * are resolved, and the strongly connected components of that graph are
- * listed: any component of more than one file, or a file importing itself, is
- * a cycle.
+ * its relative `import`/`export … from` specifiers are resolved, and the
+ * strongly connected components of that graph are listed: any component of
+ * more than one file, or a file importing itself, is a cycle. A cycle of
+ * module loading (value imports) fails the check; a cycle that closes only
+ * through `import type`/`export type` (erased before run time) is listed as
+ * a warning.
  *
  *   deno run --allow-read _tools/check_cycles.ts
  *
@@ -18,7 +20,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SKIP = new Set(["tests", "bench", "_tools", ".git", "node_modules"]);
 const SPECIFIER =
-  /(?:^|[;\s])(?:import|export)\s[^;]*?\bfrom\s*["'](\.{1,2}\/[^"']+)["']|\bimport\s*\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+  /(?:^|[;\s])(?:import|export)\s(\s*type\s)?[^;]*?\bfrom\s*["'](\.{1,2}\/[^"']+)["']|\bimport\s*\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
 
 function files(dir: string): string[] {
   const out: string[] = [];
@@ -36,50 +38,68 @@ function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
 }
 
-const graph = new Map<string, string[]>();
-for (const file of files(ROOT).sort()) {
-  const deps: string[] = [];
-  for (const m of code(Deno.readTextFileSync(file)).matchAll(SPECIFIER)) {
-    const spec = m[1] ?? m[2]!;
-    deps.push(resolve(dirname(file), spec));
+function buildGraph(withTypes: boolean): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files(ROOT).sort()) {
+    const deps: string[] = [];
+    for (const m of code(Deno.readTextFileSync(file)).matchAll(SPECIFIER)) {
+      if (m[1] !== undefined && !withTypes) continue;
+      deps.push(resolve(dirname(file), m[2] ?? m[3]!));
+    }
+    graph.set(file, deps);
   }
-  graph.set(file, deps);
+  return graph;
 }
 
-// Tarjan's strongly connected components.
-let index = 0;
-const indices = new Map<string, number>();
-const low = new Map<string, number>();
-const stack: string[] = [];
-const onStack = new Set<string>();
-const cycles: string[][] = [];
-function visit(v: string): void {
-  indices.set(v, index);
-  low.set(v, index++);
-  stack.push(v);
-  onStack.add(v);
-  for (const w of graph.get(v) ?? []) {
-    if (!graph.has(w)) continue;
-    if (!indices.has(w)) {
-      visit(w);
-      low.set(v, Math.min(low.get(v)!, low.get(w)!));
-    } else if (onStack.has(w)) {
-      low.set(v, Math.min(low.get(v)!, indices.get(w)!));
+function cyclesOf(graph: Map<string, string[]>): string[][] {
+  // Tarjan's strongly connected components.
+  let index = 0;
+  const indices = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  function visit(v: string): void {
+    indices.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!indices.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, indices.get(w)!));
+      }
+    }
+    if (low.get(v) === indices.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || graph.get(v)!.includes(v)) cycles.push(scc);
     }
   }
-  if (low.get(v) === indices.get(v)) {
-    const scc: string[] = [];
-    let w: string;
-    do {
-      w = stack.pop()!;
-      onStack.delete(w);
-      scc.push(w);
-    } while (w !== v);
-    if (scc.length > 1 || graph.get(v)!.includes(v)) cycles.push(scc);
+  for (const v of graph.keys()) if (!indices.has(v)) visit(v);
+  return cycles;
+}
+
+const runtime = cyclesOf(buildGraph(false));
+const all = cyclesOf(buildGraph(true));
+const name = (scc: string[]) =>
+  scc.map((f) => relative(ROOT, f)).sort().join(", ");
+for (const scc of all) {
+  const n = name(scc);
+  if (!runtime.some((r) => name(r) === n)) {
+    console.warn(`Type-only import cycle between: ${n}`);
   }
 }
-for (const v of graph.keys()) if (!indices.has(v)) visit(v);
-
+const cycles = runtime;
+const graph = buildGraph(false);
 if (cycles.length > 0) {
   for (const scc of cycles) {
     console.error(
@@ -90,4 +110,4 @@ if (cycles.length > 0) {
   }
   Deno.exit(1);
 }
-console.log(`check_cycles: ${graph.size} modules, no import cycle`);
+console.log(`check_cycles: ${graph.size} modules, no import cycle at run time`);

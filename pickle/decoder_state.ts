@@ -7,7 +7,7 @@
  * @module
  */
 import { UnpicklingError } from "./errors.ts";
-import { latin1 } from "./decoder_text.ts";
+import { hex2, latin1 } from "./decoder_text.ts";
 
 /** Limits that {@linkcode loads} enforces while decoding. */
 export interface LoadsOptions {
@@ -145,16 +145,6 @@ for (
     [0x98, "READONLY_BUFFER"],
   ] as const
 ) NAMES[code] = name;
-
-/**
- * A byte as `0x..`.
- *
- * @param n The byte.
- * @returns Its text.
- */
-export function hex2(n: number): string {
-  return "0x" + n.toString(16).padStart(2, "0");
-}
 
 /**
  * An opcode for a message: `opcode 'NAME' (0x..)`.

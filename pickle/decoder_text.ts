@@ -6,7 +6,17 @@
  *
  * @module
  */
-import { hex2, type State } from "./decoder_state.ts";
+import type { State } from "./decoder_state.ts";
+
+/**
+ * A byte as `0x..`.
+ *
+ * @param n The byte.
+ * @returns Its text.
+ */
+export function hex2(n: number): string {
+  return "0x" + n.toString(16).padStart(2, "0");
+}
 
 const UTF8 = new TextDecoder("utf-8");
 let scratch = new Uint16Array(1024);
