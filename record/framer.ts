@@ -181,7 +181,7 @@ function floatBytes(x: number): number[] {
  *
  * @example Usage
  * ```ts
- * import { RecordFramer } from "@pylogging/socket-handler";
+ * import { RecordFramer } from "./framer.ts";
  * import { dumpsFrame, pyFloat } from "@pylogging/socket-handler/pickle";
  * import { deepEqual } from "node:assert/strict";
  *
@@ -238,7 +238,8 @@ export class RecordFramer {
    *
    * @example Usage
    * ```ts
-   * import { recordDict, RecordFramer } from "@pylogging/socket-handler";
+   * import { recordDict } from "./dict.ts";
+   * import { RecordFramer } from "./framer.ts";
    * import { dumpsFrame } from "@pylogging/socket-handler/pickle";
    * import { deepEqual, equal } from "node:assert/strict";
    *
@@ -301,7 +302,7 @@ export class RecordFramer {
    *
    * @example Usage
    * ```ts
-   * import { RecordFramer } from "@pylogging/socket-handler";
+   * import { RecordFramer } from "./framer.ts";
    * import { dumpsFrame, pyFloat } from "@pylogging/socket-handler/pickle";
    * import { deepEqual } from "node:assert/strict";
    *

@@ -85,7 +85,7 @@ function isLibraryFrame(url: string): boolean {
  *
  * @example Usage
  * ```ts
- * import { captureCaller } from "@pylogging/socket-handler";
+ * import { captureCaller } from "./std_log.ts";
  * import { ok } from "node:assert/strict";
  *
  * // In a handler's handle(): where the logging call was made.
