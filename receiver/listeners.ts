@@ -94,18 +94,14 @@ export function listen(at: ListenAt, events: ListenerEvents): Listening {
  * @returns The listening socket.
  */
 export function listenUnix(path: string, events: ListenerEvents): Listening {
-  const listening = denoListening(
-    Deno.listen({ transport: "unix", path }),
-    events,
-  );
-  listening.release = () => {
+  const listener = Deno.listen({ transport: "unix", path });
+  return denoListening(listener, events, () => {
     try {
       Deno.removeSync(path);
     } catch {
       // gone or not permitted
     }
-  };
-  return listening;
+  });
 }
 
 /**
@@ -140,6 +136,7 @@ export function listenTcp(
 function denoListening(
   listener: Deno.Listener,
   events: ListenerEvents,
+  release: () => void = () => {},
 ): Listening {
   return {
     ready: Promise.resolve(),
@@ -152,7 +149,7 @@ function denoListening(
         // already closed
       }
     },
-    release: () => {},
+    release,
   };
 }
 
