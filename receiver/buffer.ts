@@ -1,0 +1,213 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * The record buffer behind `LogReceiver.prototype.next` and the async
+ * iterator: a bounded queue, the calls waiting for records, and the
+ * connections waiting for space (TCP backpressure).
+ *
+ * @module
+ */
+import { Fifo } from "../_fifo.ts";
+import { ReceiveTimeoutError } from "./errors.ts";
+import type { PythonLogRecord } from "./record.ts";
+
+/** Options of {@linkcode LogReceiver.prototype.next}. */
+export interface NextOptions {
+  /**
+   * Milliseconds to wait for all records; `Infinity` waits forever.
+   *
+   * @default {10000}
+   */
+  timeout?: number;
+  /** Aborts the wait (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+interface Waiter {
+  need: number;
+  got: PythonLogRecord[];
+  resolve(records: PythonLogRecord[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Records waiting to be taken, at most `max`; calls of `next()` waiting for
+ * records get them first.
+ */
+export class RecordBuffer {
+  #max: number;
+  #queue = new Fifo<PythonLogRecord>();
+  #waiters: Waiter[] = [];
+  #spaceWaiters: (() => void)[] = [];
+  #highWater = 0;
+  #closed = false;
+
+  /**
+   * Creates an empty buffer.
+   *
+   * @param max Most records held.
+   */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Records waiting. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /** Most records ever waiting. */
+  get highWater(): number {
+    return this.#highWater;
+  }
+
+  /**
+   * Hands a record to the oldest waiting `next()`, or queues it.
+   *
+   * @param record The record.
+   * @returns `false` when the buffer is full; `true` once closed (the
+   * record is dropped: nobody will read it).
+   */
+  push(record: PythonLogRecord): boolean {
+    if (this.#closed) return true;
+    const w = this.#waiters[0];
+    if (w) {
+      w.got.push(record);
+      if (w.got.length >= w.need) {
+        this.#waiters.shift();
+        w.resolve(w.got);
+      }
+      return true;
+    }
+    if (this.#queue.size >= this.#max) return false;
+    this.#queue.push(record);
+    const size = this.#queue.size;
+    if (size > this.#highWater) this.#highWater = size;
+    return true;
+  }
+
+  /**
+   * Resolves when a record has been taken (or the buffer closed), so that a
+   * `push()` that failed may be retried.
+   *
+   * @returns A promise that resolves then.
+   */
+  space(): Promise<void> {
+    return new Promise<void>((wake) => this.#spaceWaiters.push(wake));
+  }
+
+  /**
+   * Waits for the next `count` records, taking buffered ones first.
+   *
+   * @param count How many records, at least 1.
+   * @param options Timeout and abort signal.
+   * @returns The records, in arrival order.
+   */
+  next(count: number, options: NextOptions): Promise<PythonLogRecord[]> {
+    const got: PythonLogRecord[] = [];
+    while (got.length < count && this.size > 0) got.push(this.#take());
+    if (got.length === count) return Promise.resolve(got);
+    if (this.#closed) {
+      return Promise.reject(
+        new Error(
+          `Cannot receive ${count} records as the receiver is closed: got ${got.length}`,
+        ),
+      );
+    }
+    const timeout = options.timeout ?? 10_000;
+    const signal = options.signal;
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        need: count,
+        got,
+        resolve: (r) => {
+          cleanup();
+          resolve(r);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
+      };
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout !== Infinity) {
+        timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new ReceiveTimeoutError(
+              `Cannot receive ${count} records within ${timeout} ms: got ${got.length}`,
+              got,
+            ),
+          );
+        }, timeout);
+      }
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Iterates over records as they arrive; ends once closed and empty.
+   *
+   * @returns An async iterator of records.
+   */
+  iterator(): AsyncIterator<PythonLogRecord> {
+    return {
+      next: (): Promise<IteratorResult<PythonLogRecord>> => {
+        if (this.size > 0) {
+          return Promise.resolve({ value: this.#take(), done: false });
+        }
+        if (this.#closed) {
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise((resolve) => {
+          this.#waiters.push({
+            need: 1,
+            got: [],
+            resolve: (r) => resolve({ value: r[0]!, done: false }),
+            reject: () => resolve({ value: undefined, done: true }),
+          });
+        });
+      },
+      return: (): Promise<IteratorResult<PythonLogRecord>> =>
+        Promise.resolve({ value: undefined, done: true }),
+    };
+  }
+
+  /**
+   * Stops taking records: wakes the connections waiting for space and
+   * rejects the waiting `next()` calls (iterators end). Buffered records
+   * can still be taken.
+   */
+  close(): void {
+    this.#closed = true;
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    for (const w of this.#waiters.splice(0)) {
+      w.reject(
+        new Error(
+          `Cannot receive ${w.need} records as the receiver is closed: got ${w.got.length}`,
+        ),
+      );
+    }
+  }
+
+  #take(): PythonLogRecord {
+    const r = this.#queue.shift()!;
+    const wake = this.#spaceWaiters.shift();
+    if (wake) wake();
+    return r;
+  }
+}

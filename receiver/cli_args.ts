@@ -1,0 +1,190 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * The arguments of the receiver CLI: its usage text and their parsing and
+ * validation into {@linkcode Args}.
+ *
+ * @module
+ */
+
+/** The text of `--help`. */
+export const USAGE = `Usage: deno run --allow-net cli.ts [options]
+
+Receives records from Python's logging.handlers.SocketHandler and prints them.
+
+Options:
+  --host HOST          address to listen on (default 127.0.0.1)
+  --port PORT          TCP port, 0 picks a free one (default 9020)
+  --unix PATH          listen on a Unix socket instead (needs --allow-read
+                       and --allow-write)
+  --udp                receive UDP datagrams (Python's DatagramHandler)
+                       instead of TCP; default port 9021
+  --tls-cert FILE      serve TLS with this PEM certificate chain (needs
+                       --tls-key and --allow-read)
+  --tls-key FILE       PEM private key of --tls-cert
+  --tls-ca FILE        require client certificates signed by this PEM CA
+  --format FORMAT      pretty (default on a terminal), json (default when
+                       piped), or a Python format such as
+                       "%(asctime)s %(levelname)s %(name)s %(message)s"
+  --max-frame BYTES    largest accepted frame (default 4194304)
+  --idle-timeout MS    close connections silent for MS milliseconds
+                       (default 0: never)
+  --count N            exit after N records
+  --help               show this help
+`;
+
+/** Exit code for bad arguments and a busy address. */
+export const USAGE_ERROR = 2;
+
+/** A bad command line; its message says what is wrong. */
+export class ArgError extends Error {}
+
+/** The parsed command line. */
+export interface Args {
+  /** `--host`. */
+  host: string;
+  /** `--port` (9021 with `--udp`, else 9020, by default). */
+  port: number;
+  /** `--unix`. */
+  unix: string | undefined;
+  /** `--udp`. */
+  udp: boolean;
+  /** `--tls-cert`. */
+  tlsCert: string | undefined;
+  /** `--tls-key`. */
+  tlsKey: string | undefined;
+  /** `--tls-ca`. */
+  tlsCa: string | undefined;
+  /** `--format`. */
+  format: string | undefined;
+  /** `--max-frame`. */
+  maxFrame: number | undefined;
+  /** `--idle-timeout`. */
+  idleTimeout: number | undefined;
+  /** `--count`. */
+  count: number | undefined;
+  /** `--help` or `-h`. */
+  help: boolean;
+}
+
+/**
+ * Parses and checks the command line (`--opt value` or `--opt=value`).
+ *
+ * @param argv The arguments, without the script name.
+ * @returns The parsed arguments.
+ * @throws {ArgError} An unknown or malformed option, or options that
+ * exclude each other.
+ */
+export function parseArgs(argv: string[]): Args {
+  const out: Args = {
+    host: "127.0.0.1",
+    port: 9020,
+    unix: undefined,
+    udp: false,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    tlsCa: undefined,
+    format: undefined,
+    maxFrame: undefined,
+    idleTimeout: undefined,
+    count: undefined,
+    help: false,
+  };
+  let portGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const takeValue = (): string => {
+      if (value !== undefined) return value;
+      const next = argv[++i];
+      if (next === undefined) {
+        throw new ArgError(`Option '${arg}' needs a value`);
+      }
+      return next;
+    };
+    const int = (min: number, max: number): number => {
+      const text = takeValue();
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n < min || n > max) {
+        throw new ArgError(
+          `Option '${arg}' must be an integer from ${min} to ${max}: got '${text}'`,
+        );
+      }
+      return n;
+    };
+    switch (arg) {
+      case "-h":
+      case "--help":
+        out.help = true;
+        break;
+      case "--host":
+      case "--hostname":
+        out.host = takeValue();
+        break;
+      case "--port":
+        out.port = int(0, 65535);
+        portGiven = true;
+        break;
+      case "--unix":
+        out.unix = takeValue();
+        break;
+      case "--udp":
+        out.udp = true;
+        break;
+      case "--tls-cert":
+        out.tlsCert = takeValue();
+        break;
+      case "--tls-key":
+        out.tlsKey = takeValue();
+        break;
+      case "--tls-ca":
+        out.tlsCa = takeValue();
+        break;
+      case "--format": {
+        const f = takeValue();
+        if (f !== "pretty" && f !== "json" && !f.includes("%(")) {
+          throw new ArgError(
+            `Unknown format '${f}': use pretty, json or a Python format such as "%(levelname)s %(message)s"`,
+          );
+        }
+        out.format = f;
+        break;
+      }
+      case "--max-frame":
+        out.maxFrame = int(1, 0xffffffff);
+        break;
+      case "--idle-timeout":
+        out.idleTimeout = int(0, 2 ** 31 - 1);
+        break;
+      case "--count":
+        out.count = int(1, Number.MAX_SAFE_INTEGER);
+        break;
+      default:
+        throw new ArgError(`Unknown argument '${arg}'`);
+    }
+  }
+  if (out.unix !== undefined && portGiven) {
+    throw new ArgError("Options '--port' and '--unix' cannot be combined");
+  }
+  if (out.udp && out.unix !== undefined) {
+    throw new ArgError(
+      "Options '--udp' and '--unix' cannot be combined: Unix datagram sockets are not supported",
+    );
+  }
+  if (out.udp && !portGiven) out.port = 9021;
+  const tls = out.tlsCert !== undefined || out.tlsKey !== undefined ||
+    out.tlsCa !== undefined;
+  if (tls && (out.tlsCert === undefined || out.tlsKey === undefined)) {
+    throw new ArgError("Options '--tls-cert' and '--tls-key' go together");
+  }
+  if (tls && (out.udp || out.unix !== undefined)) {
+    throw new ArgError(
+      "TLS options need TCP: they cannot be combined with '--udp' or '--unix'",
+    );
+  }
+  return out;
+}

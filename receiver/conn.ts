@@ -1,0 +1,298 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * Serving one stream connection (TCP, TLS or Unix): reading the frames
+ * (4-byte big-endian length + pickle) into a buffer, decoding each into a
+ * record, handing it to the receiver, and ending the connection with a
+ * {@linkcode CloseReason} on EOF, error or idle timeout. A problem closes
+ * only this connection.
+ *
+ * @module
+ */
+import { loads } from "../unpickle.ts";
+import {
+  type CloseReason,
+  errorText,
+  invalidRecord,
+  ReceiverError,
+} from "./errors.ts";
+import type { Settings } from "./options.ts";
+import { makeLogRecord, type PythonLogRecord } from "./record.ts";
+import type { ConnectionStats, Counters } from "./stats.ts";
+
+/** Bytes read at a time, and the size of a connection's idle buffer. */
+export const READ_SIZE = 64 * 1024;
+
+/** What serving needs of a connection (a `Deno.Conn` or a `node:tls` socket). */
+export interface ReadConn {
+  /** The peer's address. */
+  readonly remoteAddr: Deno.Addr;
+  /**
+   * Reads into `p`.
+   *
+   * @param p The buffer.
+   * @returns The number of bytes read, or `null` at EOF.
+   */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Closes the connection. */
+  close(): void;
+}
+
+/** The state of one open connection. */
+export interface Conn {
+  /** Its counters, as `stats()` shows them. */
+  readonly info: ConnectionStats;
+  /** The socket. */
+  readonly conn: ReadConn;
+  /** Set when the receiver closes it (reason given by the closer). */
+  closing: CloseReason | undefined;
+  /** Detail of `closing`. */
+  closeDetail: string | undefined;
+  /** Whether reading waits for space in the buffer. */
+  paused: boolean;
+  /** When a byte last arrived (ms), with an idle timeout. */
+  lastActivity: number;
+  /** The idle timer. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** What serving a connection needs from its receiver. */
+export interface ConnHost {
+  /** The receiver's settings. */
+  readonly settings: Settings;
+  /** The receiver-wide counters. */
+  readonly counters: Counters;
+  /**
+   * Reports a problem of a connection.
+   *
+   * @param error The problem.
+   * @param c The connection.
+   */
+  report(error: ReceiverError, c: Conn): void;
+  /**
+   * Hands a decoded record over.
+   *
+   * @param record The record.
+   * @param c The connection it came from.
+   * @returns A promise when reading must wait for it, else `undefined`.
+   */
+  deliver(record: PythonLogRecord, c: Conn): Promise<void> | undefined;
+  /**
+   * Called once when the connection has ended.
+   *
+   * @param c The connection.
+   * @param reason Why it ended.
+   * @param detail The detail of a non-`eof` end.
+   */
+  ended(c: Conn, reason: CloseReason, detail: string | undefined): void;
+}
+
+/**
+ * The state of a newly accepted connection.
+ *
+ * @param id Its sequence number.
+ * @param conn The socket.
+ * @returns The state.
+ */
+export function newConn(id: number, conn: ReadConn): Conn {
+  return {
+    info: {
+      id,
+      remoteAddr: conn.remoteAddr,
+      records: 0,
+      bytes: 0,
+      errors: 0,
+      openedAt: Date.now(),
+      closeReason: undefined,
+      closeDetail: undefined,
+    },
+    conn,
+    closing: undefined,
+    closeDetail: undefined,
+    paused: false,
+    lastActivity: 0,
+    timer: undefined,
+  };
+}
+
+/**
+ * Closes a connection (once) and records why; its serving loop then ends
+ * with that reason.
+ *
+ * @param c The connection.
+ * @param reason Why.
+ * @param detail The detail.
+ */
+export function closeConn(
+  c: Conn,
+  reason: CloseReason,
+  detail?: string,
+): void {
+  if (c.closing) return;
+  c.closing = reason;
+  c.closeDetail = detail;
+  if (c.timer !== undefined) {
+    clearTimeout(c.timer);
+    c.timer = undefined;
+  }
+  closeQuietly(c.conn);
+}
+
+/**
+ * Closes a socket, ignoring that it may be closed already.
+ *
+ * @param conn The socket.
+ */
+export function closeQuietly(conn: ReadConn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * The big-endian 4-byte length at `buf[at]`.
+ *
+ * @param buf The bytes.
+ * @param at Where the length starts.
+ * @returns The length.
+ */
+export function readLength(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) >>> 0) + (buf[at + 1]! << 16) +
+    (buf[at + 2]! << 8) + buf[at + 3]!;
+}
+
+/**
+ * Reads and delivers the frames of a connection until it ends, then tells
+ * `host.ended()` why.
+ *
+ * @param c The connection.
+ * @param host The receiver.
+ * @returns A promise that resolves when the connection has ended.
+ */
+export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
+  const conn = c.conn;
+  const { maxFrameBytes: maxFrame, idleTimeout, loadsOptions } = host.settings;
+  const counters = host.counters;
+  let buf = new Uint8Array(READ_SIZE);
+  let start = 0;
+  let end = 0;
+  let reason: CloseReason = "eof";
+  let detail: string | undefined;
+  if (idleTimeout > 0) {
+    c.lastActivity = Date.now();
+    armIdle(c, host, idleTimeout);
+  }
+  try {
+    for (;;) {
+      if (end === buf.length) {
+        // Only reached with a partial frame at the end of the buffer.
+        buf.copyWithin(0, start, end);
+        end -= start;
+        start = 0;
+      }
+      const n = await conn.read(buf.subarray(end));
+      if (n === null) {
+        if (end > start) {
+          const avail = end - start;
+          reason = "torn-frame";
+          detail = avail < 4
+            ? `Connection closed mid-frame: got ${avail} of 4 length bytes`
+            : `Connection closed mid-frame: got ${avail - 4} of ${
+              readLength(buf, start)
+            } bytes`;
+          host.report(new ReceiverError("torn-frame", detail), c);
+        }
+        break;
+      }
+      end += n;
+      c.info.bytes += n;
+      counters.bytes += n;
+      if (idleTimeout > 0) c.lastActivity = Date.now();
+      while (end - start >= 4) {
+        const len = readLength(buf, start);
+        if (len > maxFrame) {
+          reason = "frame-too-large";
+          detail =
+            `Frame of ${len} bytes exceeds 'maxFrameBytes' (${maxFrame}): closing the connection`;
+          host.report(new ReceiverError(reason, detail), c);
+          return;
+        }
+        if (end - start - 4 < len) {
+          if (4 + len > buf.length) {
+            // Grow for this frame only (len was validated above).
+            let size = buf.length * 2;
+            while (size < 4 + len) size *= 2;
+            const grown = new Uint8Array(Math.min(size, maxFrame + 4));
+            grown.set(buf.subarray(start, end));
+            buf = grown;
+            end -= start;
+            start = 0;
+          } else if (start + 4 + len > buf.length) {
+            buf.copyWithin(0, start, end);
+            end -= start;
+            start = 0;
+          }
+          break;
+        }
+        const body = buf.subarray(start + 4, start + 4 + len);
+        start += 4 + len;
+        let value: unknown;
+        try {
+          value = loads(body, loadsOptions);
+        } catch (e) {
+          reason = "bad-pickle";
+          detail = `Cannot decode frame of ${len} bytes: ${errorText(e)}`;
+          host.report(new ReceiverError(reason, detail, { cause: e }), c);
+          return;
+        }
+        const record = makeLogRecord(value);
+        c.info.records++;
+        counters.records++;
+        if (record.problems.length > 0) {
+          counters.invalid++;
+          host.report(invalidRecord(record), c);
+        }
+        const wait = host.deliver(record, c);
+        if (wait) await wait;
+        if (c.closing) return;
+      }
+      if (start === end) {
+        start = end = 0;
+        if (buf.length > READ_SIZE) buf = new Uint8Array(READ_SIZE);
+      }
+    }
+  } catch (e) {
+    if (!c.closing) {
+      reason = "read-error";
+      detail = `Cannot read from the connection: ${errorText(e)}`;
+      host.report(new ReceiverError(reason, detail, { cause: e }), c);
+    }
+  } finally {
+    if (c.closing) {
+      reason = c.closing;
+      detail = c.closeDetail;
+    } else {
+      closeConn(c, reason, detail);
+    }
+    if (c.timer !== undefined) clearTimeout(c.timer);
+    host.ended(c, reason, detail);
+  }
+}
+
+/** Closes `c` once it has had no byte for `idleTimeout` ms (paused time aside). */
+function armIdle(c: Conn, host: ConnHost, delay: number): void {
+  const idleTimeout = host.settings.idleTimeout;
+  c.timer = setTimeout(() => {
+    c.timer = undefined;
+    if (c.closing) return;
+    const idle = Date.now() - c.lastActivity;
+    if (c.paused || idle < idleTimeout) {
+      armIdle(c, host, c.paused ? idleTimeout : idleTimeout - idle);
+      return;
+    }
+    const detail = `No data for ${idleTimeout} ms: closing the connection`;
+    host.report(new ReceiverError("idle-timeout", detail), c);
+    closeConn(c, "idle-timeout", detail);
+  }, delay);
+}

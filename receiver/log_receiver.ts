@@ -1,0 +1,395 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * {@linkcode LogReceiver}: wires the parts of a receiver together. It
+ * validates its options (`options.ts`), listens (`listeners.ts`), serves
+ * each connection (`conn.ts`) or datagram (`udp.ts`), delivers records to
+ * `onRecord` and the buffer (`buffer.ts`), counts, and closes.
+ *
+ * @module
+ */
+import { type NextOptions, RecordBuffer } from "./buffer.ts";
+import {
+  closeConn,
+  closeQuietly,
+  type Conn,
+  type ConnHost,
+  newConn,
+  type ReadConn,
+  serveConn,
+} from "./conn.ts";
+import { type CloseReason, errorText, ReceiverError } from "./errors.ts";
+import { listen, type Listening } from "./listeners.ts";
+import {
+  type LogReceiverOptions,
+  resolveOptions,
+  type Settings,
+} from "./options.ts";
+import type { PythonLogRecord } from "./record.ts";
+import {
+  type ConnectionInfo,
+  type ConnectionStats,
+  type Counters,
+  newCounters,
+  type ReceiverStats,
+} from "./stats.ts";
+import { type DatagramHost, receiveDatagram } from "./udp.ts";
+
+/** How many ended connections `stats()` lists. */
+const RECENT_CLOSED = 100;
+
+/**
+ * A server for Python `SocketHandler` frames over TCP or a Unix socket.
+ *
+ * It listens as soon as it is constructed and delivers records through an
+ * async iterator (`for await (const record of receiver)`), through
+ * {@linkcode LogReceiver.prototype.next} (convenient in tests), and/or
+ * through the `onRecord` callback. Several iterators share one stream:
+ * each record goes to one of them. Leaving a `for await` loop does not
+ * close the receiver.
+ *
+ * Each connection has its own reading task; a problem on one connection
+ * (oversized length, undecodable or malicious pickle, torn frame, idle
+ * timeout, reset) closes that connection only, is reported to `onError`,
+ * and counted in {@linkcode LogReceiver.prototype.stats}.
+ *
+ * @example Usage
+ * ```ts
+ * import { LogReceiver } from "@pylogging/socket-handler/receiver";
+ * import { dumpsFrame } from "@pylogging/socket-handler/pickle";
+ * import { equal } from "node:assert/strict";
+ *
+ * await using receiver = new LogReceiver({ port: 0 });
+ * using conn = await Deno.connect({ port: receiver.port });
+ * const frame = dumpsFrame({ name: "app", msg: "hi", levelno: 20, levelname: "INFO" });
+ * await conn.write(frame);
+ * const [record] = await receiver.next(1, { timeout: 5000 });
+ * equal(record!.getMessage(), "hi");
+ * equal(record!.levelname, "INFO");
+ * ```
+ */
+export class LogReceiver
+  implements AsyncDisposable, AsyncIterable<PythonLogRecord> {
+  #settings: Settings;
+  #listening: Listening;
+  #buffer: RecordBuffer;
+  #counters: Counters = newCounters();
+  #conns = new Map<number, Conn>();
+  #tasks = new Set<Promise<void>>();
+  #nextId = 0;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #closedReasons: { [reason in CloseReason]?: number } = {};
+  #recent: ConnectionStats[] = [];
+  /** What the code serving connections and datagrams sees of this receiver. */
+  #host: ConnHost & DatagramHost;
+
+  /**
+   * Starts listening.
+   *
+   * @param options Address, limits and callbacks.
+   * @throws {Deno.errors.AddrInUse} The address is in use.
+   * @throws {RangeError} A limit is not a positive integer.
+   */
+  constructor(options: LogReceiverOptions = {}) {
+    const settings = resolveOptions(options);
+    this.#settings = settings;
+    this.#buffer = new RecordBuffer(settings.maxBuffered);
+    this.#host = {
+      settings,
+      counters: this.#counters,
+      report: (error, c) => this.#report(error, c),
+      deliver: (record, c) => this.#deliver(record, c),
+      ended: (c, reason, detail) => this.#ended(c, reason, detail),
+      notify: (error, from) => this.#notify(error, from),
+      offer: (record, from) => this.#offer(record, from),
+    };
+    this.#listening = listen(settings.at, {
+      closing: () => this.#closing,
+      connection: (conn) => this.#accepted(conn),
+      datagram: (msg, from) => {
+        if (!this.#closing) receiveDatagram(msg, from, this.#host);
+      },
+      error: (error) => this.#notify(error, undefined),
+    });
+  }
+
+  /**
+   * Resolves once the receiver is bound. Immediate for TCP, TLS without
+   * client certificates and Unix sockets; with `udp` or `tls.caCerts`,
+   * `addr` and `port` are known only after it resolves. Rejects if binding
+   * failed (e.g. the address is in use).
+   *
+   * @returns A promise that resolves when listening.
+   */
+  get ready(): Promise<void> {
+    return this.#listening.ready;
+  }
+
+  /**
+   * The bound address (`transport` `"tcp"`, `"udp"` or `"unix"`). With
+   * `udp` or `tls.caCerts`, read it after {@linkcode LogReceiver.prototype.ready}.
+   *
+   * @throws {Error} If the receiver is not bound yet.
+   */
+  get addr(): Deno.NetAddr | Deno.UnixAddr {
+    const addr = this.#listening.addr();
+    if (addr === undefined) {
+      throw new Error(
+        "Cannot read the address as the receiver is not bound yet: await 'ready' first",
+      );
+    }
+    return addr;
+  }
+
+  /**
+   * The bound TCP or UDP port (useful with `port: 0`); 0 for a Unix socket,
+   * and 0 before {@linkcode LogReceiver.prototype.ready} with `udp` or
+   * `tls.caCerts`.
+   */
+  get port(): number {
+    const a = this.#listening.addr();
+    return a !== undefined && (a.transport === "tcp" || a.transport === "udp")
+      ? a.port
+      : 0;
+  }
+
+  /** Number of records waiting in the buffer. */
+  get buffered(): number {
+    return this.#buffer.size;
+  }
+
+  /** Whether {@linkcode LogReceiver.prototype.close} has been called. */
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Returns the counters, total and per connection.
+   *
+   * @returns A snapshot of the counters.
+   */
+  stats(): ReceiverStats {
+    const connections: ConnectionStats[] = [];
+    for (const c of this.#conns.values()) connections.push({ ...c.info });
+    const n = this.#counters;
+    return {
+      records: n.records,
+      bytes: n.bytes,
+      errors: n.errors,
+      invalidRecords: n.invalid,
+      connectionsOpen: this.#conns.size,
+      connectionsTotal: this.#nextId,
+      closedReasons: { ...this.#closedReasons },
+      buffered: this.buffered,
+      datagrams: n.datagrams,
+      datagramsDropped: n.datagramsDropped,
+      bufferedHighWater: this.#buffer.highWater,
+      connections,
+      recentlyClosed: this.#recent.map((c) => ({ ...c })),
+    };
+  }
+
+  /**
+   * Waits for the next `count` records (from the buffer first).
+   *
+   * @param count How many records, at least 1.
+   * @param options Timeout and abort signal.
+   * @returns The records, in arrival order.
+   * @throws {ReceiveTimeoutError} Fewer records arrived within `timeout`
+   * (its `records` holds them; they are not returned to the buffer).
+   * @throws {Error} The receiver closed before `count` records arrived.
+   * @throws {TypeError} Buffering is off (`onRecord` without `buffer`).
+   *
+   * @example Usage
+   * ```ts ignore
+   * const records = await receiver.next(3, { timeout: 2000 });
+   * ```
+   */
+  next(count = 1, options: NextOptions = {}): Promise<PythonLogRecord[]> {
+    if (!this.#settings.buffer) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot wait for records as buffering is off: pass 'buffer: true' with 'onRecord'",
+        ),
+      );
+    }
+    if (!(count >= 1) || !Number.isInteger(count)) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot wait for records as 'count' must be a positive integer: current value is ${count}`,
+        ),
+      );
+    }
+    return this.#buffer.next(count, options);
+  }
+
+  /**
+   * Iterates over records as they arrive; ends after
+   * {@linkcode LogReceiver.prototype.close} once the buffer is empty.
+   *
+   * @returns An async iterator of records.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<PythonLogRecord> {
+    if (this.#settings.buffer) return this.#buffer.iterator();
+    // Buffering is off: there is nothing to iterate over.
+    const done = (): Promise<IteratorResult<PythonLogRecord>> =>
+      Promise.resolve({ value: undefined, done: true });
+    return { next: done, return: done };
+  }
+
+  /**
+   * Stops accepting, closes every connection, ends the iterators (after
+   * the buffered records) and rejects pending `next()` calls. Resolves once
+   * every internal task has ended. Records decoded but not yet buffered
+   * (waiting for space) are dropped. In-flight `onRecord` promises are
+   * awaited, so a callback that never settles keeps `close()` pending.
+   * Safe to call more than once.
+   *
+   * @returns A promise that resolves when everything is closed.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    this.#listening.close();
+    for (const c of this.#conns.values()) closeConn(c, "receiver-closed");
+    this.#buffer.close();
+    this.#closed = (async () => {
+      await this.#listening.stopped;
+      while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
+      this.#listening.release();
+    })();
+    return this.#closed;
+  }
+
+  /**
+   * Same as {@linkcode LogReceiver.prototype.close}.
+   *
+   * @returns A promise that resolves when everything is closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Counts a problem and hands it to `onError` (which must not throw). */
+  #notify(error: ReceiverError, from: ConnectionInfo | undefined): void {
+    this.#counters.errors++;
+    try {
+      this.#settings.onError(error, from);
+    } catch {
+      // a throwing onError must not break the receiver
+    }
+  }
+
+  /** Reports a problem of a connection, also counted on it. */
+  #report(error: ReceiverError, c: Conn): void {
+    c.info.errors++;
+    this.#notify(error, c.info);
+  }
+
+  /** A new connection: served, unless `maxConnections` are open. */
+  #accepted(conn: ReadConn): void {
+    const c = newConn(++this.#nextId, conn);
+    const max = this.#settings.maxConnections;
+    if (this.#conns.size >= max) {
+      this.#report(
+        new ReceiverError(
+          "too-many-connections",
+          `Cannot accept a connection as ${max} are open`,
+        ),
+        c,
+      );
+      closeQuietly(conn);
+      this.#ended(c, "too-many-connections", undefined);
+      return;
+    }
+    this.#conns.set(c.info.id, c);
+    const task = serveConn(c, this.#host).finally(() =>
+      this.#tasks.delete(task)
+    );
+    this.#tasks.add(task);
+  }
+
+  /** A connection has ended: counted, kept among the recent, `onClose`. */
+  #ended(c: Conn, reason: CloseReason, detail: string | undefined): void {
+    this.#conns.delete(c.info.id);
+    c.info.closeReason = reason;
+    c.info.closeDetail = detail;
+    this.#closedReasons[reason] = (this.#closedReasons[reason] ?? 0) + 1;
+    this.#recent.push(c.info);
+    if (this.#recent.length > RECENT_CLOSED) this.#recent.shift();
+    try {
+      this.#settings.onClose?.(c.info, reason);
+    } catch {
+      // ignored
+    }
+  }
+
+  /**
+   * Calls `onRecord`, reporting a throw or rejection (on connection `c`,
+   * if any).
+   *
+   * @returns The callback's promise (settled without rejection), if any.
+   */
+  #callOnRecord(
+    record: PythonLogRecord,
+    from: ConnectionInfo,
+    c: Conn | undefined,
+  ): Promise<void> | undefined {
+    const onRecord = this.#settings.onRecord;
+    if (!onRecord) return undefined;
+    try {
+      const r = onRecord(record, from);
+      if (r && typeof (r as Promise<void>).then === "function") {
+        return (r as Promise<void>).then(
+          undefined,
+          (e) =>
+            this.#callbackError(`onRecord failed: ${errorText(e)}`, e, from, c),
+        );
+      }
+    } catch (e) {
+      this.#callbackError(`onRecord threw: ${errorText(e)}`, e, from, c);
+    }
+    return undefined;
+  }
+
+  #callbackError(
+    text: string,
+    cause: unknown,
+    from: ConnectionInfo,
+    c: Conn | undefined,
+  ): void {
+    const error = new ReceiverError("callback-error", text, { cause });
+    if (c) this.#report(error, c);
+    else this.#notify(error, from);
+  }
+
+  /** Delivers a connection's record; a promise when reading must wait. */
+  #deliver(record: PythonLogRecord, c: Conn): Promise<void> | undefined {
+    const pending = this.#callOnRecord(record, c.info, c);
+    if (!this.#settings.buffer) return pending;
+    if (!pending && this.#buffer.push(record)) return undefined;
+    return this.#pushLater(record, c, pending);
+  }
+
+  /** Buffers a record once `onRecord` is done and there is space. */
+  async #pushLater(
+    record: PythonLogRecord,
+    c: Conn,
+    pending: Promise<void> | undefined,
+  ): Promise<void> {
+    if (pending) await pending;
+    while (!this.#buffer.push(record)) {
+      if (this.#closing || c.closing) return;
+      c.paused = true;
+      await this.#buffer.space();
+      c.paused = false;
+      if (this.#settings.idleTimeout > 0) c.lastActivity = Date.now();
+    }
+  }
+
+  /** Delivers a datagram's record; `false` when the buffer was full. */
+  #offer(record: PythonLogRecord, from: ConnectionInfo): boolean {
+    void this.#callOnRecord(record, from, undefined);
+    return !this.#settings.buffer || this.#buffer.push(record);
+  }
+}

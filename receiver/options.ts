@@ -1,0 +1,288 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * The options of a `LogReceiver` ({@linkcode LogReceiverOptions}), their
+ * defaults, and their validation into {@linkcode Settings}, done once when
+ * the receiver is created.
+ *
+ * @module
+ */
+import type { LoadsOptions } from "../unpickle.ts";
+import type { CloseReason, ReceiverError } from "./errors.ts";
+import type { PythonLogRecord } from "./record.ts";
+import type { ConnectionInfo } from "./stats.ts";
+
+/** Options of {@linkcode LogReceiver}. Durations are in milliseconds. */
+export interface LogReceiverOptions {
+  /**
+   * Address to listen on (TCP). Use `"0.0.0.0"` or `"::"` to accept
+   * remote senders; pickled logs are unauthenticated, so only on trusted
+   * networks.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * TCP port; 0 picks a free one (read it back from
+   * {@linkcode LogReceiver.prototype.port}).
+   *
+   * @default {9020}
+   */
+  port?: number;
+  /**
+   * Listen on this Unix stream socket path instead of TCP (needs
+   * `--allow-read --allow-write`). The file is removed on close.
+   */
+  path?: string;
+  /**
+   * Serve TLS: the receiver's PEM certificate chain and key. With
+   * `caCerts`, clients must present a certificate signed by one of them
+   * (mutual TLS); without, any client may connect. Not with `path` or
+   * `udp`. With `caCerts` the server is `node:tls` (Deno.listenTls cannot
+   * verify client certificates), so wait for
+   * {@linkcode LogReceiver.prototype.ready} before reading `port`.
+   */
+  tls?: ReceiverTlsOptions;
+  /**
+   * Receive UDP datagrams (Python's `DatagramHandler`: each datagram is the
+   * 4-byte length + pickle) instead of TCP connections, via `node:dgram`.
+   * The default port becomes 9021; wait for
+   * {@linkcode LogReceiver.prototype.ready} before reading `port`.
+   * Datagrams arriving while the buffer is full are dropped and counted
+   * (`datagramsDropped`): UDP has no backpressure.
+   *
+   * @default {false}
+   */
+  udp?: boolean;
+  /**
+   * Largest accepted frame body in bytes. A larger length prefix closes
+   * that connection (`frame-too-large`) before anything is allocated.
+   *
+   * @default {4194304} (4 MiB)
+   */
+  maxFrameBytes?: number;
+  /**
+   * Most decoded records held for the async iterator / `next()`. When the
+   * buffer is full, every connection stops reading (TCP backpressure
+   * reaches the senders) until the consumer catches up.
+   *
+   * @default {1000}
+   */
+  maxBuffered?: number;
+  /**
+   * Closes a connection that sends no byte for this many milliseconds
+   * (`idle-timeout`), e.g. half-open peers. Time spent paused by
+   * backpressure does not count. 0 disables it.
+   *
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /**
+   * Most simultaneous connections; further ones are closed at once
+   * (`too-many-connections`).
+   *
+   * @default {Infinity}
+   */
+  maxConnections?: number;
+  /**
+   * Called with every record in arrival order (per connection). If it
+   * returns a promise, that connection's reading waits for it. A throw or
+   * rejection is reported as `callback-error`.
+   */
+  onRecord?: (
+    record: PythonLogRecord,
+    conn: ConnectionInfo,
+  ) => void | Promise<void>;
+  /**
+   * Whether records are also buffered for the async iterator and
+   * {@linkcode LogReceiver.prototype.next}.
+   *
+   * @default {true without onRecord, false with onRecord}
+   */
+  buffer?: boolean;
+  /**
+   * Called for every per-connection or per-record problem. The default
+   * prints one line to stderr with `console.error`.
+   */
+  onError?: (error: ReceiverError, conn: ConnectionInfo | undefined) => void;
+  /** Called when a connection ends, with its reason. */
+  onClose?: (conn: ConnectionInfo, reason: CloseReason) => void;
+  /** Options passed to the safe decoder for every frame. */
+  loadsOptions?: LoadsOptions;
+}
+
+/** TLS options of {@linkcode LogReceiver}. */
+export interface ReceiverTlsOptions {
+  /** PEM certificate chain of the receiver. */
+  cert: string;
+  /** PEM private key of `cert`. */
+  key: string;
+  /**
+   * PEM CA certificates; when given, clients must present a certificate
+   * signed by one of them.
+   */
+  caCerts?: string[];
+}
+
+/** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
+const DEFAULT_PORT = 9020;
+/** Python's `logging.handlers.DEFAULT_UDP_LOGGING_PORT`. */
+const DEFAULT_UDP_PORT = 9021;
+const DEFAULT_HOSTNAME = "127.0.0.1";
+const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
+const DEFAULT_MAX_BUFFERED = 1000;
+/** The largest length a 4-byte prefix can say. */
+const MAX_FRAME_LIMIT = 0xffffffff;
+
+/** Where a receiver listens. */
+export type ListenAt =
+  | { readonly transport: "unix"; readonly path: string }
+  | {
+    readonly transport: "tcp";
+    readonly hostname: string;
+    readonly port: number;
+    readonly tls: ReceiverTlsOptions | undefined;
+  }
+  | {
+    readonly transport: "udp";
+    readonly hostname: string;
+    readonly port: number;
+  };
+
+/** The options of a receiver, validated and with their defaults. */
+export interface Settings {
+  /** Where to listen. */
+  readonly at: ListenAt;
+  /** Largest frame body (≤ 2³² − 1). */
+  readonly maxFrameBytes: number;
+  /** Most buffered records. */
+  readonly maxBuffered: number;
+  /** Idle timeout in ms; 0 for none. */
+  readonly idleTimeout: number;
+  /** Most open connections (may be `Infinity`). */
+  readonly maxConnections: number;
+  /** Whether records are buffered for `next()` and the iterator. */
+  readonly buffer: boolean;
+  /** The record callback. */
+  readonly onRecord: LogReceiverOptions["onRecord"];
+  /** The problem callback (the default prints to stderr). */
+  readonly onError: NonNullable<LogReceiverOptions["onError"]>;
+  /** The close callback. */
+  readonly onClose: LogReceiverOptions["onClose"];
+  /** Options of the safe decoder. */
+  readonly loadsOptions: LoadsOptions | undefined;
+}
+
+/**
+ * Validates the options of a receiver and fills in the defaults.
+ *
+ * @param options The options.
+ * @returns The settings.
+ * @throws {RangeError} A limit or the port is out of range.
+ * @throws {TypeError} `tls` is malformed, or options exclude each other.
+ */
+export function resolveOptions(options: LogReceiverOptions): Settings {
+  let maxFrameBytes = positiveInt(
+    "maxFrameBytes",
+    options.maxFrameBytes,
+    DEFAULT_MAX_FRAME,
+  );
+  if (maxFrameBytes > MAX_FRAME_LIMIT) maxFrameBytes = MAX_FRAME_LIMIT;
+  const maxBuffered = positiveInt(
+    "maxBuffered",
+    options.maxBuffered,
+    DEFAULT_MAX_BUFFERED,
+  );
+  const maxConnections = positiveInt(
+    "maxConnections",
+    options.maxConnections,
+    Infinity,
+  );
+  const idle = options.idleTimeout ?? 0;
+  if (!(idle >= 0)) {
+    throw new RangeError(
+      `Cannot create LogReceiver as 'idleTimeout' must be a non-negative number: current value is ${idle}`,
+    );
+  }
+  return {
+    at: listenAt(options),
+    maxFrameBytes,
+    maxBuffered,
+    idleTimeout: idle === Infinity ? 0 : idle,
+    maxConnections,
+    buffer: options.buffer ?? options.onRecord === undefined,
+    onRecord: options.onRecord,
+    onError: options.onError ?? defaultOnError,
+    onClose: options.onClose,
+    loadsOptions: options.loadsOptions,
+  };
+}
+
+/** Where to listen: `path`, `udp` or TCP (with or without `tls`). */
+function listenAt(options: LogReceiverOptions): ListenAt {
+  const { tls, udp = false, path } = options;
+  if (tls !== undefined) {
+    if (
+      tls === null || typeof tls !== "object" ||
+      typeof tls.cert !== "string" || typeof tls.key !== "string" ||
+      (tls.caCerts !== undefined &&
+        (!Array.isArray(tls.caCerts) ||
+          tls.caCerts.some((c) => typeof c !== "string")))
+    ) {
+      throw new TypeError(
+        "Cannot create LogReceiver as 'tls' must have PEM strings 'cert' and 'key' and optionally an array 'caCerts'",
+      );
+    }
+    if (path !== undefined || udp) {
+      throw new TypeError(
+        "Cannot create LogReceiver as 'tls' needs TCP: it excludes 'path' and 'udp'",
+      );
+    }
+  }
+  if (udp && path !== undefined) {
+    throw new TypeError(
+      "Cannot create LogReceiver as 'udp' excludes 'path': Unix datagram sockets are not supported (Deno.listenDatagram is unstable and node:dgram only supports udp4/udp6)",
+    );
+  }
+  if (path !== undefined) return { transport: "unix", path };
+  const port = options.port ?? (udp ? DEFAULT_UDP_PORT : DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(
+      `Cannot create LogReceiver as 'port' must be an integer from 0 to 65535: current value is ${port}`,
+    );
+  }
+  const hostname = options.hostname ?? DEFAULT_HOSTNAME;
+  return udp
+    ? { transport: "udp", hostname, port }
+    : { transport: "tcp", hostname, port, tls };
+}
+
+function positiveInt(
+  name: string,
+  v: number | undefined,
+  def: number,
+): number {
+  if (v === undefined) return def;
+  if (!(v > 0) || (!Number.isInteger(v) && v !== Infinity)) {
+    throw new RangeError(
+      `Cannot create LogReceiver as '${name}' must be a positive integer: current value is ${v}`,
+    );
+  }
+  return v;
+}
+
+/** The default `onError`: one line on stderr. */
+function defaultOnError(
+  error: ReceiverError,
+  conn: ConnectionInfo | undefined,
+): void {
+  const where = conn ? ` (connection ${conn.id} from ${addrText(conn)})` : "";
+  console.error(`LogReceiver: ${error.kind}: ${error.message}${where}`);
+}
+
+function addrText(conn: ConnectionInfo): string {
+  const a = conn.remoteAddr;
+  if (a.transport === "tcp" || a.transport === "udp") {
+    return `${a.hostname}:${a.port}`;
+  }
+  return (a as Deno.UnixAddr).path || "unix";
+}

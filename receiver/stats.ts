@@ -1,0 +1,95 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * What a receiver tells about its connections and counts: the
+ * {@linkcode ConnectionInfo} given to callbacks, and the counters of
+ * `LogReceiver.prototype.stats` ({@linkcode ReceiverStats}).
+ *
+ * @module
+ */
+import type { CloseReason } from "./errors.ts";
+
+/** Identifies one accepted connection in callbacks and stats. */
+export interface ConnectionInfo {
+  /** Sequence number of the connection (1, 2, …) within this receiver. */
+  readonly id: number;
+  /** The peer's address (`transport` `"unix"` for Unix sockets). */
+  readonly remoteAddr: Deno.Addr;
+}
+
+/** Counters of one connection. */
+export interface ConnectionStats extends ConnectionInfo {
+  /** Records received. */
+  records: number;
+  /** Bytes received. */
+  bytes: number;
+  /** Problems reported (`onError` calls). */
+  errors: number;
+  /** When it was accepted (ms since the epoch). */
+  openedAt: number;
+  /** Why it ended; `undefined` while open. */
+  closeReason: CloseReason | undefined;
+  /** Detail of a non-`eof` end. */
+  closeDetail: string | undefined;
+}
+
+/** Counters of a {@linkcode LogReceiver}. */
+export interface ReceiverStats {
+  /** Records received (delivered or buffered). */
+  records: number;
+  /** Bytes received. */
+  bytes: number;
+  /** Problems reported through `onError`. */
+  errors: number;
+  /** Records delivered with non-empty `problems`. */
+  invalidRecords: number;
+  /** Connections currently open. */
+  connectionsOpen: number;
+  /** Connections accepted so far. */
+  connectionsTotal: number;
+  /** Count of ended connections by reason. */
+  closedReasons: { [reason in CloseReason]?: number };
+  /** Records waiting in the buffer. */
+  buffered: number;
+  /** UDP only: datagrams received (valid or not). */
+  datagrams: number;
+  /** UDP only: records dropped because the buffer was full. */
+  datagramsDropped: number;
+  /** Most records ever waiting in the buffer (≤ `maxBuffered`). */
+  bufferedHighWater: number;
+  /** Open connections. */
+  connections: ConnectionStats[];
+  /** The last 100 ended connections, oldest first. */
+  recentlyClosed: ConnectionStats[];
+}
+
+/** The receiver-wide counters that the reading code updates. */
+export interface Counters {
+  /** Records decoded. */
+  records: number;
+  /** Bytes read. */
+  bytes: number;
+  /** Problems reported. */
+  errors: number;
+  /** Records with problems. */
+  invalid: number;
+  /** Datagrams received. */
+  datagrams: number;
+  /** Datagrams whose record was dropped. */
+  datagramsDropped: number;
+}
+
+/**
+ * A new set of counters, all 0.
+ *
+ * @returns The counters.
+ */
+export function newCounters(): Counters {
+  return {
+    records: 0,
+    bytes: 0,
+    errors: 0,
+    invalid: 0,
+    datagrams: 0,
+    datagramsDropped: 0,
+  };
+}
