@@ -3,6 +3,34 @@
 // §5), whose protocol-1 frame CPython 3.11–3.13 write identically.
 import { pyFloat } from "../py_types.ts";
 
+/**
+ * The keys of a LogRecord `__dict__` in CPython 3.12 order, spelled out
+ * independently of the code under test (record/schema.ts).
+ */
+export const RECORD_KEYS: readonly string[] = [
+  "name",
+  "msg",
+  "args",
+  "levelname",
+  "levelno",
+  "pathname",
+  "filename",
+  "module",
+  "exc_info",
+  "exc_text",
+  "stack_info",
+  "lineno",
+  "funcName",
+  "created",
+  "msecs",
+  "relativeCreated",
+  "thread",
+  "threadName",
+  "processName",
+  "process",
+  "taskName",
+];
+
 /** The golden record, floats marked as floats. */
 export const GOLDEN_RECORD = {
   name: "remote.app",

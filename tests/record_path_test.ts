@@ -10,31 +10,7 @@ import {
   type RecordInput,
   STANDARD_FIELDS,
 } from "../record.ts";
-
-// The schema, spelled out independently of the code under test.
-const KEYS = [
-  "name",
-  "msg",
-  "args",
-  "levelname",
-  "levelno",
-  "pathname",
-  "filename",
-  "module",
-  "exc_info",
-  "exc_text",
-  "stack_info",
-  "lineno",
-  "funcName",
-  "created",
-  "msecs",
-  "relativeCreated",
-  "thread",
-  "threadName",
-  "processName",
-  "process",
-  "taskName",
-];
+import { RECORD_KEYS as KEYS } from "./_golden.ts";
 
 const T = 1_700_000_000_250;
 

@@ -14,30 +14,7 @@ import {
   THREAD_NAME,
 } from "../record.ts";
 import { dumps, dumpsFrame, PyFloat, pyFloat, pyTuple } from "../pickle.ts";
-
-const KEYS = [
-  "name",
-  "msg",
-  "args",
-  "levelname",
-  "levelno",
-  "pathname",
-  "filename",
-  "module",
-  "exc_info",
-  "exc_text",
-  "stack_info",
-  "lineno",
-  "funcName",
-  "created",
-  "msecs",
-  "relativeCreated",
-  "thread",
-  "threadName",
-  "processName",
-  "process",
-  "taskName",
-];
+import { RECORD_KEYS as KEYS } from "./_golden.ts";
 
 const T = 1_700_000_000_250;
 
