@@ -5,6 +5,10 @@
  *
  * @module
  */
+import {
+  DEFAULT_TCP_LOGGING_PORT,
+  DEFAULT_UDP_LOGGING_PORT,
+} from "../transport/options.ts";
 
 /** The text of `--help`. */
 export const USAGE = `Usage: deno run --allow-net cli.ts [options]
@@ -13,11 +17,11 @@ Receives records from Python's logging.handlers.SocketHandler and prints them.
 
 Options:
   --host HOST          address to listen on (default 127.0.0.1)
-  --port PORT          TCP port, 0 picks a free one (default 9020)
+  --port PORT          TCP port, 0 picks a free one (default ${DEFAULT_TCP_LOGGING_PORT})
   --unix PATH          listen on a Unix socket instead (needs --allow-read
                        and --allow-write)
   --udp                receive UDP datagrams (Python's DatagramHandler)
-                       instead of TCP; default port 9021
+                       instead of TCP; default port ${DEFAULT_UDP_LOGGING_PORT}
   --tls-cert FILE      serve TLS with this PEM certificate chain (needs
                        --tls-key and --allow-read)
   --tls-key FILE       PEM private key of --tls-cert
@@ -77,7 +81,7 @@ export interface Args {
 export function parseArgs(argv: string[]): Args {
   const out: Args = {
     host: "127.0.0.1",
-    port: 9020,
+    port: DEFAULT_TCP_LOGGING_PORT,
     unix: undefined,
     udp: false,
     tlsCert: undefined,
@@ -175,7 +179,7 @@ export function parseArgs(argv: string[]): Args {
       "Options '--udp' and '--unix' cannot be combined: Unix datagram sockets are not supported",
     );
   }
-  if (out.udp && !portGiven) out.port = 9021;
+  if (out.udp && !portGiven) out.port = DEFAULT_UDP_LOGGING_PORT;
   const tls = out.tlsCert !== undefined || out.tlsKey !== undefined ||
     out.tlsCa !== undefined;
   if (tls && (out.tlsCert === undefined || out.tlsKey === undefined)) {

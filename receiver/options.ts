@@ -10,6 +10,10 @@ import type { LoadsOptions } from "../unpickle.ts";
 import type { CloseReason, ReceiverError } from "./errors.ts";
 import type { PythonLogRecord } from "./record.ts";
 import type { ConnectionInfo } from "./stats.ts";
+import {
+  DEFAULT_TCP_LOGGING_PORT,
+  DEFAULT_UDP_LOGGING_PORT,
+} from "../transport/options.ts";
 
 /** Options of {@linkcode LogReceiver}. Durations are in milliseconds. */
 export interface LogReceiverOptions {
@@ -123,10 +127,6 @@ export interface ReceiverTlsOptions {
   caCerts?: string[];
 }
 
-/** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
-const DEFAULT_PORT = 9020;
-/** Python's `logging.handlers.DEFAULT_UDP_LOGGING_PORT`. */
-const DEFAULT_UDP_PORT = 9021;
 const DEFAULT_HOSTNAME = "127.0.0.1";
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
 const DEFAULT_MAX_BUFFERED = 1000;
@@ -244,7 +244,8 @@ function listenAt(options: LogReceiverOptions): ListenAt {
     );
   }
   if (path !== undefined) return { transport: "unix", path };
-  const port = options.port ?? (udp ? DEFAULT_UDP_PORT : DEFAULT_PORT);
+  const port = options.port ??
+    (udp ? DEFAULT_UDP_LOGGING_PORT : DEFAULT_TCP_LOGGING_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(
       `Cannot create LogReceiver as 'port' must be an integer from 0 to 65535: current value is ${port}`,
