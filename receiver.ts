@@ -50,8 +50,8 @@
  *
  * @module
  */
-export type { LoadsOptions } from "./unpickle.ts";
-export { STANDARD_FIELDS } from "./_schema.ts";
+export type { LoadsOptions } from "./pickle/decoder.ts";
+export { STANDARD_FIELDS } from "./record/schema.ts";
 export { makeLogRecord, type PythonLogRecord } from "./receiver/record.ts";
 export {
   type CloseReason,

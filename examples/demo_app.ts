@@ -21,7 +21,7 @@ import {
   type PythonLogRecord,
 } from "@pylogging/socket-handler/receiver";
 import { formatPython } from "@pylogging/socket-handler/cli";
-import { pyRepr } from "../percent_format.ts";
+import { pyRepr } from "../text/python_text.ts";
 
 const SOURCES = ["std/log", "logtape", "python"] as const;
 type Source = typeof SOURCES[number];

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { loads } from "../unpickle.ts";
+import { loads } from "../pickle/decoder.ts";
 import {
   type CloseReason,
   errorText,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { UnpicklingError } from "../unpickle.ts";
+import { UnpicklingError } from "../pickle/errors.ts";
 import type { PythonLogRecord } from "./record.ts";
 
 /**

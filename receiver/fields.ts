@@ -1,13 +1,13 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
  * The standard `LogRecord` fields as the receiver checks them: one row per
- * name of `STANDARD_FIELDS` (`_schema.ts`), in its order, with the type the
+ * name of `STANDARD_FIELDS` (`record/schema.ts`), in its order, with the type the
  * field accepts from the wire and how an accepted value is stored. Checked
  * against `STANDARD_FIELDS` when this module loads. Private to the package.
  *
  * @module
  */
-import { STANDARD_FIELDS } from "../_schema.ts";
+import { STANDARD_FIELDS } from "../record/schema.ts";
 import type { PythonLogRecord } from "./record.ts";
 
 // What a standard field accepts: `accepts()` checks it, `WANT` words it for

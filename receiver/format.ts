@@ -7,10 +7,11 @@
  *
  * @module
  */
-import { STANDARD_FIELDS } from "../_schema.ts";
+import { STANDARD_FIELDS } from "../record/schema.ts";
 import { setOwn } from "../_own.ts";
-import { PyFloat, PyTuple } from "../py_types.ts";
-import { percentFormat, pyRepr } from "../percent_format.ts";
+import { PyFloat, PyTuple } from "../pickle/py_types.ts";
+import { percentFormat } from "../text/percent_format.ts";
+import { pyRepr } from "../text/python_text.ts";
 import type { PythonLogRecord } from "./record.ts";
 
 function pad(n: number, width: number): string {

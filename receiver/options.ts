@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { LoadsOptions } from "../unpickle.ts";
+import type { LoadsOptions } from "../pickle/decoder.ts";
 import type { CloseReason, ReceiverError } from "./errors.ts";
 import type { PythonLogRecord } from "./record.ts";
 import type { ConnectionInfo } from "./stats.ts";

@@ -7,13 +7,15 @@
  *
  * What each standard field accepts is in `fields.ts`; the defaults are the
  * initial values of {@linkcode LogRecordImpl}. Both follow `STANDARD_FIELDS`
- * of `_schema.ts`, checked when the modules load.
+ * of `record/schema.ts`, checked when the modules load.
  *
  * @module
  */
-import { PyTuple } from "../py_types.ts";
-import { pythonLevelName, STANDARD_FIELDS } from "../_schema.ts";
-import { percentFormat, pyRepr, pyStr } from "../percent_format.ts";
+import { PyTuple } from "../pickle/py_types.ts";
+import { STANDARD_FIELDS } from "../record/schema.ts";
+import { pythonLevelName } from "../record/levels.ts";
+import { percentFormat } from "../text/percent_format.ts";
+import { pyRepr, pyStr } from "../text/python_text.ts";
 import {
   accepts,
   FIELDS_BY_NAME,

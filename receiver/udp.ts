@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { loads } from "../unpickle.ts";
+import { loads } from "../pickle/decoder.ts";
 import {
   errorText,
   invalidRecord,

@@ -1,7 +1,7 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 // Test fixture: the golden LogRecord dict of shared/notes (python-wire-format
 // §5), whose protocol-1 frame CPython 3.11–3.13 write identically.
-import { pyFloat } from "../py_types.ts";
+import { pyFloat } from "../pickle/py_types.ts";
 
 /**
  * The keys of a LogRecord `__dict__` in CPython 3.12 order, spelled out

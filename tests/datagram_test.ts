@@ -8,7 +8,7 @@ import {
   MAX_DATAGRAM_BYTES_IPV6,
 } from "../datagram.ts";
 import type { EngineStats } from "../socket.ts";
-import { loads } from "../unpickle.ts";
+import { loads } from "../pickle/decoder.ts";
 import { LogReceiver } from "../receiver.ts";
 import { pythonAvailable } from "./_python.ts";
 import { startPy } from "./_py_lines.ts";

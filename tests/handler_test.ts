@@ -3,7 +3,7 @@ import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import * as log from "@std/log";
 import { Logger, LogRecord } from "@std/log/logger";
 import { SocketHandler } from "../handler.ts";
-import { loads } from "../unpickle.ts";
+import { loads } from "../pickle/decoder.ts";
 import { dumpsFrame } from "../pickle.ts";
 
 /** A loopback receiver that decodes every frame with our safe loads(). */

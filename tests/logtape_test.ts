@@ -21,8 +21,8 @@ import {
   type LogRecord,
   logTapeRecordDict,
 } from "../logtape.ts";
-import { PyFloat } from "../py_types.ts";
-import { loads } from "../unpickle.ts";
+import { PyFloat } from "../pickle/py_types.ts";
+import { loads } from "../pickle/decoder.ts";
 import { dumpsFrame } from "../pickle.ts";
 import { LogReceiver } from "../receiver.ts";
 import { pythons, startReceiver } from "./_py_receiver.ts";

@@ -10,7 +10,7 @@ import {
   type ReceiverError,
   STANDARD_FIELDS,
 } from "../receiver.ts";
-import { PyTuple } from "../py_types.ts";
+import { PyTuple } from "../pickle/py_types.ts";
 import { type Python, pythons } from "./_py_receiver.ts";
 
 const { available, missing } = pythons();

@@ -11,7 +11,7 @@ import {
 } from "../receiver.ts";
 import { forwardToStdLog, toStdLogLevel } from "../receiver_std_log.ts";
 import { dumpsFrame, pyFloat } from "../pickle.ts";
-import { PyTuple } from "../py_types.ts";
+import { PyTuple } from "../pickle/py_types.ts";
 import type { LogRecord } from "@std/log/logger";
 
 function rec(fields: Record<string, unknown>): Uint8Array {

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { loads } from "../../unpickle.ts";
+import { loads } from "../../pickle/decoder.ts";
 import { LogReceiver } from "../../receiver.ts";
 
 const enc = new TextEncoder();
