@@ -145,7 +145,7 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
   #engine: SocketEngine;
   #target: SocketTarget;
   #maxQueueBytes: number;
-  #framer: RecordFramer | undefined;
+  #framerOf: RecordFramer | undefined;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -183,17 +183,29 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
   }
 
   /**
-   * Encodes the record with {@linkcode SocketHandler.prototype.makePickle}
-   * and queues the frame for the writer. Synchronous and O(1) apart from
-   * the encoding; a record that cannot be encoded goes to
-   * {@linkcode SocketHandler.prototype.handleError}.
+   * Encodes the record and queues the frame for the writer. Synchronous and
+   * O(1) apart from the encoding; a record that cannot be encoded goes to
+   * {@linkcode SocketHandler.prototype.handleError}. The frame is
+   * {@linkcode SocketHandler.prototype.makePickle}'s; unless a subclass
+   * overrides `makePickle` (or what it is made of), the record is framed
+   * straight into the queue's byte ring, without a copy.
    *
    * @param record The record.
    */
   emit(record: LogRecord): void {
-    let frame: Uint8Array;
     try {
-      frame = this.makePickle(record);
+      const input = this.makePickle === SocketHandler.prototype.makePickle
+        ? this.recordInput(record)
+        : undefined;
+      if (input !== undefined) {
+        const framer = this.#framer();
+        const max = this.#maxQueueBytes;
+        if (framer.writeEvent(input, this.#engine, max) === undefined) {
+          this.#checkSize(record, framer.textLength);
+        }
+        return;
+      }
+      this.#engine.enqueue(this.makePickle(record));
     } catch (error) {
       if (error instanceof RecordTooLargeError) {
         this.#engine.countDrop("oversize");
@@ -201,9 +213,7 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
       } else {
         this.handleError(record, error);
       }
-      return;
     }
-    this.#engine.enqueue(frame);
   }
 
   /**
@@ -223,10 +233,7 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    * longer than `maxQueueBytes`.
    */
   makePickle(record: LogRecord): Uint8Array {
-    let framer = this.#framer;
-    if (framer === undefined || framer.protocol !== this.protocol) {
-      framer = this.#framer = new RecordFramer(this.protocol);
-    }
+    const framer = this.#framer();
     const input = this.recordInput(record);
     if (input !== undefined) {
       const frame = framer.frameEvent(input, this.#maxQueueBytes);
@@ -248,6 +255,15 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
       textLength(dict.msg) + textLength(dict.exc_text),
     );
     return framer.frame(dict);
+  }
+
+  /** The framer of the current protocol. */
+  #framer(): RecordFramer {
+    let framer = this.#framerOf;
+    if (framer === undefined || framer.protocol !== this.protocol) {
+      framer = this.#framerOf = new RecordFramer(this.protocol);
+    }
+    return framer;
   }
 
   /**

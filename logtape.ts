@@ -535,15 +535,25 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
   });
 
   const framer = new RecordFramer(protocol);
+  const maxText = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
 
   const sink = function socketSink(record: LogRecord): void {
-    let frame: Uint8Array;
+    let category = "?";
     try {
-      frame = framer.frameEvent(logTapeInput(record, mapping))!;
+      // Framed straight into the engine's queue.
+      const input = logTapeInput(record, mapping);
+      if (framer.writeEvent(input, engine, maxText) !== undefined) return;
+      engine.countDrop("oversize");
+      category = input.name;
+      engine.reportError(
+        new RangeError(
+          `Cannot queue record of category '${category}' as its message is larger than 'maxQueueBytes': current size is at least ${framer.textLength} bytes, the bound is ${maxText}`,
+        ),
+        "oversize",
+      );
     } catch (error) {
       try {
         engine.countDrop("encode");
-        let category = "?";
         try {
           category = categoryName(record.category);
         } catch { /* unreadable */ }
@@ -556,9 +566,7 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
           "encode",
         );
       } catch { /* never throw into LogTape */ }
-      return;
     }
-    engine.enqueue(frame);
   } as SocketSink;
   // LogTape copies every record (and evaluates its lazy properties) before
   // calling a sink, unless the sink is marked "immediate": then it passes

@@ -88,6 +88,7 @@ import { ExitGuard } from "./transport/exit_guard.ts";
 import { type FlushResult, FlushWaiters } from "./transport/flush_waiters.ts";
 import {
   FrameQueue,
+  type FrameRoom,
   type FrameStore,
   type OverflowPolicy,
 } from "./transport/frame_queue.ts";
@@ -364,24 +365,52 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns Whether the frame was queued.
    */
   enqueue(frame: Uint8Array): boolean {
-    this.#emitted++;
-    const refused = this.#closing
-      ? "closed"
-      : this.#link.permissionDenied
-      ? "permission"
-      : frame instanceof Uint8Array
-      ? undefined
-      : "encode";
-    if (refused !== undefined) {
-      this.#drops.count(refused);
+    if (!(frame instanceof Uint8Array)) {
+      this.#emitted++;
+      this.#drops.count("encode");
       return false;
     }
-    if (this.#queue.push(frame)) {
-      this.#writer.kick();
-      return true;
-    }
-    this.#writer.kickNotice();
+    return this.#accepting() && this.#queued(this.#queue.push(frame));
+  }
+
+  /**
+   * Lends room for a frame of at most `n` bytes, written in place into the
+   * queue's byte ring and then queued with
+   * {@linkcode SocketEngine.prototype.commit} (no copy, no allocation).
+   * Nothing else may run on the engine between the two calls.
+   *
+   * @param n The most bytes the frame will take.
+   * @returns The room: write from `room.pos` into `room.buf`.
+   */
+  room(n: number): FrameRoom {
+    return this.#queue.room(n);
+  }
+
+  /**
+   * Queues the frame written into the last
+   * {@linkcode SocketEngine.prototype.room}, as
+   * {@linkcode SocketEngine.prototype.enqueue} queues a frame.
+   *
+   * @param end Where the frame ends in the room's `buf`.
+   * @returns Whether the frame was queued.
+   */
+  commit(end: number): boolean {
+    return this.#accepting() && this.#queued(this.#queue.commit(end));
+  }
+
+  /** Counts a frame as emitted; false (counted dropped) if refused. */
+  #accepting(): boolean {
+    this.#emitted++;
+    if (!this.#closing && !this.#link.permissionDenied) return true;
+    this.#drops.count(this.#closing ? "closed" : "permission");
     return false;
+  }
+
+  /** Kicks the writer after a frame was (or was not) queued. */
+  #queued(queued: boolean): boolean {
+    if (queued) this.#writer.kick();
+    else this.#writer.kickNotice();
+    return queued;
   }
 
   /**

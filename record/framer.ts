@@ -18,6 +18,76 @@ import { STANDARD_FIELDS } from "./schema.ts";
 import type { RecordInput } from "./input.ts";
 import { plainRecordFields, type RecordFields } from "./fields.ts";
 import { recordDict } from "./dict.ts";
+import type { FrameRoom } from "../transport/frame_queue.ts";
+
+/**
+ * Where {@linkcode RecordFramer.prototype.writeEvent} puts a frame: a queue
+ * that lends room for a frame written in place (the engine's byte ring),
+ * or takes a frame made elsewhere.
+ */
+export interface FrameSink {
+  /**
+   * Lends room for a frame of at most `n` bytes.
+   *
+   * @param n The most bytes the frame will take.
+   * @returns The room: the frame is written into `buf` from `pos`.
+   */
+  room(n: number): FrameRoom;
+  /**
+   * Keeps the frame written into the last room, which ends at `end`.
+   *
+   * @param end Where the frame ends in the room's `buf`.
+   * @returns Whether it was queued.
+   */
+  commit(end: number): boolean;
+  /**
+   * Takes a frame made elsewhere (copied).
+   *
+   * @param frame The frame.
+   * @returns Whether it was queued.
+   */
+  enqueue(frame: Uint8Array): boolean;
+}
+
+/**
+ * The sink behind the methods that return frames: the pool of pickle/output
+ * (the frame is a view into the current slab), or a buffer of its own while
+ * the slab is being written by an encoder further up the stack.
+ */
+class PoolSink implements FrameSink {
+  /** The last frame taken. */
+  frame: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  #room: FrameRoom = { buf: pool.buf, view: pool.view, pos: 0 };
+  #inPool = false;
+
+  room(n: number): FrameRoom {
+    const room = this.#room;
+    this.#inPool = !pool.busy;
+    if (this.#inPool) {
+      pool.room(n);
+      room.buf = pool.buf;
+      room.view = pool.view;
+      room.pos = pool.pos;
+    } else {
+      room.buf = new Uint8Array(n);
+      room.view = new DataView(room.buf.buffer);
+      room.pos = 0;
+    }
+    return room;
+  }
+
+  commit(end: number): boolean {
+    const room = this.#room;
+    if (this.#inPool) pool.pos = end;
+    this.frame = room.buf.subarray(room.pos, end);
+    return true;
+  }
+
+  enqueue(frame: Uint8Array<ArrayBuffer>): boolean {
+    this.frame = frame;
+    return true;
+  }
+}
 
 // A template is the pickle of a sample dict in which the fields that vary
 // from record to record — the message and the three times — hold marker
@@ -211,6 +281,7 @@ export class RecordFramer {
   textLength = 0;
   #templates: RecordTemplate[] = [];
   #values: unknown[] = new Array(CONSTANT_FIELDS.length);
+  #pool = new PoolSink();
 
   /**
    * Creates a framer.
@@ -254,20 +325,65 @@ export class RecordFramer {
     input: RecordInput,
     maxText: number = Infinity,
   ): Uint8Array<ArrayBuffer> | undefined {
+    const sink = this.#pool;
+    return this.writeEvent(input, sink, maxText) === undefined
+      ? undefined
+      : sink.frame;
+  }
+
+  /**
+   * Frames a log event into a sink: the same bytes as
+   * {@linkcode RecordFramer.prototype.frameEvent}. The common event is
+   * written in place into the room the sink lends (for the engine: its
+   * queue's byte ring, with no copy and no allocation); any other is framed
+   * from its dict and handed to the sink's `enqueue`. The event is read
+   * once and its text measured before anything is encoded; nothing else
+   * runs between the sink's `room` and `commit`.
+   *
+   * @param input The event.
+   * @param sink Where the frame goes.
+   * @param maxText The longest text (`msg` plus `exc_text`, in UTF-16 code
+   * units) to frame.
+   * @returns What the sink returned (whether the frame was queued), or
+   * undefined when the text is longer than `maxText` (then nothing was
+   * encoded, and {@linkcode RecordFramer.prototype.textLength} is its
+   * length).
+   * @throws {PickleError} As `dumpsFrame` does.
+   */
+  writeEvent(
+    input: RecordInput,
+    sink: FrameSink,
+    maxText: number = Infinity,
+  ): boolean | undefined {
     if (this.protocol <= 3) {
       const fields = plainRecordFields(input);
       if (fields !== undefined) {
         const size = this.textLength = fields.msg.length;
         if (size > maxText) return undefined;
-        const frame = this.frameFields(fields);
-        if (frame !== undefined) return frame;
+        fieldsConstants(fields, this.#values);
+        const template = this.#template(
+          fields.msg,
+          fields.created,
+          fields.msecs,
+          fields.relativeCreated,
+        );
+        if (template !== undefined) {
+          return writeRecord(
+            template,
+            sink,
+            fields.msg,
+            fields.created,
+            fields.msecs,
+            fields.relativeCreated,
+          );
+        }
       }
     }
     const dict = recordDict(input);
     const size = this.textLength = textLength(dict.msg) +
       textLength(dict.exc_text);
     if (size > maxText) return undefined;
-    return this.frame(dict);
+    return sink.enqueue(this.frame(dict));
   }
 
   /**
@@ -281,9 +397,19 @@ export class RecordFramer {
    */
   frame(dict: Record<string, unknown>): Uint8Array<ArrayBuffer> {
     const protocol = this.protocol;
-    if (protocol <= 3 && !pool.busy) {
-      const framed = this.#templated(dict);
-      if (framed !== undefined) return framed;
+    if (protocol <= 3) {
+      const template = this.#dictTemplate(dict);
+      if (template !== undefined) {
+        writeRecord(
+          template,
+          this.#pool,
+          dict.msg as string,
+          floatOf(dict.created)!,
+          floatOf(dict.msecs)!,
+          floatOf(dict.relativeCreated)!,
+        );
+        return this.#pool.frame;
+      }
     }
     return dumpsFrame(dict, { protocol, pooled: true });
   }
@@ -327,19 +453,28 @@ export class RecordFramer {
    * ```
    */
   frameFields(fields: RecordFields): Uint8Array<ArrayBuffer> | undefined {
-    if (this.protocol > 3 || pool.busy) return undefined;
+    if (this.protocol > 3) return undefined;
     fieldsConstants(fields, this.#values);
-    return this.#write(
+    const template = this.#template(
       fields.msg,
       fields.created,
       fields.msecs,
       fields.relativeCreated,
     );
+    if (template === undefined) return undefined;
+    writeRecord(
+      template,
+      this.#pool,
+      fields.msg,
+      fields.created,
+      fields.msecs,
+      fields.relativeCreated,
+    );
+    return this.#pool.frame;
   }
 
-  #templated(
-    dict: Record<string, unknown>,
-  ): Uint8Array<ArrayBuffer> | undefined {
+  /** The template of a record dict (with this.#values read), if it fits one. */
+  #dictTemplate(dict: Record<string, unknown>): RecordTemplate | undefined {
     // Exactly the schema's keys, in order (nothing else enumerable).
     let i = 0;
     for (const key in dict) {
@@ -357,16 +492,19 @@ export class RecordFramer {
     }
     if (!noneAreNone(dict)) return undefined;
     dictConstants(dict, this.#values);
-    return this.#write(dict.msg, created, msecs, relative);
+    return this.#template(dict.msg, created, msecs, relative);
   }
 
-  /** The frame from this.#values (constant fields) and the varying ones. */
-  #write(
+  /**
+   * The template for this.#values (the constant fields) when the record
+   * fits one with these varying fields, found or built; else undefined.
+   */
+  #template(
     msg: unknown,
-    created: number,
-    msecs: number,
-    relative: number,
-  ): Uint8Array<ArrayBuffer> | undefined {
+    created: unknown,
+    msecs: unknown,
+    relative: unknown,
+  ): RecordTemplate | undefined {
     if (typeof msg !== "string" || isSharedStr(msg)) return undefined;
     if (msg.length > (POOLED_MAX >> 2)) return undefined;
     if (
@@ -379,9 +517,8 @@ export class RecordFramer {
       if (typeof v !== "string" && typeof v !== "number") return undefined;
     }
     const template = this.#find(values) ?? this.#build(values);
-    if (template === undefined) return undefined;
-    this.templated++;
-    return writeRecord(template, msg, created, msecs, relative);
+    if (template !== undefined) this.templated++;
+    return template;
   }
 
   #find(values: unknown[]): RecordTemplate | undefined {
@@ -448,20 +585,23 @@ function putFloat(
   return pos + 9;
 }
 
-/** Writes a templated record frame into the pool. */
+/**
+ * Writes a templated record frame into the room the sink lends, and
+ * commits it.
+ */
 function writeRecord(
   t: RecordTemplate,
+  sink: FrameSink,
   msg: string,
   created: number,
   msecs: number,
   relative: number,
-): Uint8Array<ArrayBuffer> {
+): boolean {
   const n = msg.length;
-  const bound = 4 + t.fixed + 5 + n * 3 + 27;
-  pool.room(bound);
-  const buf = pool.buf;
-  const view = pool.view;
-  const start = pool.pos;
+  const room = sink.room(4 + t.fixed + 5 + n * 3 + 27);
+  const buf = room.buf;
+  const view = room.view;
+  const start = room.pos;
   const seg = t.segments;
   let pos = start + 4;
   buf.set(seg[0]!, pos);
@@ -485,6 +625,5 @@ function writeRecord(
   buf.set(seg[4]!, pos);
   pos += seg[4]!.length;
   view.setUint32(start, pos - start - 4);
-  pool.pos = pos;
-  return buf.subarray(start, pos);
+  return sink.commit(pos);
 }

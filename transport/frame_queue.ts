@@ -3,13 +3,17 @@
  * {@linkcode FrameQueue}: the bounded FIFO of encoded frames between the
  * logging call and the writer, as one reusable byte ring.
  *
- * - {@linkcode FrameQueue.prototype.push} copies the frame's bytes to the
- *   ring's tail (a frame may wrap around the end) and records its length and
- *   sequence number in typed-array rings: no allocation per frame once the
- *   ring has grown. The ring starts at 64 KiB (or the byte bound, if
- *   smaller), doubles in place (a resizable ArrayBuffer) when a frame does
- *   not fit, up to the byte bound, and goes back to its initial size only
- *   when everything is dropped (close).
+ * - A frame is written in place: {@linkcode FrameQueue.prototype.room}
+ *   lends contiguous free bytes at the ring's tail (the framer writes the
+ *   frame there) and {@linkcode FrameQueue.prototype.commit} queues it; a
+ *   frame made elsewhere is copied to the tail by
+ *   {@linkcode FrameQueue.prototype.push} (it may wrap around the end). Its
+ *   length and sequence number go to typed-array rings: no allocation per
+ *   frame once the ring has grown. The ring starts at 64 KiB (or the byte
+ *   bound, if smaller), doubles when a frame does not fit, up to the byte
+ *   bound, and goes back to its initial size only when everything is
+ *   dropped (close). (A plain ArrayBuffer: V8 writes bytes into one faster
+ *   than into a resizable one.)
  * - The record bound (`maxRecords`) and the byte bound (`maxBytes`) count
  *   every pending frame, including those being written. A frame larger than
  *   `maxBytes` is refused (`"oversize"`); when a bound is reached,
@@ -25,7 +29,7 @@
  *   bytes were all written leave the queue; the others go back to the head,
  *   whole (or are dropped, for a transport that refused them).
  *
- * A frame is copied, so the caller may reuse its buffer at once.
+ * A pushed frame is copied, so the caller may reuse its buffer at once.
  *
  * The engine uses the queue only through {@linkcode FrameStore}: the seam
  * where a disk spool can attach later.
@@ -92,6 +96,23 @@ export interface FrameStore {
    */
   push(frame: Uint8Array): boolean;
   /**
+   * Lends writable room for a frame of at most `n` bytes, to be written in
+   * place and then kept with {@linkcode FrameStore.commit}: `n` contiguous
+   * bytes of `buf` from `pos`.
+   *
+   * @param n The most bytes the frame will take.
+   * @returns The room (the same object every call).
+   */
+  room(n: number): FrameRoom;
+  /**
+   * Keeps the frame written into the last `room()`, which ends at `end`,
+   * applying the bounds and the overflow policy as `push` does.
+   *
+   * @param end Where the frame ends in the room's `buf`.
+   * @returns Whether it was queued.
+   */
+  commit(end: number): boolean;
+  /**
    * Hands out the head frames, whole, up to `limit` bytes (at least one
    * frame), as one contiguous view. They stay pending until `settle`.
    *
@@ -118,6 +139,19 @@ export interface FrameStore {
   dropAll(reason: DropReason): number;
 }
 
+/**
+ * Room lent by {@linkcode FrameStore.prototype.room}: bytes of `buf` from
+ * `pos` on, where a frame is written in place.
+ */
+export interface FrameRoom {
+  /** The buffer to write into. */
+  buf: Uint8Array<ArrayBuffer>;
+  /** A DataView of `buf`. */
+  view: DataView<ArrayBuffer>;
+  /** Where the frame starts in `buf`. */
+  pos: number;
+}
+
 /** Options of {@linkcode FrameQueue}. */
 export interface FrameQueueOptions {
   /** Maximum number of pending frames. */
@@ -136,18 +170,6 @@ const INITIAL_BYTES = 64 * 1024;
 /** Initial number of frame slots (a power of two). */
 const INITIAL_SLOTS = 64;
 
-/** Largest address space reserved for a ring's in-place growth (a larger bound grows by copying). */
-const MAX_RESERVED_BYTES = 2 ** 32;
-
-/**
- * A ring of `size` bytes that can grow in place up to `maxBytes`: a view
- * that tracks the length of a resizable ArrayBuffer.
- */
-function newRing(size: number, maxBytes: number): Uint8Array<ArrayBuffer> {
-  const reserve = Math.max(size, Math.min(maxBytes, MAX_RESERVED_BYTES));
-  return new Uint8Array(new ArrayBuffer(size, { maxByteLength: reserve }));
-}
-
 /** A bounded FIFO of frames in one byte ring. */
 export class FrameQueue implements FrameStore {
   #maxRecords: number;
@@ -157,7 +179,7 @@ export class FrameQueue implements FrameStore {
 
   // The byte ring: #held bytes from #start, wrapping at the end. They are
   // the batch's bytes when #batchInRing, then those of the queued frames.
-  #ring = new Uint8Array(0);
+  #ring: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   #start = 0;
   #held = 0;
 
@@ -180,6 +202,13 @@ export class FrameQueue implements FrameStore {
   #batchInRing = false;
   #scratch: Uint8Array | undefined;
   #settledBytes = 0;
+
+  // The room lent by room(): in the ring, or in #spare when the ring has no
+  // contiguous room for it.
+  #ringView = new DataView(this.#ring.buffer);
+  #room: FrameRoom = { buf: this.#ring, view: this.#ringView, pos: 0 };
+  #spare: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  #spareView = new DataView(this.#spare.buffer);
 
   /**
    * Creates an empty queue; the ring is allocated by the first push.
@@ -268,13 +297,76 @@ export class FrameQueue implements FrameStore {
       ring.set(frame.subarray(0, room), tail);
       ring.set(frame.subarray(room), 0);
     }
-    this.#held += size;
-    if (this.#queued > this.#mask) this.#growSlots();
-    const i = (this.#first + this.#queued) & this.#mask;
-    this.#lengths[i] = size;
-    this.#seqs[i] = this.#nextSeq++;
-    this.#queued++;
-    this.#queuedBytes += size;
+    this.#append(size);
+    return true;
+  }
+
+  /**
+   * Lends room for a frame of at most `n` bytes, written in place: at the
+   * ring's tail when it has `n` contiguous free bytes there (growing the
+   * ring, within the byte bound, if it must), else in a spare buffer that
+   * {@linkcode FrameQueue.prototype.commit} copies from.
+   *
+   * @param n The most bytes the frame will take.
+   * @returns The room (the same object every call; valid until the next
+   * `push`, `room` or `commit`).
+   */
+  room(n: number): FrameRoom {
+    const room = this.#room;
+    if (
+      this.#ring.length - this.#held < n && this.#held + n <= this.#maxBytes
+    ) {
+      this.#grow(this.#held + n);
+    }
+    const ring = this.#ring;
+    let tail = this.#start + this.#held;
+    let free: number;
+    if (tail < ring.length) {
+      free = ring.length - tail;
+    } else {
+      tail -= ring.length;
+      free = this.#start - tail;
+    }
+    if (free >= n) {
+      if (room.buf !== ring) {
+        room.buf = ring;
+        room.view = this.#ringView;
+      }
+      room.pos = tail;
+      return room;
+    }
+    if (this.#spare.length < n) {
+      this.#spare = new Uint8Array(Math.max(n, 2 * this.#spare.length));
+      this.#spareView = new DataView(this.#spare.buffer);
+    }
+    room.buf = this.#spare;
+    room.view = this.#spareView;
+    room.pos = 0;
+    return room;
+  }
+
+  /**
+   * Keeps the frame written into the last
+   * {@linkcode FrameQueue.prototype.room}, which ends at `end`: the same
+   * bounds and overflow policy as {@linkcode FrameQueue.prototype.push}.
+   *
+   * @param end Where the frame ends in the room's `buf`.
+   * @returns Whether it was queued.
+   */
+  commit(end: number): boolean {
+    const room = this.#room;
+    const size = end - room.pos;
+    if (
+      room.buf !== this.#ring ||
+      this.#queued + this.#batchCount >= this.#maxRecords ||
+      this.#queuedBytes + this.#batchBytes + size > this.#maxBytes
+    ) {
+      // Not in the ring, or a bound is reached: the general path.
+      let bytes = room.buf.subarray(room.pos, end);
+      if (room.buf === this.#ring) bytes = bytes.slice();
+      return this.push(bytes);
+    }
+    this.#append(size);
     return true;
   }
 
@@ -389,7 +481,7 @@ export class FrameQueue implements FrameStore {
   dropAll(reason: DropReason): number {
     const n = this.#queued + this.#batchCount;
     if (this.#batchInRing || this.#ring.length > INITIAL_BYTES) {
-      this.#ring = new Uint8Array(0);
+      this.#setRing(new Uint8Array(0));
     }
     this.#start = 0;
     this.#held = 0;
@@ -415,7 +507,7 @@ export class FrameQueue implements FrameStore {
       const old = this.#ring;
       const queuedBytes = this.#held - this.#batchBytes;
       this.#release(this.#batchBytes);
-      this.#ring = newRing(old.length, this.#maxBytes);
+      this.#setRing(new Uint8Array(old.length));
       this.#copyFrom(old, this.#start, queuedBytes, 0);
       this.#start = 0;
       this.#batchInRing = false;
@@ -433,6 +525,23 @@ export class FrameQueue implements FrameStore {
       n++;
     }
     this.#onDrop("overflow", n);
+  }
+
+  /** Counts a frame of `size` bytes just written at the ring's tail. */
+  #append(size: number): void {
+    this.#held += size;
+    if (this.#queued > this.#mask) this.#growSlots();
+    const i = (this.#first + this.#queued) & this.#mask;
+    this.#lengths[i] = size;
+    this.#seqs[i] = this.#nextSeq++;
+    this.#queued++;
+    this.#queuedBytes += size;
+  }
+
+  /** Replaces the ring (and its DataView). */
+  #setRing(ring: Uint8Array<ArrayBuffer>): void {
+    this.#ring = ring;
+    this.#ringView = new DataView(ring.buffer);
   }
 
   /** Frees `n` bytes at the ring's start. */
@@ -492,10 +601,9 @@ export class FrameQueue implements FrameStore {
   }
 
   /**
-   * Grows the ring (doubling, up to the byte bound) to hold `need` bytes.
-   * The ring is a resizable ArrayBuffer that grows in place: only bytes
-   * wrapped around the old end move (after it), so growing neither copies
-   * the queue nor touches fresh memory all at once.
+   * Grows the ring (doubling, up to the byte bound) to hold `need` bytes:
+   * the held bytes move to the start of a new ring. A batch being written
+   * from the old ring keeps reading it.
    */
   #grow(need: number): void {
     const old = this.#ring;
@@ -505,14 +613,7 @@ export class FrameQueue implements FrameStore {
       : oldSize * 2;
     while (size < need) size *= 2;
     size = Math.max(need, Math.min(size, this.#maxBytes));
-    const buffer = old.buffer;
-    if (oldSize > 0 && buffer.resizable && size <= buffer.maxByteLength) {
-      buffer.resize(size);
-      const end = this.#start + this.#held;
-      if (end > oldSize) old.copyWithin(oldSize, 0, end - oldSize);
-      return;
-    }
-    this.#ring = newRing(size, this.#maxBytes);
+    this.#setRing(new Uint8Array(size));
     if (this.#held > 0) this.#copyFrom(old, this.#start, this.#held, 0);
     this.#start = 0;
   }
