@@ -42,17 +42,19 @@
  * }
  * ```
  *
- * The parts, in `receiver/`: the record model (`record.ts`, with the field
- * table of `fields.ts`), the options (`options.ts`), the listeners
- * (`listeners.ts`), a connection's frame reading (`conn.ts`), a datagram
- * (`udp.ts`), the record buffer (`buffer.ts`), and `LogReceiver` itself
- * (`log_receiver.ts`), which wires them.
+ * The parts, in `receiver/`: the record model (`record.ts`, with the type
+ * of `python_log_record.ts` and the field table of `fields.ts`), the
+ * options (`options.ts`), the listeners (`listeners.ts`), a connection's
+ * frame reading (`conn.ts`), a datagram (`udp.ts`), the record buffer
+ * (`buffer.ts`), and `LogReceiver` itself (`log_receiver.ts`), which wires
+ * them.
  *
  * @module
  */
 export type { LoadsOptions } from "./pickle/decoder.ts";
 export { STANDARD_FIELDS } from "./record/schema.ts";
-export { makeLogRecord, type PythonLogRecord } from "./receiver/record.ts";
+export { makeLogRecord } from "./receiver/record.ts";
+export type { PythonLogRecord } from "./receiver/python_log_record.ts";
 export {
   type CloseReason,
   ReceiverError,

@@ -6,9 +6,14 @@
  * its relative `import`/`export … from` specifiers are resolved, and the
  * strongly connected components of that graph are listed: any component of
  * more than one file, or a file importing itself, is a cycle. A cycle of
- * module loading (value imports) fails the check; a cycle that closes only
- * through `import type`/`export type` (erased before run time) is listed as
- * a warning.
+ * module loading (value imports) fails the check, and so does a cycle that
+ * closes only through `import type`/`export type` (erased before run time,
+ * but still a cycle of the module graph).
+ *
+ * One exception, temporary: a type-only cycle through `transport/options.ts`
+ * (the handler, socket, datagram, LogTape and transport modules, which are
+ * being untangled separately) is listed as a warning only. Remove
+ * `TEMPORARY_TYPE_CYCLE` once that cycle is gone.
  *
  *   deno run --allow-read _tools/check_cycles.ts
  *
@@ -19,6 +24,11 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SKIP = new Set(["tests", "bench", "_tools", ".git", "node_modules"]);
+/**
+ * A type-only cycle that includes this file is only warned about, until the
+ * cycle is removed (see the module documentation).
+ */
+const TEMPORARY_TYPE_CYCLE = join("transport", "options.ts");
 const SPECIFIER =
   /(?:^|[;\s])(?:import|export)\s(\s*type\s)?[^;]*?\bfrom\s*["'](\.{1,2}\/[^"']+)["']|\bimport\s*\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
 
@@ -88,26 +98,30 @@ function cyclesOf(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
-const runtime = cyclesOf(buildGraph(false));
+const graph = buildGraph(false);
+const runtime = cyclesOf(graph);
 const all = cyclesOf(buildGraph(true));
 const name = (scc: string[]) =>
   scc.map((f) => relative(ROOT, f)).sort().join(", ");
+const runtimeNames = new Set(runtime.map(name));
+let failed = false;
+let allowed = 0;
+for (const scc of runtime) {
+  console.error(`Import cycle between: ${name(scc)}`);
+  failed = true;
+}
 for (const scc of all) {
   const n = name(scc);
-  if (!runtime.some((r) => name(r) === n)) {
-    console.warn(`Type-only import cycle between: ${n}`);
+  if (runtimeNames.has(n)) continue;
+  if (scc.some((f) => relative(ROOT, f) === TEMPORARY_TYPE_CYCLE)) {
+    console.warn(`Type-only import cycle between (temporarily allowed): ${n}`);
+    allowed++;
+  } else {
+    console.error(`Type-only import cycle between: ${n}`);
+    failed = true;
   }
 }
-const cycles = runtime;
-const graph = buildGraph(false);
-if (cycles.length > 0) {
-  for (const scc of cycles) {
-    console.error(
-      `Import cycle between: ${
-        scc.map((f) => relative(ROOT, f)).sort().join(", ")
-      }`,
-    );
-  }
-  Deno.exit(1);
-}
-console.log(`check_cycles: ${graph.size} modules, no import cycle at run time`);
+if (failed) Deno.exit(1);
+console.log(
+  `check_cycles: ${graph.size} modules, no import cycle at run time, no type-only cycle (${allowed} temporarily allowed)`,
+);

@@ -7,6 +7,7 @@
  * @module
  */
 import { UnpicklingError } from "./errors.ts";
+import type { Failer } from "./decoder_fail.ts";
 import { hex2, latin1 } from "./decoder_text.ts";
 
 /** Limits that {@linkcode loads} enforces while decoding. */
@@ -170,7 +171,7 @@ export function quote(text: string): string {
 }
 
 /** Decoder state that the slow paths share with the main loop. */
-export class State {
+export class State implements Failer {
   /** Offset of the current opcode. */
   at = 0;
   /** The input. */

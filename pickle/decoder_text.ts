@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { State } from "./decoder_state.ts";
+import type { Failer } from "./decoder_fail.ts";
 
 /**
  * A byte as `0x..`.
@@ -126,7 +126,7 @@ function units(buf: Uint16Array, n: number): string {
  * is not well-formed UTF-8 fails.
  */
 export function utf8(
-  st: State,
+  st: Failer,
   data: Uint8Array,
   a: number,
   b: number,
@@ -149,7 +149,7 @@ export function utf8(
   return utf8Slow(st, data, a, b);
 }
 
-function utf8Slow(st: State, data: Uint8Array, a: number, b: number): string {
+function utf8Slow(st: Failer, data: Uint8Array, a: number, b: number): string {
   let i = a;
   while (i < b && data[i]! < 0x80) i++;
   if (i === b) return latin1(data, a, b);
@@ -243,7 +243,7 @@ function isHex(c: number): boolean {
 
 /** CPython's `raw-unicode-escape` decoder (protocol 0 `UNICODE`). */
 export function rawUnicodeEscape(
-  st: State,
+  st: Failer,
   data: Uint8Array,
   a: number,
   b: number,
@@ -286,7 +286,7 @@ export function rawUnicodeEscape(
 
 /** CPython's `codecs.escape_decode` (protocol 0 `STRING`), as Latin-1. */
 export function escapeDecode(
-  st: State,
+  st: Failer,
   data: Uint8Array,
   a: number,
   b: number,

@@ -8,9 +8,13 @@
  * changed floats are written over the template's, and only other changed
  * values are encoded. The bytes are exactly what the plain loop writes.
  *
+ * The templates write through the encoder as an {@linkcode AtomEncoder}
+ * (whose `value` writes any value), so that this module does not import
+ * `encoder.ts`, which uses it.
+ *
  * @module
  */
-import type { Encoder } from "./encoder.ts";
+import type { AtomEncoder } from "./atoms.ts";
 import { PyFloat } from "./py_types.ts";
 import { isSharedStr } from "./memo.ts";
 import { SEG_INDEX, SEG_PROP } from "./path.ts";
@@ -151,7 +155,7 @@ export class DictTemplates {
    * @param depth Its depth (1).
    */
   writeItems(
-    enc: Encoder,
+    enc: AtomEncoder,
     object: Record<string, unknown>,
     depth: number,
   ): void {
@@ -171,7 +175,7 @@ export class DictTemplates {
    * optimised function has never run costs it a deoptimisation.
    */
   #fromTemplate(
-    enc: Encoder,
+    enc: AtomEncoder,
     object: Record<string, unknown>,
     depth: number,
     s: DictShape,
@@ -313,7 +317,7 @@ export class DictTemplates {
    * template built from what it wrote.
    */
   #recording(
-    enc: Encoder,
+    enc: AtomEncoder,
     object: Record<string, unknown>,
     depth: number,
   ): void {
@@ -388,7 +392,7 @@ export class DictTemplates {
    * template's.
    */
   #sameList(
-    enc: Encoder,
+    enc: AtomEncoder,
     value: unknown,
     items: readonly unknown[],
     depth: number,
@@ -430,7 +434,13 @@ export class DictTemplates {
    * (or, for i = n, the end) starts. Copies of more than a few bytes go
    * through a view of the template kept per item, made once.
    */
-  #run(enc: Encoder, s: DictShape, i: number, from: number, to: number): void {
+  #run(
+    enc: AtomEncoder,
+    s: DictShape,
+    i: number,
+    from: number,
+    to: number,
+  ): void {
     const n = to - from;
     if (n <= 0) return;
     enc.ensure(n);
@@ -466,7 +476,7 @@ export class DictTemplates {
 
   /** A template from what #recording just wrote (n items from bodyStart). */
   #shapeOf(
-    enc: Encoder,
+    enc: AtomEncoder,
     n: number,
     bodyStart: number,
     memo0: number,
@@ -523,7 +533,7 @@ export class DictTemplates {
  * A value of a templated dict that differs from the template's: as
  * `enc.value`, with the common record values (strings and floats) first.
  */
-function changed(enc: Encoder, value: unknown): void {
+function changed(enc: AtomEncoder, value: unknown): void {
   if (typeof value === "string") {
     enc.string(value);
   } else if (value instanceof PyFloat && typeof value.value === "number") {

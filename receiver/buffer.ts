@@ -8,7 +8,7 @@
  */
 import { Fifo } from "../_fifo.ts";
 import { ReceiveTimeoutError } from "./errors.ts";
-import type { PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
 
 /** Options of {@linkcode LogReceiver.prototype.next}. */
 export interface NextOptions {

@@ -16,7 +16,8 @@ import {
   ReceiverError,
 } from "./errors.ts";
 import type { Settings } from "./options.ts";
-import { makeLogRecord, type PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
+import { makeLogRecord } from "./record.ts";
 import type { ConnectionStats, Counters } from "./stats.ts";
 
 /** Bytes read at a time, and the size of a connection's idle buffer. */

@@ -8,7 +8,7 @@
  * @module
  */
 import { UnpicklingError } from "../pickle/errors.ts";
-import type { PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
 
 /**
  * Why a connection ended:

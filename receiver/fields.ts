@@ -8,7 +8,7 @@
  * @module
  */
 import { STANDARD_FIELDS } from "../record/schema.ts";
-import type { PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
 
 // What a standard field accepts: `accepts()` checks it, `WANT` words it for
 // problem text ("'lineno' must be an int: …"). Numbers rather than check

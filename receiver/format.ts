@@ -12,7 +12,7 @@ import { setOwn } from "../_own.ts";
 import { PyFloat, PyTuple } from "../pickle/py_types.ts";
 import { percentFormat } from "../text/percent_format.ts";
 import { pyRepr } from "../text/python_text.ts";
-import type { PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, "0");

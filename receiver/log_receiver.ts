@@ -24,7 +24,7 @@ import {
   resolveOptions,
   type Settings,
 } from "./options.ts";
-import type { PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
 import {
   type ConnectionInfo,
   type ConnectionStats,

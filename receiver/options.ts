@@ -8,7 +8,7 @@
  */
 import type { LoadsOptions } from "../pickle/decoder.ts";
 import type { CloseReason, ReceiverError } from "./errors.ts";
-import type { PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
 import type { ConnectionInfo } from "./stats.ts";
 import {
   DEFAULT_TCP_LOGGING_PORT,

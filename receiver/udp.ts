@@ -14,7 +14,8 @@ import {
   type ReceiverErrorKind,
 } from "./errors.ts";
 import type { Settings } from "./options.ts";
-import { makeLogRecord, type PythonLogRecord } from "./record.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
+import { makeLogRecord } from "./record.ts";
 import type { ConnectionInfo, Counters } from "./stats.ts";
 import { readLength } from "./conn.ts";
 
