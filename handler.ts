@@ -26,7 +26,7 @@ import {
   type FlushResult,
   SocketEngine,
 } from "./socket.ts";
-import type { TlsOptions } from "./transport/tls.ts";
+import type { TlsOptions } from "./transport/options.ts";
 import {
   connectBudget,
   connectTo,

@@ -54,7 +54,7 @@ import {
 } from "./transport/options.ts";
 import { dropNoticeFrame } from "./_drop_notice.ts";
 
-export type { TlsOptions } from "./transport/tls.ts";
+export type { TlsOptions } from "./transport/options.ts";
 export type {
   DropReason,
   EngineState,

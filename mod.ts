@@ -80,7 +80,7 @@ export type {
   QueueOptions,
   SocketOptions,
 } from "./transport/options.ts";
-export type { TlsOptions } from "./transport/tls.ts";
+export type { TlsOptions } from "./transport/options.ts";
 export {
   type PickleProtocol,
   PyFloat,

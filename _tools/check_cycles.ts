@@ -10,11 +10,6 @@
  * closes only through `import type`/`export type` (erased before run time,
  * but still a cycle of the module graph).
  *
- * One exception, temporary: a type-only cycle through `transport/options.ts`
- * (the handler, socket, datagram, LogTape and transport modules, which are
- * being untangled separately) is listed as a warning only. Remove
- * `TEMPORARY_TYPE_CYCLE` once that cycle is gone.
- *
  *   deno run --allow-read _tools/check_cycles.ts
  *
  * @module
@@ -28,7 +23,6 @@ const SKIP = new Set(["tests", "bench", "_tools", ".git", "node_modules"]);
  * A type-only cycle that includes this file is only warned about, until the
  * cycle is removed (see the module documentation).
  */
-const TEMPORARY_TYPE_CYCLE = join("transport", "options.ts");
 const SPECIFIER =
   /(?:^|[;\s])(?:import|export)\s(\s*type\s)?[^;]*?\bfrom\s*["'](\.{1,2}\/[^"']+)["']|\bimport\s*\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
 
@@ -105,7 +99,6 @@ const name = (scc: string[]) =>
   scc.map((f) => relative(ROOT, f)).sort().join(", ");
 const runtimeNames = new Set(runtime.map(name));
 let failed = false;
-let allowed = 0;
 for (const scc of runtime) {
   console.error(`Import cycle between: ${name(scc)}`);
   failed = true;
@@ -113,15 +106,10 @@ for (const scc of runtime) {
 for (const scc of all) {
   const n = name(scc);
   if (runtimeNames.has(n)) continue;
-  if (scc.some((f) => relative(ROOT, f) === TEMPORARY_TYPE_CYCLE)) {
-    console.warn(`Type-only import cycle between (temporarily allowed): ${n}`);
-    allowed++;
-  } else {
-    console.error(`Type-only import cycle between: ${n}`);
-    failed = true;
-  }
+  console.error(`Type-only import cycle between: ${n}`);
+  failed = true;
 }
 if (failed) Deno.exit(1);
 console.log(
-  `check_cycles: ${graph.size} modules, no import cycle at run time, no type-only cycle (${allowed} temporarily allowed)`,
+  `check_cycles: ${graph.size} modules, no import cycle at run time, no type-only cycle`,
 );

@@ -5,11 +5,38 @@ import { DatagramHandler } from "../datagram.ts";
 import { getSocketSink } from "../logtape.ts";
 import { SocketEngine } from "../socket.ts";
 import {
+  type DATAGRAM_HANDLER_KEYS,
   DEFAULTS,
   OPTION_KEYS,
   type OptionOwner,
+  type PYTHON_HANDLER_KEYS,
+  type SOCKET_ENGINE_KEYS,
+  type SOCKET_HANDLER_KEYS,
+  type SOCKET_SINK_KEYS,
+  type TLS_KEYS,
+  type TlsOptions,
   validateOptions,
 } from "../transport/options.ts";
+import type { PythonHandlerOptions } from "../python_handler.ts";
+import type { SocketHandlerOptions } from "../handler.ts";
+import type { DatagramHandlerOptions } from "../datagram.ts";
+import type { SocketSinkOptions } from "../logtape.ts";
+import type { SocketEngineOptions } from "../socket.ts";
+
+// The key lists of options.ts name exactly the keys of the option types: a
+// key added to a type and not to its list (or the reverse) fails type
+// checking here (`deno task check` type-checks the tests).
+type Exact<T, K extends PropertyKey> = [Exclude<keyof T, K>] extends [never]
+  ? [Exclude<K, keyof T>] extends [never] ? true : Exclude<K, keyof T>
+  : Exclude<keyof T, K>;
+const _keysAreExact: [
+  Exact<PythonHandlerOptions, typeof PYTHON_HANDLER_KEYS[number]>,
+  Exact<SocketHandlerOptions, typeof SOCKET_HANDLER_KEYS[number]>,
+  Exact<DatagramHandlerOptions, typeof DATAGRAM_HANDLER_KEYS[number]>,
+  Exact<SocketSinkOptions, typeof SOCKET_SINK_KEYS[number]>,
+  Exact<SocketEngineOptions, typeof SOCKET_ENGINE_KEYS[number]>,
+  Exact<TlsOptions, typeof TLS_KEYS[number]>,
+] = [true, true, true, true, true, true];
 
 const connect = () => Promise.reject(new Error("unused"));
 

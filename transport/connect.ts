@@ -9,11 +9,12 @@
  *
  * @module
  */
-import { connectTls, type TlsOptions } from "./tls.ts";
+import { connectTls } from "./tls.ts";
 import {
   DEFAULT_TCP_LOGGING_PORT,
   DEFAULTS,
   type SocketOptions,
+  type TlsOptions,
 } from "./options.ts";
 
 /** Where the receiver is: a TCP host and port, or a Unix socket path. */

@@ -1,7 +1,7 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
- * TLS for the socket handler: the {@linkcode TlsOptions} type, their
- * validation, and {@linkcode connectTls}, which opens a verified TLS
+ * TLS for the socket handler ({@linkcode TlsOptions}, in `options.ts`):
+ * their validation, and {@linkcode connectTls}, which opens a verified TLS
  * connection with a connect timeout and a separate handshake timeout.
  *
  * Certificate problems (unknown CA, wrong host name, expired certificate,
@@ -36,52 +36,7 @@
  * @module
  */
 import { messageOf } from "./errors.ts";
-import { DEFAULTS } from "./options.ts";
-
-/** TLS options of the socket handler. Durations are in milliseconds. */
-export interface TlsOptions {
-  /**
-   * PEM root certificates trusted in addition to the default roots (e.g.
-   * a private CA that signed the receiver's certificate).
-   */
-  caCerts?: string[];
-  /**
-   * PEM client certificate chain, for receivers that require mutual TLS.
-   * Needs `key`.
-   */
-  cert?: string;
-  /** PEM private key of `cert` (RSA, EC or PKCS#8). Needs `cert`. */
-  key?: string;
-  /**
-   * Name the receiver's certificate must be valid for (SNI and host name
-   * verification), when it differs from `hostname`, e.g. connect to
-   * `"10.0.0.5"` and verify `"logs.example.net"`. Not supported together
-   * with `cert`/`key`: `Deno.connectTls()` verifies the name it connects to.
-   *
-   * @default {the handler's hostname}
-   */
-  serverName?: string;
-  /**
-   * Timeout of the TLS handshake, in milliseconds, counted after the TCP
-   * connection is up (the TCP connect has `connectTimeout`). On timeout the
-   * connection is closed and the attempt counts as a failed connect.
-   *
-   * @default {5000}
-   */
-  handshakeTimeout?: number;
-  /**
-   * After the handshake, how long to wait for the receiver to refuse the
-   * connection before the first record is written, in milliseconds. With
-   * TLS 1.3 the client finishes its handshake before the server has checked
-   * the client certificate, so a receiver that requires one (or distrusts
-   * it) refuses only afterwards; without this wait the first batch would be
-   * written into a connection that is about to be refused. A refusal counts
-   * as a failed connect (reported, backed off, records kept). 0 disables it.
-   *
-   * @default {100}
-   */
-  settleTimeout?: number;
-}
+import { DEFAULTS, type TlsOptions } from "./options.ts";
 
 /** Default of {@linkcode TlsOptions.handshakeTimeout}, in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT: number = DEFAULTS.handshakeTimeout;
