@@ -41,7 +41,7 @@ import {
   type SocketOptions,
   validateOptions,
 } from "./transport/options.ts";
-import { dropNoticeFrame } from "./_drop_notice.ts";
+import { dropNoticeInput } from "./record/drop_notice.ts";
 
 export { DEFAULT_TCP_LOGGING_PORT };
 export type {
@@ -287,7 +287,9 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    * @returns The frame, or undefined to send no notice.
    */
   makeDropNotice(notice: DropNotice): Uint8Array | undefined {
-    return dropNoticeFrame(notice, this.noticeLoggerName, this.protocol);
+    return this.#framer().frameEvent(
+      dropNoticeInput(notice, this.noticeLoggerName),
+    );
   }
 
   /**

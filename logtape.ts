@@ -52,7 +52,7 @@ import {
   type SocketOptions,
   validateOptions,
 } from "./transport/options.ts";
-import { dropNoticeFrame } from "./_drop_notice.ts";
+import { dropNoticeInput } from "./record/drop_notice.ts";
 
 export type { TlsOptions } from "./transport/options.ts";
 export type {
@@ -527,15 +527,15 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
   const protocol: PickleProtocol = options.protocol ?? DEFAULTS.protocol;
   const noticeName = options.noticeLoggerName ?? DEFAULTS.noticeLoggerName;
   const target = socketTarget(options);
+  const framer = new RecordFramer(protocol);
+  const maxText = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
   const engine = new SocketEngine({
     connect: (signal) => connectTo(target, signal),
-    dropNotice: (notice) => dropNoticeFrame(notice, noticeName, protocol),
+    dropNotice: (notice) =>
+      framer.frameEvent(dropNoticeInput(notice, noticeName)),
     ...engineTuning(options),
     connectTimeout: connectBudget(target),
   });
-
-  const framer = new RecordFramer(protocol);
-  const maxText = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
 
   const sink = function socketSink(record: LogRecord): void {
     let category = "?";

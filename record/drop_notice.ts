@@ -1,40 +1,34 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
- * The frame of the dropped-records notice: a WARNING record, sent before
+ * The dropped-records notice as a log event: a WARNING record, sent before
  * the queue once the connection is back, telling the receiver how many
- * records were dropped and why. Private to the package.
- *
- * RECORD PATH: this builds a record dict and pickles it (`recordDict`,
- * `dumpsFrame`), so it belongs to the record side, not to the transport
- * (which only provides the counts and the text, `formatDropNotice`); it is
- * meant to go through the single record framer.
+ * records were dropped and why (the transport counts them and words the
+ * text, `formatDropNotice`). It is framed like any other event, by the
+ * record framer. Private to the package.
  *
  * @module
  */
-import { recordDict } from "./record.ts";
-import { dumpsFrame, type PickleProtocol } from "./pickle.ts";
+import type { RecordInput } from "./input.ts";
 import {
   DROP_REASONS,
   type DropNotice,
   type DropReason,
   formatDropNotice,
-} from "./transport/drops.ts";
+} from "../transport/drops.ts";
 
 /**
- * The frame of the WARNING record announcing dropped records, with extras
+ * The event of the WARNING record announcing dropped records, with extras
  * `dropped` and `dropped_by_reason`.
  *
  * @param notice The drop counts.
  * @param name The notice's logger name.
- * @param protocol The pickle protocol.
- * @returns The frame.
+ * @returns The event.
  */
-export function dropNoticeFrame(
+export function dropNoticeInput(
   notice: DropNotice,
   name: string,
-  protocol: PickleProtocol,
-): Uint8Array {
-  const dict = recordDict({
+): RecordInput {
+  return {
     name,
     level: 30,
     msg: formatDropNotice(notice),
@@ -43,8 +37,7 @@ export function dropNoticeFrame(
       dropped: notice.dropped,
       dropped_by_reason: droppedByReason(notice.byReason),
     },
-  });
-  return dumpsFrame(dict, { protocol });
+  };
 }
 
 /**
