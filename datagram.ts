@@ -19,30 +19,32 @@
  * @module
  */
 import dgram from "node:dgram";
-import type { LevelName, LogRecord } from "@std/log/base-handler";
+import type { LevelName } from "@std/log/base-handler";
+import type { Filter, PythonHandlerOptions } from "./python_handler.ts";
 import {
-  type Filter,
-  PythonHandler,
-  type PythonHandlerOptions,
-} from "./python_handler.ts";
-import { dumpsFrame } from "./pickle.ts";
-import {
-  type DropReason,
-  type EngineStats,
-  type FlushResult,
-  FramesRefusedError,
-  SocketEngine,
+  type HandlerTransport,
+  SocketHandler,
+  type SocketHandlerOptions,
+  TRANSPORT,
+} from "./handler.ts";
+import type {
+  DropNotice,
+  DropReason,
+  EngineStats,
+  FlushResult,
 } from "./socket.ts";
 import { DatagramConnection, sendDatagram } from "./transport/datagram.ts";
-import { isPermissionError, messageOf } from "./transport/errors.ts";
+import {
+  FramesRefusedError,
+  isPermissionError,
+  messageOf,
+} from "./transport/errors.ts";
 import {
   DEFAULT_UDP_LOGGING_PORT,
   DEFAULTS,
-  engineTuning,
   MAX_DATAGRAM_BYTES_IPV4,
   MAX_DATAGRAM_BYTES_IPV6,
   type QueueOptions,
-  validateOptions,
 } from "./transport/options.ts";
 
 export {
@@ -50,7 +52,9 @@ export {
   MAX_DATAGRAM_BYTES_IPV4,
   MAX_DATAGRAM_BYTES_IPV6,
 };
+export { DatagramConnection };
 export type { DropReason, EngineStats, FlushResult, QueueOptions };
+export type { Connection } from "./transport/connection.ts";
 
 /** A record filter (see {@linkcode Filter}); kept as a named alias. */
 export type DatagramFilter = Filter;
@@ -126,9 +130,9 @@ function checkBindPermission(family: 4 | 6): void {
  * 4-byte big-endian length followed by the pickle (protocol 1) of the
  * LogRecord `__dict__`, one datagram per record, no connection.
  *
- * As in CPython, where `DatagramHandler` is a `SocketHandler` with another
- * `makeSocket` and `send`, it runs on the same engine as `SocketHandler`
- * (`SocketEngine`): `handle()` encodes synchronously into the same bounded
+ * As in CPython, it is a {@linkcode SocketHandler} with another
+ * `makeSocket` (a `node:dgram` socket) and `send` (one datagram per frame):
+ * the same engine, `handle()` encodes synchronously into the same bounded
  * queue and never throws or blocks; the background writer hands the
  * datagrams to the OS one at a time (never coalesced); the counters,
  * drop reasons, `flush()`/`close()` results and exit handling are the same
@@ -158,17 +162,15 @@ function checkBindPermission(family: 4 | 6): void {
  * await udp.close();
  * ```
  */
-export class DatagramHandler extends PythonHandler implements AsyncDisposable {
+export class DatagramHandler extends SocketHandler<DatagramConnection> {
   /** Host name or IP address of the receiver. */
-  readonly hostname: string;
+  declare readonly hostname: string;
   /** UDP port of the receiver. */
-  readonly port: number;
+  declare readonly port: number;
   /** Address family of the socket. */
   readonly family: 4 | 6;
   /** Largest datagram sent, length prefix included. */
   readonly maxDatagramBytes: number;
-
-  #engine: SocketEngine<DatagramConnection>;
 
   /**
    * Creates a handler. No I/O happens until the first record.
@@ -180,32 +182,131 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
    * @throws {RangeError} If a numeric option is out of range.
    */
   constructor(levelName: LevelName, options: DatagramHandlerOptions = {}) {
-    super(levelName, options);
-    validateOptions("DatagramHandler", options);
-    const hostname = options.hostname ?? DEFAULTS.hostname;
-    this.family = options.family ?? (hostname.includes(":") ? 6 : 4);
-    this.hostname = hostname;
-    this.port = options.port ?? DEFAULT_UDP_LOGGING_PORT;
+    super(
+      levelName,
+      { ...options, [TRANSPORT]: UDP } as SocketHandlerOptions,
+    );
+    this.family = familyOf(options);
     this.maxDatagramBytes = options.maxDatagramBytes ??
       (this.family === 6 ? MAX_DATAGRAM_BYTES_IPV6 : MAX_DATAGRAM_BYTES_IPV4);
+  }
+
+  /**
+   * Creates the UDP socket (Python's `makeSocket`), wrapped as the
+   * engine's connection. Needs net permission to bind an ephemeral port;
+   * without it this throws Deno's `NotCapable` (the records are then
+   * dropped as `"permission"`).
+   *
+   * @param _signal Unused: creating a UDP socket does not wait.
+   * @returns The connection.
+   */
+  override makeSocket(_signal?: AbortSignal): Promise<DatagramConnection> {
+    checkBindPermission(this.family);
+    const socket = dgram.createSocket(this.family === 6 ? "udp6" : "udp4");
+    socket.on("error", (e) => this.reportError(e, "send"));
+    return Promise.resolve(
+      new DatagramConnection(socket, this.hostname, this.port),
+    );
+  }
+
+  /**
+   * Sends one frame as one datagram (Python's `send`), creating the socket
+   * if there is none.
+   *
+   * @param data The frame.
+   * @param conn The connection (defaults to the current one).
+   */
+  override async send(
+    data: Uint8Array,
+    conn: DatagramConnection | undefined = this.sock,
+  ): Promise<void> {
+    if (conn === undefined) {
+      await this.createSocket();
+      conn = this.sock;
+    }
+    if (conn === undefined) {
+      throw new Deno.errors.NotConnected("DatagramHandler has no socket");
+    }
+    await sendDatagram(conn.socket, data, this.port, this.hostname);
+  }
+
+  /**
+   * No notice of drops is sent over UDP: the wire carries only the
+   * records.
+   *
+   * @param _notice The drop counts.
+   * @returns Undefined.
+   */
+  override makeDropNotice(_notice: DropNotice): undefined {
+    return undefined;
+  }
+}
+
+/** The address family of the options' socket. */
+function familyOf(options: DatagramHandlerOptions): 4 | 6 {
+  return options.family ??
+    ((options.hostname ?? DEFAULTS.hostname).includes(":") ? 6 : 4);
+}
+
+/**
+ * Sends a frame through the handler's `send`, as the engine's `write`: a
+ * frame larger than `maxDatagramBytes`, or one the OS refuses, is dropped
+ * (a {@linkcode FramesRefusedError}) and the socket stays.
+ */
+async function sendRefusing(
+  handler: DatagramHandler,
+  conn: DatagramConnection,
+  data: Uint8Array,
+): Promise<void> {
+  const max = handler.maxDatagramBytes;
+  if (data.byteLength > max) {
+    throw new FramesRefusedError(
+      "oversize",
+      `Cannot send a record as one datagram: ${data.byteLength} bytes exceed 'maxDatagramBytes' (${max}); the record is dropped, not truncated`,
+    );
+  }
+  try {
+    await handler.send(data, conn);
+  } catch (e) {
+    const permission = isPermissionError(e);
+    throw new FramesRefusedError(
+      permission ? "permission" : "send",
+      `Cannot send a datagram to ${handler.hostname}:${handler.port}: ${
+        messageOf(e)
+      }${
+        permission ? "; run with --allow-net=<host:port>" : ""
+      }; the record is dropped`,
+      { cause: e },
+    );
+  }
+}
+
+/** The UDP transport of {@linkcode DatagramHandler}. */
+const UDP: HandlerTransport<DatagramConnection> = {
+  owner: "DatagramHandler",
+  target: (options) => ({
+    hostname: (options.hostname as string | undefined) ?? DEFAULTS.hostname,
+    port: (options.port as number | undefined) ?? DEFAULT_UDP_LOGGING_PORT,
+    path: undefined,
+    tls: undefined,
+    connectTimeout: DEFAULTS.connectTimeout,
+  }),
+  engine: (handler, options) => {
     const dropOldest = (options.overflow ?? DEFAULTS.overflow) ===
       "drop-oldest";
-    this.#engine = new SocketEngine<DatagramConnection>({
-      ...engineTuning(options),
-      connect: () => {
-        checkBindPermission(this.family);
-        return Promise.resolve(
-          new DatagramConnection(this.makeSocket(), this.hostname, this.port),
-        );
-      },
-      write: (_conn, data) => this.#sendFrame(data),
+    const onError = options.onError as
+      | ((error: Error, kind: string) => void)
+      | undefined;
+    return {
+      write: (conn, data) =>
+        sendRefusing(handler as DatagramHandler, conn, data),
       maxBatchBytes: 1, // one frame per datagram
-      onError: options.onError ?? ((error, kind) => {
+      onError: onError ?? ((error, kind) => {
         console.error(`[datagram-handler] ${kind}: ${error.message}`);
       }),
       onDrop: (reason) => {
         if (reason !== "overflow") return;
-        this.reportError(
+        handler.reportError(
           new Error(
             dropOldest
               ? "Dropped the oldest datagrams as the send queue is full"
@@ -214,184 +315,6 @@ export class DatagramHandler extends PythonHandler implements AsyncDisposable {
           "overflow",
         );
       },
-    });
-  }
-
-  /**
-   * Encodes the record and queues its datagram; oversize records are
-   * dropped here (counted, reported, never truncated).
-   *
-   * @param record The record.
-   */
-  emit(record: LogRecord): void {
-    let frame: Uint8Array;
-    try {
-      frame = this.makePickle(record);
-    } catch (error) {
-      this.handleError(record, error);
-      return;
-    }
-    if (frame.length > this.maxDatagramBytes && !this.#closing()) {
-      this.#engine.countDrop("oversize");
-      this.reportError(
-        new Error(
-          `Cannot send record of logger '${record.loggerName}' as one datagram: ${frame.length} bytes exceed 'maxDatagramBytes' (${this.maxDatagramBytes}); the record is dropped, not truncated`,
-        ),
-        "oversize",
-      );
-      return;
-    }
-    this.#engine.enqueue(frame);
-  }
-
-  /**
-   * The exact datagram of one record: a 4-byte big-endian length, then the
-   * pickle of {@linkcode DatagramHandler.prototype.makeRecordDict} (what
-   * CPython's `DatagramHandler.makePickle` returns).
-   *
-   * @param record The record.
-   * @returns The datagram bytes.
-   */
-  makePickle(record: LogRecord): Uint8Array {
-    return dumpsFrame(this.makeRecordDict(record), {
-      protocol: this.protocol,
-    });
-  }
-
-  /**
-   * Called when a record cannot be encoded: counted as dropped (`"encode"`)
-   * and reported through `onError`.
-   *
-   * @param record The record.
-   * @param error What went wrong.
-   */
-  handleError(record: LogRecord, error: unknown): void {
-    try {
-      this.#engine.countDrop("encode");
-      this.reportError(
-        new Error(
-          `Cannot send record of logger '${record.loggerName}': ${
-            messageOf(error)
-          }`,
-          { cause: error },
-        ),
-        "encode",
-      );
-    } catch {
-      // never throws
-    }
-  }
-
-  /**
-   * Reports an error through `onError`, at most once per `kind` per
-   * `errorInterval` (the suppressed count is appended to the next one).
-   *
-   * @param error The error.
-   * @param kind The rate-limiting key.
-   */
-  reportError(error: unknown, kind: string): void {
-    this.#engine.reportError(error, kind);
-  }
-
-  /**
-   * Creates the `node:dgram` socket (`udp4` or `udp6`); called before the
-   * first send, and again after the socket was lost. Override it for socket
-   * options (without binding it: a bound socket keeps the process alive).
-   *
-   * @returns The socket.
-   */
-  makeSocket(): dgram.Socket {
-    const socket = dgram.createSocket(this.family === 6 ? "udp6" : "udp4");
-    socket.on("error", (e) => this.reportError(e, "send"));
-    return socket;
-  }
-
-  /**
-   * Hands one datagram to the operating system (creating the socket first
-   * if there is none).
-   *
-   * @param data The datagram.
-   * @returns Resolves when the OS accepted it; rejects with the OS error.
-   */
-  async send(data: Uint8Array): Promise<void> {
-    if (this.#engine.sock === undefined) await this.#engine.createSocket();
-    const conn = this.#engine.sock;
-    if (conn === undefined) {
-      throw new Deno.errors.NotConnected("DatagramHandler has no socket");
-    }
-    await sendDatagram(conn.socket, data, this.port, this.hostname);
-  }
-
-  /** The engine's write: one datagram; a refused one is dropped, with its reason. */
-  async #sendFrame(data: Uint8Array): Promise<void> {
-    try {
-      await this.send(data);
-    } catch (e) {
-      const permission = isPermissionError(e);
-      throw new FramesRefusedError(
-        permission ? "permission" : "send",
-        `Cannot send a datagram to ${this.hostname}:${this.port}: ${
-          messageOf(e)
-        }${
-          permission ? "; run with --allow-net=<host:port>" : ""
-        }; the record is dropped`,
-        { cause: e },
-      );
-    }
-  }
-
-  #closing(): boolean {
-    const state = this.#engine.stats().state;
-    return state === "closing" || state === "closed";
-  }
-
-  /**
-   * Waits until every record queued before the call is sent or dropped,
-   * or until the deadline.
-   *
-   * @param timeout Deadline in milliseconds (default: no deadline).
-   * @returns Counts; never rejects.
-   */
-  flush(timeout?: number): Promise<FlushResult> {
-    return this.#engine.flush(timeout);
-  }
-
-  /**
-   * Sends what is queued (up to `timeout` ms, default `exitTimeout`), then
-   * closes the socket. Records still queued, and records handled
-   * afterwards, are dropped (`"closed"`).
-   *
-   * @param timeout Deadline in milliseconds.
-   * @returns Counts; never rejects.
-   */
-  close(timeout?: number): Promise<FlushResult> {
-    return this.#engine.close(timeout);
-  }
-
-  /**
-   * The counters: emitted, sent, dropped by reason, pending records and
-   * bytes, last error. `emitted` always equals
-   * `sent + dropped + pendingRecords`. "Sent" means handed to the operating
-   * system: UDP has no delivery guarantee, and nobody listening is no error.
-   *
-   * @returns A snapshot.
-   */
-  stats(): EngineStats {
-    return this.#engine.stats();
-  }
-
-  /** Re-opens the handler after a close (`setup()` after `destroy()`). */
-  protected reopen(): void {
-    this.#engine.reopen();
-  }
-
-  /** Starts closing without waiting (`destroy()`). */
-  protected startClose(): void {
-    this.#engine.closeSoon().catch(() => {});
-  }
-
-  /** Closes the handler (see `close()`). */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-}
+    };
+  },
+};

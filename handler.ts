@@ -25,7 +25,9 @@ import {
   type EngineStats,
   type FlushResult,
   SocketEngine,
+  type SocketEngineOptions,
 } from "./socket.ts";
+import type { Connection } from "./transport/connection.ts";
 import type { TlsOptions } from "./transport/options.ts";
 import {
   connectBudget,
@@ -38,6 +40,7 @@ import {
   DEFAULTS,
   type EngineTuning,
   engineTuning,
+  type OptionOwner,
   type SocketOptions,
   validateOptions,
 } from "./transport/options.ts";
@@ -47,6 +50,7 @@ export { DEFAULT_TCP_LOGGING_PORT };
 export type {
   BaseHandler,
   BaseHandlerOptions,
+  Connection,
   EngineTuning,
   Filter,
   FormatterFunction,
@@ -79,6 +83,39 @@ export class RecordTooLargeError extends RangeError {
 function textLength(value: unknown): number {
   return typeof value === "string" ? value.length : 0;
 }
+
+/**
+ * What a subclass of {@linkcode SocketHandler} changes about its transport
+ * (`DatagramHandler`: UDP): which options it validates, where its receiver
+ * is, and engine settings. A subclass passes it to the constructor under
+ * {@linkcode TRANSPORT} in the options. Private to the package.
+ */
+export interface HandlerTransport<C extends Connection> {
+  /** Whose options these are (the first words of option errors). */
+  owner: OptionOwner;
+  /**
+   * Where the receiver is, from validated options.
+   *
+   * @param options The options.
+   * @returns The target.
+   */
+  target(options: Readonly<Record<string, unknown>>): SocketTarget;
+  /**
+   * Engine settings that replace the stream's defaults.
+   *
+   * @param handler The handler being created (its subclass fields are not
+   * set yet: use them only inside callbacks).
+   * @param options The options.
+   * @returns The settings.
+   */
+  engine(
+    handler: SocketHandler<C>,
+    options: Readonly<Record<string, unknown>>,
+  ): Partial<SocketEngineOptions<C>>;
+}
+
+/** Options key of a subclass's {@linkcode HandlerTransport}. */
+export const TRANSPORT: unique symbol = Symbol("SocketHandler transport");
 
 /**
  * Options of {@linkcode SocketHandler}: the shared transport, queue and
@@ -128,7 +165,9 @@ export interface SocketHandlerOptions
  * await handler.close(); // or let the program end: queued records are delivered
  * ```
  */
-export class SocketHandler extends PythonHandler implements AsyncDisposable {
+export class SocketHandler<C extends Connection = Deno.Conn>
+  extends PythonHandler
+  implements AsyncDisposable {
   /** Host name of the receiver (undefined for a Unix socket). */
   readonly hostname: string | undefined;
   /** Port of the receiver (undefined for a Unix socket). */
@@ -142,7 +181,7 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
   /** Logger name of the dropped-records notice. */
   noticeLoggerName: string;
 
-  #engine: SocketEngine;
+  #engine: SocketEngine<C>;
   #target: SocketTarget;
   #maxQueueBytes: number;
   #framerOf: RecordFramer | undefined;
@@ -158,8 +197,12 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    */
   constructor(levelName: LevelName, options: SocketHandlerOptions = {}) {
     super(levelName, options);
-    validateOptions("SocketHandler", options);
-    this.#target = socketTarget(options);
+    const transport = (options as { [TRANSPORT]?: HandlerTransport<C> })[
+      TRANSPORT
+    ];
+    validateOptions(transport?.owner ?? "SocketHandler", options);
+    const given = options as Readonly<Record<string, unknown>>;
+    this.#target = transport?.target(given) ?? socketTarget(options);
     this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
     this.hostname = this.#target.hostname;
     this.port = this.#target.port;
@@ -168,17 +211,18 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
     this.closeOnError = options.closeOnError ?? false;
     this.noticeLoggerName = options.noticeLoggerName ??
       DEFAULTS.noticeLoggerName;
-    this.#engine = new SocketEngine({
+    this.#engine = new SocketEngine<C>({
       connect: (signal) => this.makeSocket(signal),
       write: (conn, data) => this.send(data, conn),
       dropNotice: (notice) => this.makeDropNotice(notice),
       ...engineTuning(options),
       connectTimeout: connectBudget(this.#target),
+      ...transport?.engine(this, given),
     });
   }
 
   /** The current connection, if one is open. */
-  get sock(): Deno.Conn | undefined {
+  get sock(): C | undefined {
     return this.#engine.sock;
   }
 
@@ -304,7 +348,7 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    */
   async send(
     data: Uint8Array,
-    conn: Deno.Conn | undefined = this.sock,
+    conn: C | undefined = this.sock,
   ): Promise<void> {
     if (conn === undefined) {
       throw new Deno.errors.NotConnected("SocketHandler is not connected");
@@ -319,8 +363,8 @@ export class SocketHandler extends PythonHandler implements AsyncDisposable {
    * @param signal Aborted on connect timeout or close.
    * @returns The connection.
    */
-  makeSocket(signal: AbortSignal): Promise<Deno.Conn> {
-    return connectTo(this.#target, signal);
+  makeSocket(signal: AbortSignal): Promise<C> {
+    return connectTo(this.#target, signal) as Promise<Connection> as Promise<C>;
   }
 
   /**

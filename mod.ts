@@ -50,12 +50,14 @@
  * @module
  */
 export {
+  type Connection,
   DEFAULT_TCP_LOGGING_PORT,
   RecordTooLargeError,
   SocketHandler,
   type SocketHandlerOptions,
 } from "./handler.ts";
 export {
+  DatagramConnection,
   DatagramHandler,
   type DatagramHandlerOptions,
   DEFAULT_UDP_LOGGING_PORT,

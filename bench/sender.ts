@@ -3,7 +3,8 @@
 // through one of three paths, then flushes.
 //
 //   --mode std_log  logger.info(MESSAGE, i, 12.5) via @std/log + SocketHandler
-//   --mode engine   recordDict() + RecordFramer.frame() + SocketEngine.enqueue()
+//   --mode engine   recordDict() + RecordFramer.writeDict() into SocketEngine
+//                   (the frame is written in place into the engine's queue)
 //   --mode logtape  LogTape logger.info`request ${i} served in ${12.5} ms`
 //                   via getSocketSink()
 //
@@ -70,7 +71,7 @@ async function engineTarget(): Promise<Target> {
   });
   return {
     log: (i) => {
-      engine.enqueue(framer.frame(
+      framer.writeDict(
         recordDict({
           name: "bench",
           level: 20,
@@ -78,7 +79,8 @@ async function engineTarget(): Promise<Target> {
           args: [i, 12.5],
           timeMs: Date.now(),
         }),
-      ));
+        engine,
+      );
     },
     stats: () => engine.stats(),
     flush: () => engine.flush(),

@@ -383,7 +383,7 @@ export class RecordFramer {
     const size = this.textLength = textLength(dict.msg) +
       textLength(dict.exc_text);
     if (size > maxText) return undefined;
-    return sink.enqueue(this.frame(dict));
+    return this.writeDict(dict, sink);
   }
 
   /**
@@ -396,22 +396,38 @@ export class RecordFramer {
    * @throws {PickleError} As `dumpsFrame` does.
    */
   frame(dict: Record<string, unknown>): Uint8Array<ArrayBuffer> {
+    const sink = this.#pool;
+    this.writeDict(dict, sink);
+    return sink.frame;
+  }
+
+  /**
+   * Frames a record dict into a sink: the same bytes as
+   * {@linkcode RecordFramer.prototype.frame}. A dict that fits a template
+   * is written in place into the room the sink lends; any other is framed
+   * by `dumpsFrame` and handed to the sink's `enqueue`.
+   *
+   * @param dict The record dict.
+   * @param sink Where the frame goes.
+   * @returns What the sink returned (whether the frame was queued).
+   * @throws {PickleError} As `dumpsFrame` does.
+   */
+  writeDict(dict: Record<string, unknown>, sink: FrameSink): boolean {
     const protocol = this.protocol;
     if (protocol <= 3) {
       const template = this.#dictTemplate(dict);
       if (template !== undefined) {
-        writeRecord(
+        return writeRecord(
           template,
-          this.#pool,
+          sink,
           dict.msg as string,
           floatOf(dict.created)!,
           floatOf(dict.msecs)!,
           floatOf(dict.relativeCreated)!,
         );
-        return this.#pool.frame;
       }
     }
-    return dumpsFrame(dict, { protocol, pooled: true });
+    return sink.enqueue(dumpsFrame(dict, { protocol, pooled: true }));
   }
 
   /**

@@ -8,6 +8,8 @@ import {
   MAX_DATAGRAM_BYTES_IPV6,
 } from "../datagram.ts";
 import type { EngineStats } from "../socket.ts";
+import { SocketHandler } from "../handler.ts";
+import type { DatagramConnection } from "../transport/datagram.ts";
 import { loads } from "../pickle/decoder.ts";
 import { LogReceiver } from "../receiver.ts";
 import { pythonAvailable } from "./_python.ts";
@@ -60,6 +62,45 @@ async function rawReceiver(family: 4 | 6) {
     close: () => new Promise<void>((r) => socket.close(() => r())),
   };
 }
+
+Deno.test("DatagramHandler is a SocketHandler with another makeSocket and send, the same bytes as makePickle", async () => {
+  const rx = await rawReceiver(4);
+  const calls: string[] = [];
+  class Counted extends DatagramHandler {
+    override makeSocket(signal?: AbortSignal): Promise<DatagramConnection> {
+      calls.push("makeSocket");
+      return super.makeSocket(signal);
+    }
+    override send(data: Uint8Array, conn?: DatagramConnection) {
+      calls.push(`send ${data.length}`);
+      return super.send(data, conn);
+    }
+  }
+  const h = new Counted("DEBUG", { hostname: "127.0.0.1", port: rx.port });
+  ok(h instanceof SocketHandler);
+  equal(h.port, rx.port);
+  equal(h.path, undefined);
+  const first = record("one %d", [1]);
+  const expected = [...h.makePickle(first)];
+  try {
+    h.handle(first);
+    h.handle(record("two"));
+    await h.flush(5000);
+    await rx.waitFor(2);
+  } finally {
+    await h.close();
+    await rx.close();
+  }
+  // One socket; one datagram per record, never coalesced.
+  deepEqual(calls, [
+    "makeSocket",
+    `send ${rx.got[0]!.length}`,
+    `send ${rx.got[1]!.length}`,
+  ]);
+  deepEqual([...rx.got[0]!], expected);
+  equal((loads(rx.got[1]!.subarray(4)) as { msg: string }).msg, "two");
+  equal(h.stats().sent, 2);
+});
 
 Deno.test("DatagramHandler validates options and rejects Unix datagram paths", () => {
   throws(
