@@ -49,46 +49,6 @@ export interface FrameSink {
   enqueue(frame: Uint8Array): boolean;
 }
 
-/**
- * The sink behind the methods that return frames: the pool of pickle/output
- * (the frame is a view into the current slab), or a buffer of its own while
- * the slab is being written by an encoder further up the stack.
- */
-class PoolSink implements FrameSink {
-  /** The last frame taken. */
-  frame: Uint8Array<ArrayBuffer> = new Uint8Array(0);
-  #room: FrameRoom = { buf: pool.buf, view: pool.view, pos: 0 };
-  #inPool = false;
-
-  room(n: number): FrameRoom {
-    const room = this.#room;
-    this.#inPool = !pool.busy;
-    if (this.#inPool) {
-      pool.room(n);
-      room.buf = pool.buf;
-      room.view = pool.view;
-      room.pos = pool.pos;
-    } else {
-      room.buf = new Uint8Array(n);
-      room.view = new DataView(room.buf.buffer);
-      room.pos = 0;
-    }
-    return room;
-  }
-
-  commit(end: number): boolean {
-    const room = this.#room;
-    if (this.#inPool) pool.pos = end;
-    this.frame = room.buf.subarray(room.pos, end);
-    return true;
-  }
-
-  enqueue(frame: Uint8Array<ArrayBuffer>): boolean {
-    this.frame = frame;
-    return true;
-  }
-}
-
 // A template is the pickle of a sample dict in which the fields that vary
 // from record to record — the message and the three times — hold marker
 // values, which are then cut out: what remains is the bytes around them.
@@ -281,7 +241,9 @@ export class RecordFramer {
   textLength = 0;
   #templates: RecordTemplate[] = [];
   #values: unknown[] = new Array(CONSTANT_FIELDS.length);
-  #pool = new PoolSink();
+  #fields: RecordFields | undefined;
+  /** The three times of the dict #dictTemplate last read. */
+  #floats = new Float64Array(3);
 
   /**
    * Creates a framer.
@@ -325,10 +287,20 @@ export class RecordFramer {
     input: RecordInput,
     maxText: number = Infinity,
   ): Uint8Array<ArrayBuffer> | undefined {
-    const sink = this.#pool;
-    return this.writeEvent(input, sink, maxText) === undefined
-      ? undefined
-      : sink.frame;
+    const template = this.#eventTemplate(input, maxText);
+    if (template === null) return undefined;
+    if (template !== undefined) {
+      const f = this.#fields!;
+      return pooledRecord(
+        template,
+        f.msg,
+        f.created,
+        f.msecs,
+        f.relativeCreated,
+      );
+    }
+    const dict = this.#eventDict(input, maxText);
+    return dict === undefined ? undefined : this.frame(dict);
   }
 
   /**
@@ -355,35 +327,55 @@ export class RecordFramer {
     sink: FrameSink,
     maxText: number = Infinity,
   ): boolean | undefined {
-    if (this.protocol <= 3) {
-      const fields = plainRecordFields(input);
-      if (fields !== undefined) {
-        const size = this.textLength = fields.msg.length;
-        if (size > maxText) return undefined;
-        fieldsConstants(fields, this.#values);
-        const template = this.#template(
-          fields.msg,
-          fields.created,
-          fields.msecs,
-          fields.relativeCreated,
-        );
-        if (template !== undefined) {
-          return writeRecord(
-            template,
-            sink,
-            fields.msg,
-            fields.created,
-            fields.msecs,
-            fields.relativeCreated,
-          );
-        }
-      }
+    const template = this.#eventTemplate(input, maxText);
+    if (template === null) return undefined;
+    if (template !== undefined) {
+      const f = this.#fields!;
+      return sinkRecord(
+        template,
+        sink,
+        f.msg,
+        f.created,
+        f.msecs,
+        f.relativeCreated,
+      );
     }
+    const dict = this.#eventDict(input, maxText);
+    return dict === undefined ? undefined : this.writeDict(dict, sink);
+  }
+
+  /**
+   * The template of an event read as plain fields (kept in this.#fields),
+   * undefined when it has none (frame its dict), null when its text is
+   * longer than `maxText`.
+   */
+  #eventTemplate(
+    input: RecordInput,
+    maxText: number,
+  ): RecordTemplate | null | undefined {
+    if (this.protocol > 3) return undefined;
+    const fields = this.#fields = plainRecordFields(input);
+    if (fields === undefined) return undefined;
+    const size = this.textLength = fields.msg.length;
+    if (size > maxText) return null;
+    fieldsConstants(fields, this.#values);
+    return this.#template(
+      fields.msg,
+      fields.created,
+      fields.msecs,
+      fields.relativeCreated,
+    );
+  }
+
+  /** The dict of an event, undefined when its text is longer than `maxText`. */
+  #eventDict(
+    input: RecordInput,
+    maxText: number,
+  ): Record<string, unknown> | undefined {
     const dict = recordDict(input);
     const size = this.textLength = textLength(dict.msg) +
       textLength(dict.exc_text);
-    if (size > maxText) return undefined;
-    return this.writeDict(dict, sink);
+    return size > maxText ? undefined : dict;
   }
 
   /**
@@ -396,9 +388,21 @@ export class RecordFramer {
    * @throws {PickleError} As `dumpsFrame` does.
    */
   frame(dict: Record<string, unknown>): Uint8Array<ArrayBuffer> {
-    const sink = this.#pool;
-    this.writeDict(dict, sink);
-    return sink.frame;
+    const protocol = this.protocol;
+    if (protocol <= 3) {
+      const template = this.#dictTemplate(dict);
+      if (template !== undefined) {
+        const floats = this.#floats;
+        return pooledRecord(
+          template,
+          dict.msg as string,
+          floats[0]!,
+          floats[1]!,
+          floats[2]!,
+        );
+      }
+    }
+    return dumpsFrame(dict, { protocol, pooled: true });
   }
 
   /**
@@ -417,13 +421,14 @@ export class RecordFramer {
     if (protocol <= 3) {
       const template = this.#dictTemplate(dict);
       if (template !== undefined) {
-        return writeRecord(
+        const floats = this.#floats;
+        return sinkRecord(
           template,
           sink,
           dict.msg as string,
-          floatOf(dict.created)!,
-          floatOf(dict.msecs)!,
-          floatOf(dict.relativeCreated)!,
+          floats[0]!,
+          floats[1]!,
+          floats[2]!,
         );
       }
     }
@@ -478,15 +483,13 @@ export class RecordFramer {
       fields.relativeCreated,
     );
     if (template === undefined) return undefined;
-    writeRecord(
+    return pooledRecord(
       template,
-      this.#pool,
       fields.msg,
       fields.created,
       fields.msecs,
       fields.relativeCreated,
     );
-    return this.#pool.frame;
   }
 
   /** The template of a record dict (with this.#values read), if it fits one. */
@@ -508,6 +511,10 @@ export class RecordFramer {
     }
     if (!noneAreNone(dict)) return undefined;
     dictConstants(dict, this.#values);
+    const floats = this.#floats;
+    floats[0] = created;
+    floats[1] = msecs;
+    floats[2] = relative;
     return this.#template(dict.msg, created, msecs, relative);
   }
 
@@ -601,11 +608,56 @@ function putFloat(
   return pos + 9;
 }
 
+/** The most bytes the frame of a template and a message takes. */
+function recordBound(t: RecordTemplate, msg: string): number {
+  return 4 + t.fixed + 5 + msg.length * 3 + 27;
+}
+
 /**
- * Writes a templated record frame into the room the sink lends, and
- * commits it.
+ * A templated record frame in the pool of pickle/output (a view into its
+ * slab; a buffer of its own while the slab is being written by an encoder
+ * further up the stack).
  */
-function writeRecord(
+function pooledRecord(
+  t: RecordTemplate,
+  msg: string,
+  created: number,
+  msecs: number,
+  relative: number,
+): Uint8Array<ArrayBuffer> {
+  const bound = recordBound(t, msg);
+  if (pool.busy) {
+    const buf = new Uint8Array(bound);
+    const end = writeRecord(
+      t,
+      buf,
+      new DataView(buf.buffer),
+      0,
+      msg,
+      created,
+      msecs,
+      relative,
+    );
+    return buf.subarray(0, end);
+  }
+  pool.room(bound);
+  const start = pool.pos;
+  const end = writeRecord(
+    t,
+    pool.buf,
+    pool.view,
+    start,
+    msg,
+    created,
+    msecs,
+    relative,
+  );
+  pool.pos = end;
+  return pool.buf.subarray(start, end);
+}
+
+/** A templated record frame written in place into the room a sink lends. */
+function sinkRecord(
   t: RecordTemplate,
   sink: FrameSink,
   msg: string,
@@ -613,11 +665,37 @@ function writeRecord(
   msecs: number,
   relative: number,
 ): boolean {
+  const room = sink.room(recordBound(t, msg));
+  return sink.commit(
+    writeRecord(
+      t,
+      room.buf,
+      room.view,
+      room.pos,
+      msg,
+      created,
+      msecs,
+      relative,
+    ),
+  );
+}
+
+/**
+ * Writes a templated record frame into `buf` from `start`.
+ *
+ * @returns Where the frame ends.
+ */
+function writeRecord(
+  t: RecordTemplate,
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  msg: string,
+  created: number,
+  msecs: number,
+  relative: number,
+): number {
   const n = msg.length;
-  const room = sink.room(4 + t.fixed + 5 + n * 3 + 27);
-  const buf = room.buf;
-  const view = room.view;
-  const start = room.pos;
   const seg = t.segments;
   let pos = start + 4;
   buf.set(seg[0]!, pos);
@@ -641,5 +719,5 @@ function writeRecord(
   buf.set(seg[4]!, pos);
   pos += seg[4]!.length;
   view.setUint32(start, pos - start - 4);
-  return sink.commit(pos);
+  return pos;
 }

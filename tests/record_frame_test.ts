@@ -9,6 +9,7 @@ import {
   RecordFramer,
   type RecordInput,
 } from "../record.ts";
+import { FrameQueue } from "../transport/frame_queue.ts";
 
 const names = [
   "app",
@@ -195,3 +196,60 @@ Deno.test("RecordFramer.frameFields declines protocols 4-5 and fields a template
     undefined,
   );
 });
+
+for (const protocol of [1, 4] as PickleProtocol[]) {
+  Deno.test(`RecordFramer(${protocol}).writeEvent writes frameEvent's bytes in place into a FrameQueue, 2,000 generated events`, () => {
+    const writer = new RecordFramer(protocol);
+    const reference = new RecordFramer(protocol);
+    const drops: string[] = [];
+    // A small ring, drained now and then, so that frames land at every
+    // offset, wrap around its end (then the queue lends a spare buffer) and
+    // sometimes overflow it.
+    const queue = new FrameQueue({
+      maxRecords: 64,
+      maxBytes: 48 * 1024,
+      overflow: "drop-oldest",
+      onDrop: (reason, n) => drops.push(`${reason} ${n}`),
+    });
+    const expected: number[][] = [];
+    let inPlace = 0;
+    const sink = {
+      room: (n: number) => {
+        const room = queue.room(n);
+        if (room.buf.length >= 16 * 1024) inPlace++;
+        return room;
+      },
+      commit: (end: number) => queue.commit(end),
+      enqueue: (frame: Uint8Array) => queue.push(frame),
+    };
+    const drain = () => {
+      for (let batch; (batch = queue.takeBatch(1 << 20)) !== undefined;) {
+        const got = [...batch];
+        queue.settle(batch.length);
+        const want = expected.splice(0, queue.settledBytes ? Infinity : 0)
+          .flat();
+        deepEqual(got, want);
+      }
+    };
+    fc.assert(
+      fc.property(input, (event) => {
+        const frame = reference.frameEvent(event);
+        ok(frame !== undefined);
+        equal(writer.writeEvent(event, sink), frame.length <= 48 * 1024);
+        if (frame.length <= 48 * 1024) expected.push([...frame]);
+        if (drops.length > 0 || queue.records > 40) {
+          // Overflow dropped the oldest: compare only what is left.
+          if (drops.length > 0) {
+            const left = queue.records;
+            expected.splice(0, expected.length - left);
+            drops.length = 0;
+          }
+          drain();
+        }
+      }),
+      { numRuns: 2000, seed: 20261206 + protocol },
+    );
+    drain();
+    if (protocol === 1) ok(inPlace > 1000, `${inPlace} frames in place`);
+  });
+}
