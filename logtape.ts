@@ -34,7 +34,7 @@ import type { RecordInput } from "./record/input.ts";
 import { recordDict } from "./record/dict.ts";
 import { RecordFramer } from "./record/framer.ts";
 import type { PickleProtocol } from "./pickle.ts";
-import { setOwn } from "./_own.ts";
+import { setOwn } from "./record/own.ts";
 import { isError, pyStr, unreadable } from "./text/python_text.ts";
 import {
   type DropReason,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Fifo } from "../_fifo.ts";
+import { Fifo } from "./fifo.ts";
 import { ReceiveTimeoutError } from "./errors.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { STANDARD_FIELDS } from "../record/schema.ts";
-import { setOwn } from "../_own.ts";
+import { setOwn } from "../record/own.ts";
 import { PyFloat, PyTuple } from "../pickle/py_types.ts";
 import { percentFormat } from "../text/percent_format.ts";
 import { pyRepr } from "../text/python_text.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { PyFloat, PyTuple } from "../pickle/py_types.ts";
-import { setOwn } from "../_own.ts";
+import { setOwn } from "./own.ts";
 import { STANDARD_FIELDS } from "./schema.ts";
 import { percentFormat } from "../text/percent_format.ts";
 import {

@@ -1,6 +1,6 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 import { deepEqual, equal } from "node:assert/strict";
-import { Fifo } from "../_fifo.ts";
+import { Fifo } from "../receiver/fifo.ts";
 
 Deno.test("Fifo keeps order across compactions, removeAt and clear", () => {
   const q = new Fifo<number>();
