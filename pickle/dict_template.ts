@@ -56,6 +56,12 @@ interface DictShape {
    * LIST_SLOT (a short list, see `lists`) or NOT_CONSTANT (always encoded).
    */
   values: unknown[];
+  /**
+   * Per key, how the new value is compared with `values` (a K_* constant):
+   * each kind has its own comparison, which V8 then compiles for that type
+   * alone.
+   */
+  kinds: Uint8Array;
   /** Offsets of each key's bytes; keyStart[n] is the closing SETITEMS. */
   keyStart: Int32Array;
   /** Offsets of each value's bytes. */
@@ -80,6 +86,29 @@ const NOT_CONSTANT: unique symbol = Symbol("not constant");
 const FLOAT_SLOT: unique symbol = Symbol("float");
 /** Marks a template value that is a short list of constants. */
 const LIST_SLOT: unique symbol = Symbol("list");
+
+// How a template value is compared (DictShape.kinds).
+/** A str: the same str. */
+const K_STR = 0;
+/** A number: the same number (and sign of zero). */
+const K_NUM = 1;
+/** null, undefined, a boolean or a bigint: `===`. */
+const K_SAME = 2;
+/** A marker: never the same. */
+const K_MARK = 3;
+
+function kindOf(value: unknown): number {
+  switch (typeof value) {
+    case "string":
+      return K_STR;
+    case "number":
+      return K_NUM;
+    case "symbol":
+      return K_MARK;
+    default:
+      return K_SAME;
+  }
+}
 
 /**
  * Whether a value's bytes depend on the value alone (not on the memo): null,
@@ -129,7 +158,15 @@ function isFloat(value: unknown): boolean {
  * top-level dict wrote (to build the next template from).
  */
 export class DictTemplates {
-  #shapes: (DictShape | undefined)[] = new Array(6).fill(undefined);
+  // (A packed array: reads need no hole check.)
+  #shapes: (DictShape | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
   // Where each key and value of the dict being recorded went.
   #recKeys: string[] = [];
   #recValues: unknown[] = [];
@@ -190,6 +227,7 @@ export class DictTemplates {
     const keys = s.keys;
     const n = keys.length;
     const values = s.values;
+    const kinds = s.kinds;
     this.#patches = 0; // (left over if the last dict threw)
     // Template bytes [runStart, keyStart[i]) are due but not yet copied;
     // the output so far is what the template's first i items give.
@@ -223,10 +261,17 @@ export class DictTemplates {
           // values[i] is NOT_CONSTANT where the bytes depend on the memo,
           // FLOAT_SLOT where they are a BINFLOAT, LIST_SLOT for a list.
           const same = values[i];
-          if (
-            value !== same ||
-            (value === 0 && 1 / value !== 1 / (same as number))
-          ) {
+          const kind = kinds[i];
+          let hit: boolean;
+          if (kind === K_STR) {
+            hit = typeof value === "string" && value === same;
+          } else if (kind === K_NUM) {
+            hit = typeof value === "number" && value === same &&
+              (value !== 0 || 1 / value === 1 / (same as number));
+          } else {
+            hit = kind === K_SAME && value === same;
+          }
+          if (!hit) {
             if (
               same === FLOAT_SLOT && value instanceof PyFloat &&
               typeof value.value === "number" &&
@@ -514,9 +559,12 @@ export class DictTemplates {
     }
     keyStart[n] = (this.#recKeyAt[n] as number) - bodyStart;
     memo[n] = enc.memo.next - memo0;
+    const kinds = new Uint8Array(n);
+    for (let j = 0; j < n; j++) kinds[j] = kindOf(values[j]);
     return {
       keys,
       values,
+      kinds,
       keyStart,
       valueStart,
       memo,

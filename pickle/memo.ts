@@ -56,17 +56,20 @@ export class Memo {
   reset(): void {
     this.next = 0;
     this.#gen = (this.#gen + 1) >>> 0;
-    if (this.#gen === 0) {
-      this.#strGen.fill(0);
-      this.#bytesGen.fill(0);
-      this.#gen = 1;
-    }
+    if (this.#gen === 0) this.#wrap();
     const globals = this.globals;
     globals[0] =
       globals[1] =
       globals[2] =
       globals[3] =
         -1;
+  }
+
+  /** The generation wrapped around: forget every slot. */
+  #wrap(): void {
+    this.#strGen.fill(0);
+    this.#bytesGen.fill(0);
+    this.#gen = 1;
   }
 
   /** Ends a pickle: drops the references to its objects. */

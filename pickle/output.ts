@@ -156,22 +156,37 @@ export class Output {
    * @throws {PickleError} If a prefixed pickle is 4 GiB or larger.
    */
   finish(pooled: boolean, prefix: boolean): Uint8Array<ArrayBuffer> {
+    // (The common case inline, the rest out of line: the encoder inlines
+    // this into its hot path.)
     const base = this.#base;
     const end = this.pos;
     this.#last = end - base;
-    if (prefix) {
-      const length = end - base - 4;
-      if (length > 0xffffffff) {
-        throw new PickleError(
-          `Cannot frame the pickle as it is larger than 4 GiB: current size is ${length} bytes`,
-        );
-      }
-      this.view.setUint32(base, length);
-    }
-    if (this.buf === pool.buf) {
+    if (prefix) this.#prefix(base, end);
+    const buf = this.buf;
+    if (buf === pool.buf) {
       pool.pos = end;
-      return pool.buf.subarray(base, end);
+      return buf.subarray(base, end);
     }
+    return this.#finishElsewhere(pooled, base, end);
+  }
+
+  /** Writes the length prefix at `base` of the pickle ending at `end`. */
+  #prefix(base: number, end: number): void {
+    const length = end - base - 4;
+    if (length > 0xffffffff) {
+      throw new PickleError(
+        `Cannot frame the pickle as it is larger than 4 GiB: current size is ${length} bytes`,
+      );
+    }
+    this.view.setUint32(base, length);
+  }
+
+  /** finish for a pickle that is not in the pool's current slab. */
+  #finishElsewhere(
+    pooled: boolean,
+    base: number,
+    end: number,
+  ): Uint8Array<ArrayBuffer> {
     if (this.#inSlab) pool.busy = false;
     return pooled ? pool.copy(this.buf, base, end) : this.buf.slice(base, end);
   }
@@ -186,10 +201,13 @@ export class Output {
         this.view = this.#ownView;
       }
     }
-    if (this.buf.length > RETAINED_CAPACITY) {
-      this.buf = this.#own = new Uint8Array(INITIAL_CAPACITY);
-      this.view = this.#ownView = new DataView(this.buf.buffer);
-    }
+    if (this.buf.length > RETAINED_CAPACITY) this.#shrink();
+  }
+
+  /** Drops a private buffer grown beyond RETAINED_CAPACITY. */
+  #shrink(): void {
+    this.buf = this.#own = new Uint8Array(INITIAL_CAPACITY);
+    this.view = this.#ownView = new DataView(this.buf.buffer);
   }
 
   // ---- buffer --------------------------------------------------------------

@@ -12,13 +12,20 @@ import { dumps, dumpsFrame, type PickleProtocol } from "../pickle.ts";
 import { PyFloat } from "../pickle/py_types.ts";
 import { pool, POOLED_MAX } from "../pickle/output.ts";
 import { isSharedStr } from "../pickle/memo.ts";
-import { BINFLOAT, BINUNICODE } from "../pickle/opcodes.ts";
+import * as op from "../pickle/opcodes.ts";
 import { utf8Into } from "../pickle/utf8.ts";
 import { STANDARD_FIELDS } from "./schema.ts";
 import type { RecordInput } from "./input.ts";
 import { plainRecordFields, type RecordFields } from "./fields.ts";
 import { recordDict } from "./dict.ts";
 import type { FrameRoom } from "../transport/frame_queue.ts";
+
+// The imports the hot paths read, as module constants: V8 reads these
+// faster than imports.
+const { BINFLOAT, BINUNICODE } = op;
+const RECORD_KEYS: readonly string[] = STANDARD_FIELDS;
+/** The longest message framed from a template. */
+const MSG_MAX = POOLED_MAX >> 2;
 
 /**
  * Where {@linkcode RecordFramer.prototype.writeEvent} puts a frame: a queue
@@ -170,6 +177,13 @@ function floatOf(value: unknown): number | undefined {
   return value instanceof PyFloat && typeof value.value === "number"
     ? value.value
     : undefined;
+}
+
+/** Whether the three times of a fields object are numbers. */
+function timesAreNumbers(fields: RecordFields): boolean {
+  return typeof fields.created === "number" &&
+    typeof fields.msecs === "number" &&
+    typeof fields.relativeCreated === "number";
 }
 
 function textLength(value: unknown): number {
@@ -358,13 +372,9 @@ export class RecordFramer {
     if (fields === undefined) return undefined;
     const size = this.textLength = fields.msg.length;
     if (size > maxText) return null;
+    if (!timesAreNumbers(fields)) return undefined;
     fieldsConstants(fields, this.#values);
-    return this.#template(
-      fields.msg,
-      fields.created,
-      fields.msecs,
-      fields.relativeCreated,
-    );
+    return this.#template(fields.msg);
   }
 
   /** The dict of an event, undefined when its text is longer than `maxText`. */
@@ -475,13 +485,9 @@ export class RecordFramer {
    */
   frameFields(fields: RecordFields): Uint8Array<ArrayBuffer> | undefined {
     if (this.protocol > 3) return undefined;
+    if (!timesAreNumbers(fields)) return undefined;
     fieldsConstants(fields, this.#values);
-    const template = this.#template(
-      fields.msg,
-      fields.created,
-      fields.msecs,
-      fields.relativeCreated,
-    );
+    const template = this.#template(fields.msg);
     if (template === undefined) return undefined;
     return pooledRecord(
       template,
@@ -497,10 +503,10 @@ export class RecordFramer {
     // Exactly the schema's keys, in order (nothing else enumerable).
     let i = 0;
     for (const key in dict) {
-      if (key !== STANDARD_FIELDS[i]) return undefined;
+      if (key !== RECORD_KEYS[i]) return undefined;
       i++;
     }
-    if (i !== STANDARD_FIELDS.length) return undefined;
+    if (i !== RECORD_KEYS.length) return undefined;
     const created = floatOf(dict.created);
     const msecs = floatOf(dict.msecs);
     const relative = floatOf(dict.relativeCreated);
@@ -515,25 +521,18 @@ export class RecordFramer {
     floats[0] = created;
     floats[1] = msecs;
     floats[2] = relative;
-    return this.#template(dict.msg, created, msecs, relative);
+    return this.#template(dict.msg);
   }
 
   /**
    * The template for this.#values (the constant fields) when the record
-   * fits one with these varying fields, found or built; else undefined.
+   * fits one with this message (and times that are numbers: the caller's
+   * check), found or built; else undefined. (Not passed the times: a call
+   * that is not inlined would box them.)
    */
-  #template(
-    msg: unknown,
-    created: unknown,
-    msecs: unknown,
-    relative: unknown,
-  ): RecordTemplate | undefined {
+  #template(msg: unknown): RecordTemplate | undefined {
     if (typeof msg !== "string" || isSharedStr(msg)) return undefined;
-    if (msg.length > (POOLED_MAX >> 2)) return undefined;
-    if (
-      typeof created !== "number" || typeof msecs !== "number" ||
-      typeof relative !== "number"
-    ) return undefined;
+    if (msg.length > MSG_MAX) return undefined;
     const values = this.#values;
     for (let j = 0; j < values.length; j++) {
       const v = values[j];
@@ -549,7 +548,16 @@ export class RecordFramer {
     outer: for (let t = 0; t < templates.length; t++) {
       const have = templates[t]!.values;
       for (let j = 0; j < have.length; j++) {
-        if (!Object.is(have[j], values[j])) continue outer;
+        // Object.is, by type (the values are strs and numbers): each
+        // comparison is then compiled for its type alone.
+        const a = have[j];
+        const b = values[j];
+        if (typeof a === "string") {
+          if (typeof b !== "string" || a !== b) continue outer;
+        } else if (
+          typeof a !== "number" || typeof b !== "number" ||
+          (a === b ? a === 0 && 1 / a !== 1 / b : a === a || b === b)
+        ) continue outer;
       }
       return templates[t];
     }
