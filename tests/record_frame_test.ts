@@ -6,10 +6,17 @@ import { dumpsFrame, type PickleProtocol, pyFloat } from "../pickle.ts";
 import {
   plainRecordFields,
   recordDict,
+  type RecordFields,
   RecordFramer,
   type RecordInput,
 } from "../record.ts";
 import { FrameQueue } from "../transport/frame_queue.ts";
+import {
+  CONSTANT_FIELDS,
+  FIELD_READERS,
+  NONE_FIELDS,
+} from "../record/framer.ts";
+import { STANDARD_FIELDS } from "../record/schema.ts";
 
 const names = [
   "app",
@@ -253,3 +260,37 @@ for (const protocol of [1, 4] as PickleProtocol[]) {
     if (protocol === 1) ok(inPlace > 1000, `${inPlace} frames in place`);
   });
 }
+
+Deno.test("RecordFramer's field readers read exactly its field lists, which cover STANDARD_FIELDS", () => {
+  const readBy = (reader: (record: Record<string, unknown>) => unknown) => {
+    const names: string[] = [];
+    reader(
+      new Proxy({}, {
+        get(_target, key) {
+          names.push(String(key));
+          return null;
+        },
+      }),
+    );
+    return names;
+  };
+  const { fieldsConstants, dictConstants, noneAreNone } = FIELD_READERS;
+  deepEqual(
+    readBy((r) => fieldsConstants(r as unknown as RecordFields, [])),
+    CONSTANT_FIELDS,
+  );
+  deepEqual(readBy((r) => dictConstants(r, [])), CONSTANT_FIELDS);
+  deepEqual(readBy(noneAreNone), NONE_FIELDS);
+  deepEqual(
+    [
+      ...CONSTANT_FIELDS,
+      ...NONE_FIELDS,
+      "msg",
+      "created",
+      "msecs",
+      "relativeCreated",
+    ]
+      .sort(),
+    [...STANDARD_FIELDS].sort(),
+  );
+});
