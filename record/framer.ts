@@ -541,14 +541,11 @@ export class RecordFramer {
    * that is not inlined would box them.)
    */
   #template(msg: unknown): RecordTemplate | undefined {
-    if (typeof msg !== "string" || isSharedStr(msg)) return undefined;
-    if (msg.length > MSG_MAX) return undefined;
-    const values = this.#values;
-    for (let j = 0; j < values.length; j++) {
-      const v = values[j];
-      if (typeof v !== "string" && typeof v !== "number") return undefined;
+    if (typeof msg !== "string" || msg.length > MSG_MAX || isSharedStr(msg)) {
+      return undefined;
     }
-    const template = this.#find(values) ?? this.#build(values);
+    // #find matches only strs and numbers; #build checks the types.
+    const template = this.#find(this.#values) ?? this.#build(this.#values);
     if (template !== undefined) this.templated++;
     return template;
   }
@@ -575,6 +572,10 @@ export class RecordFramer {
   }
 
   #build(values: unknown[]): RecordTemplate | undefined {
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j];
+      if (typeof v !== "string" && typeof v !== "number") return undefined;
+    }
     const sample: Record<string, unknown> = {};
     for (const key of STANDARD_FIELDS) sample[key] = null;
     for (let j = 0; j < CONSTANT_FIELDS.length; j++) {
