@@ -209,7 +209,7 @@ export function makeLogRecord(dict: unknown): PythonLogRecord {
   } else if (
     dict === null || typeof dict !== "object" || Array.isArray(dict) ||
     dict instanceof PyTuple || dict instanceof Uint8Array ||
-    dict instanceof Set
+    dict instanceof Set || dict instanceof PyObject
   ) {
     r.problem(`Record must be a dict: got ${pyTypeName(dict)}`);
   } else {

@@ -392,7 +392,9 @@ export function objectStr(o: PyObject, out: TextSink): void {
       return;
     case "exception": {
       const args = v as unknown[];
-      if (args.length === 1) out.str(args[0]);
+      // KeyError's str() is the repr() of its key.
+      if (args.length === 1 && o.name === "KeyError") out.repr(args[0]);
+      else if (args.length === 1) out.str(args[0]);
       else if (args.length > 1) out.repr(new PyTuple(args));
       return;
     }
