@@ -18,7 +18,9 @@
  *   for invalid records, `$problems`. Values with no JSON form are tagged:
  *   `{"$bigint":"123"}`, `{"$bytes":"<base64>"}`,
  *   `{"$float":"nan"|"inf"|"-inf"|"-0.0"}`, `{"$set":[...]}`,
- *   `{"$dict":[[key,value],...]}` (non-str keys); tuples are arrays.
+ *   `{"$dict":[[key,value],...]}` (non-str keys), and a pickled Python
+ *   object `{"$object":"datetime.date","repr":"datetime.date(2024, 1, 2)",
+ *   "str":"2024-01-02"}`; tuples are arrays.
  * - any other value is a Python `%`-style format rendered like
  *   `logging.Formatter(fmt).format(record)`: `%(message)s` is the rendered
  *   message, `%(asctime)s` is `YYYY-MM-DD HH:MM:SS,mmm` in local time, and
@@ -107,7 +109,13 @@ export async function main(args: string[]): Promise<number> {
       s.records === 1 ? "" : "s"
     } over ${s.connectionsTotal} connection${
       s.connectionsTotal === 1 ? "" : "s"
-    }, ${s.errors} error${s.errors === 1 ? "" : "s"}\n`,
+    }, ${s.errors} error${s.errors === 1 ? "" : "s"}${
+      s.framesRefused > 0
+        ? `, ${s.framesRefused} frame${
+          s.framesRefused === 1 ? "" : "s"
+        } refused`
+        : ""
+    }\n`,
   );
   return code;
 }

@@ -85,6 +85,16 @@ export type { DumpsOptions, PickleProtocol } from "./pickle/options.ts";
 export { PickleError, UnpicklingError } from "./pickle/errors.ts";
 export { PyFloat, pyFloat, PyTuple, pyTuple } from "./pickle/py_types.ts";
 export { loads, type LoadsOptions } from "./pickle/decoder.ts";
+export {
+  type PyDate,
+  type PyDateTime,
+  PyObject,
+  type PyObjectKind,
+  type PyObjectValue,
+  type PyTime,
+  type PyTimedelta,
+  type PyTimezone,
+} from "./pickle/py_object.ts";
 
 /**
  * Pickles a value as CPython's `pickle.dumps(value, protocol)` does for the

@@ -52,6 +52,7 @@
  * @module
  */
 export type { LoadsOptions } from "./pickle/decoder.ts";
+export { PyObject } from "./pickle/py_object.ts";
 export { STANDARD_FIELDS } from "./record/schema.ts";
 export { makeLogRecord } from "./receiver/record.ts";
 export type { PythonLogRecord } from "./receiver/python_log_record.ts";

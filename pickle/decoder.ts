@@ -17,6 +17,13 @@
  * `builtins.set(list)` / `builtins.frozenset(list)` (with the
  * `__builtin__` module name too). Nothing is ever imported or called.
  *
+ * With `objects: "inert"` (the receiver's setting), those opcodes decode
+ * instead into inert {@linkcode PyObject} placeholders (module, name,
+ * arguments, state), still without importing, looking up or calling
+ * anything; well-known types (datetime, Decimal, UUID, paths, collections,
+ * loggers, exceptions…) get a faithful `value`. `PERSID`, `BINPERSID`,
+ * `EXT1`/`EXT2`/`EXT4` and out-of-band buffers stay refused.
+ *
  * Python values become JavaScript values as follows:
  *
  * | Python | JavaScript |
@@ -83,6 +90,7 @@
  * @module
  */
 import { PyTuple } from "./py_types.ts";
+import { PyObject } from "./py_object.ts";
 import { UnpicklingError } from "./errors.ts";
 import {
   Callable,
@@ -122,6 +130,15 @@ import {
   tooLong,
   tupleFrom,
 } from "./decoder_values.ts";
+import {
+  inertAppend,
+  inertBuild,
+  inertGlobal,
+  inertInst,
+  inertNew,
+  inertReduce,
+  inertSetItems,
+} from "./decoder_objects.ts";
 
 export type { LoadsOptions };
 
@@ -132,7 +149,8 @@ export type { LoadsOptions };
  *
  * @param data The pickle bytes, ending with `STOP` (`.`). For a
  * `SocketHandler` frame, strip the 4-byte length prefix first.
- * @param options Limits on size, depth, memo and container length.
+ * @param options Limits on size, depth, memo and container length, and
+ * `objects` (`"refuse"`, the default, or `"inert"`).
  * @returns The decoded value.
  * @throws {UnpicklingError} If the input is malformed, truncated, exceeds a
  * limit, or uses an opcode that would import, call or build an object; the
@@ -168,10 +186,11 @@ export function loads(data: Uint8Array, options?: LoadsOptions): unknown {
       `Cannot unpickle ${data.length} bytes: more than maxInputBytes (${lim.maxInputBytes})`,
     );
   }
-  const first = new State(data, lim, null);
+  const inert = options?.objects === "inert";
+  const first = new State(data, lim, null, inert);
   const value = run(first, data);
   if (first.upgraded === undefined) return value;
-  return run(new State(data, lim, first.upgraded), data);
+  return run(new State(data, lim, first.upgraded, inert), data);
 }
 
 function run(st: State, data: Uint8Array): unknown {
@@ -510,6 +529,11 @@ function decode(st: State, data: Uint8Array): unknown {
         if (len - 2 < fence) st.fail("stack underflow");
         const list = stack[len - 2];
         if (!Array.isArray(list)) {
+          if (st.inert && list instanceof PyObject) {
+            inertAppend(st, list, stack, len - 1, len);
+            stack.length = len - 1;
+            break;
+          }
           st.fail(`the target is a ${kindOf(st, list)}, not a list`);
         }
         if (st.markers) noMarkers(st, stack, len - 1, len);
@@ -525,6 +549,11 @@ function decode(st: State, data: Uint8Array): unknown {
         if (m - 1 < fence) st.fail("stack underflow");
         const list = stack[m - 1];
         if (!Array.isArray(list)) {
+          if (st.inert && list instanceof PyObject) {
+            inertAppend(st, list, stack, m, stack.length);
+            stack.length = m;
+            break;
+          }
           st.fail(`the target is a ${kindOf(st, list)}, not a list`);
         }
         const len = stack.length;
@@ -540,7 +569,10 @@ function decode(st: State, data: Uint8Array): unknown {
       case 0x73: { // SETITEM
         const len = stack.length;
         if (len - 3 < fence) st.fail("stack underflow");
-        setItems(st, stack[len - 3], stack, len - 2, len);
+        const d = stack[len - 3];
+        if (st.inert && d instanceof PyObject) {
+          inertSetItems(st, d, stack, len - 2, len);
+        } else setItems(st, d, stack, len - 2, len);
         stack.length = len - 2;
         break;
       }
@@ -549,7 +581,10 @@ function decode(st: State, data: Uint8Array): unknown {
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
         if (m - 1 < fence) st.fail("stack underflow");
         if ((stack.length - m) & 1) st.fail("odd number of items");
-        setItems(st, stack[m - 1], stack, m, stack.length);
+        const d = stack[m - 1];
+        if (st.inert && d instanceof PyObject) {
+          inertSetItems(st, d, stack, m, stack.length);
+        } else setItems(st, d, stack, m, stack.length);
         stack.length = m;
         break;
       }
@@ -630,7 +665,9 @@ function decode(st: State, data: Uint8Array): unknown {
         const module = latin1(data, pos, nl1);
         const name = latin1(data, nl1 + 1, nl2);
         pos = nl2 + 1;
-        stack.push(global(st, module, name));
+        stack.push(
+          st.inert ? inertGlobal(st, module, name) : global(st, module, name),
+        );
         break;
       }
       case 0x93: { // STACK_GLOBAL
@@ -642,28 +679,78 @@ function decode(st: State, data: Uint8Array): unknown {
           st.fail("it would import a global named by non-str values");
         }
         stack.length = len - 2;
-        stack.push(global(st, module, name));
+        stack.push(
+          st.inert ? inertGlobal(st, module, name) : global(st, module, name),
+        );
         break;
       }
       case 0x52: { // REDUCE
         const len = stack.length;
         if (len - 2 < fence) st.fail("stack underflow");
-        const value = reduce(st, stack[len - 2], stack[len - 1]);
+        const value = st.inert
+          ? inertReduce(st, stack[len - 2], stack[len - 1])
+          : reduce(st, stack[len - 2], stack[len - 1]);
         stack.length = len - 2;
         stack.push(value);
         break;
       }
 
+      // --- objects: inert placeholders, or refused --------------------------
+      case 0x62: { // BUILD
+        if (!st.inert) st.fail("it would set an object's state");
+        const len = stack.length;
+        if (len - 2 < fence) st.fail("stack underflow");
+        inertBuild(st, stack[len - 2], stack[len - 1]);
+        stack.length = len - 1;
+        break;
+      }
+      case 0x81: { // NEWOBJ
+        if (!st.inert) st.fail("it would construct an arbitrary object");
+        const len = stack.length;
+        if (len - 2 < fence) st.fail("stack underflow");
+        const o = inertNew(st, stack[len - 2], stack[len - 1], null);
+        stack.length = len - 2;
+        stack.push(o);
+        break;
+      }
+      case 0x92: { // NEWOBJ_EX
+        if (!st.inert) st.fail("it would construct an arbitrary object");
+        const len = stack.length;
+        if (len - 3 < fence) st.fail("stack underflow");
+        const o = inertNew(st, stack[len - 3], stack[len - 2], stack[len - 1]);
+        stack.length = len - 3;
+        stack.push(o);
+        break;
+      }
+      case 0x69: { // INST
+        if (!st.inert) st.fail("it would construct an arbitrary object");
+        const nl1 = lineEnd(st, data, pos, 256);
+        const nl2 = lineEnd(st, data, nl1 + 1, 256);
+        const cls = inertGlobal(
+          st,
+          latin1(data, pos, nl1),
+          latin1(data, nl1 + 1, nl2),
+        );
+        pos = nl2 + 1;
+        const m = popMark(st, marks);
+        fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
+        const o = inertInst(st, cls, stack, m);
+        stack.length = m;
+        stack.push(o);
+        break;
+      }
+      case 0x6f: { // OBJ
+        if (!st.inert) st.fail("it would construct an arbitrary object");
+        const m = popMark(st, marks);
+        fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
+        if (stack.length - m < 1) st.fail("stack underflow");
+        const o = inertInst(st, stack[m], stack, m + 1);
+        stack.length = m;
+        stack.push(o);
+        break;
+      }
+
       // --- refused ---------------------------------------------------------
-      case 0x62: // BUILD
-        st.fail("it would set an object's state");
-        break;
-      case 0x69: // INST
-      case 0x6f: // OBJ
-      case 0x81: // NEWOBJ
-      case 0x92: // NEWOBJ_EX
-        st.fail("it would construct an arbitrary object");
-        break;
       case 0x50: // PERSID
       case 0x51: // BINPERSID
         st.fail("it would load a persistent id");

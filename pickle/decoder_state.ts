@@ -43,6 +43,17 @@ export interface LoadsOptions {
    * @default {10000000}
    */
   maxContainerLength?: number;
+  /**
+   * What to do with pickled objects (`GLOBAL`, `STACK_GLOBAL`, `REDUCE`,
+   * `NEWOBJ`, `NEWOBJ_EX`, `BUILD`, `INST`, `OBJ`): `"refuse"` throws an
+   * `UnpicklingError`; `"inert"` decodes each into a `PyObject` placeholder
+   * (module, name, arguments, state) without importing, looking up or
+   * calling anything. `PERSID`, `EXT1`/`EXT2`/`EXT4` and out-of-band buffers
+   * are refused either way.
+   *
+   * @default {"refuse"}
+   */
+  objects?: "refuse" | "inert";
 }
 
 /**
@@ -207,6 +218,8 @@ export class State implements Failer {
   frozen: Set<unknown> | undefined;
   /** Whether an allow-listed global (a marker) may be on the stack or memo. */
   markers = false;
+  /** Whether objects decode into inert placeholders (`objects: "inert"`). */
+  readonly inert: boolean;
 
   /**
    * Starts a decoding pass.
@@ -215,10 +228,16 @@ export class State implements Failer {
    * @param lim The limits.
    * @param mapDicts Pass 2: the dicts to build as Maps (null in pass 1).
    */
-  constructor(data: Uint8Array, lim: Limits, mapDicts: Set<number> | null) {
+  constructor(
+    data: Uint8Array,
+    lim: Limits,
+    mapDicts: Set<number> | null,
+    inert = false,
+  ) {
     this.data = data;
     this.lim = lim;
     this.mapDicts = mapDicts;
+    this.inert = inert;
   }
 
   /**
@@ -274,7 +293,17 @@ export class Callable {
   }
 }
 
-function allowGlobal(module: string, name: string): Callable | undefined {
+/**
+ * The marker of an allow-listed data construction, if `module.name` is one.
+ *
+ * @param module The module name.
+ * @param name The global's name.
+ * @returns The marker, or `undefined`.
+ */
+export function allowGlobal(
+  module: string,
+  name: string,
+): Callable | undefined {
   if (module === "_codecs") {
     return name === "encode"
       ? new Callable(K_ENCODE, "_codecs.encode")
@@ -303,6 +332,14 @@ function allowGlobal(module: string, name: string): Callable | undefined {
  * @throws {RangeError} If an option is not a non-negative integer.
  */
 export function resolveLimits(options: LoadsOptions | undefined): Limits {
+  const objects = options?.objects;
+  if (objects !== undefined && objects !== "refuse" && objects !== "inert") {
+    throw new TypeError(
+      `Cannot use option 'objects': expected "refuse" or "inert", got ${
+        quote(String(objects))
+      }`,
+    );
+  }
   if (options === undefined) return DEFAULTS;
   const lim = { ...DEFAULTS };
   for (const key of Object.keys(DEFAULTS) as (keyof Limits)[]) {

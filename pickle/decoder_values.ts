@@ -7,6 +7,7 @@
  * @module
  */
 import { PyTuple } from "./py_types.ts";
+import { PyObject } from "./py_object.ts";
 import {
   Callable,
   K_BYTEARRAY,
@@ -111,11 +112,18 @@ function isDictObject(v: unknown): v is Record<string, unknown> {
 function unhashable(st: State, k: unknown): boolean {
   if (typeof k !== "object" || k === null) return false;
   if (k instanceof PyTuple || k instanceof Uint8Array) return false;
+  if (k instanceof PyObject) return false;
   if (k instanceof Set) return st.frozen === undefined || !st.frozen.has(k);
   return true; // list, dict, marker
 }
 
-function checkKey(st: State, k: unknown): void {
+/**
+ * Fails if `k` cannot be a dict key or set member (a list, dict, set…).
+ *
+ * @param st The state.
+ * @param k The key.
+ */
+export function checkKey(st: State, k: unknown): void {
   if (unhashable(st, k)) {
     st.fail(
       `unhashable ${
@@ -371,6 +379,9 @@ export function kindOf(st: State, v: unknown): string {
   if (v instanceof Map || isDictObject(v)) return "dict";
   if (v instanceof Uint8Array) return "bytes";
   if (v instanceof Callable) return "global";
+  if (v instanceof PyObject) {
+    return v.kind === "global" ? "global" : `${v.name} object`;
+  }
   return "object";
 }
 

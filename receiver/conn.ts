@@ -3,8 +3,11 @@
  * Serving one stream connection (TCP, TLS or Unix): reading the frames
  * (4-byte big-endian length + pickle) into a buffer, decoding each into a
  * record, handing it to the receiver, and ending the connection with a
- * {@linkcode CloseReason} on EOF, error or idle timeout. A problem closes
- * only this connection.
+ * {@linkcode CloseReason} on EOF, error or idle timeout. A frame is the
+ * unit of failure: a frame whose pickle cannot be decoded is skipped,
+ * counted and reported (rate limited), and the connection goes on; only a
+ * framing violation (a length over `maxFrameBytes`) closes it. A problem
+ * closes only this connection.
  *
  * @module
  */
@@ -19,6 +22,7 @@ import type { Settings } from "./options.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 import { makeLogRecord } from "./record.ts";
 import type { ConnectionStats, Counters } from "./stats.ts";
+import { RefusalReports, refusalText } from "./refusals.ts";
 
 /** Bytes read at a time, and the size of a connection's idle buffer. */
 export const READ_SIZE = 64 * 1024;
@@ -54,6 +58,8 @@ export interface Conn {
   lastActivity: number;
   /** The idle timer. */
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Rate limiting of its `bad-pickle` reports. */
+  readonly refusals: RefusalReports;
 }
 
 /** What serving a connection needs from its receiver. */
@@ -102,6 +108,7 @@ export function newConn(id: number, conn: ReadConn): Conn {
       records: 0,
       bytes: 0,
       errors: 0,
+      framesRefused: 0,
       openedAt: Date.now(),
       closeReason: undefined,
       closeDetail: undefined,
@@ -112,6 +119,7 @@ export function newConn(id: number, conn: ReadConn): Conn {
     paused: false,
     lastActivity: 0,
     timer: undefined,
+    refusals: new RefusalReports(),
   };
 }
 
@@ -242,10 +250,14 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
         try {
           value = loads(body, loadsOptions);
         } catch (e) {
-          reason = "bad-pickle";
-          detail = `Cannot decode frame of ${len} bytes: ${errorText(e)}`;
-          host.report(new ReceiverError(reason, detail, { cause: e }), c);
-          return;
+          c.info.framesRefused++;
+          counters.framesRefused++;
+          const suppressed = c.refusals.next(Date.now());
+          if (suppressed !== undefined) {
+            const text = refusalText("frame", len, errorText(e), suppressed);
+            host.report(new ReceiverError("bad-pickle", text, { cause: e }), c);
+          }
+          continue;
         }
         const record = makeLogRecord(value);
         c.info.records++;

@@ -14,8 +14,9 @@ import type { PythonLogRecord } from "./python_log_record.ts";
  * Why a connection ended:
  * - `eof`: the sender closed it between frames (normal);
  * - `frame-too-large`: a length prefix above `maxFrameBytes`;
- * - `bad-pickle`: a frame the safe decoder rejected (garbage, code-running
- *   opcodes, …);
+ * - `bad-pickle`: not a reason to close any more (a frame the safe decoder
+ *   rejects is skipped and the connection goes on), kept for compatibility;
+ *   as a {@linkcode ReceiverErrorKind}, a skipped frame;
  * - `torn-frame`: EOF in the middle of a frame;
  * - `idle-timeout`: no byte for `idleTimeout` ms;
  * - `read-error`: the socket failed (e.g. `ConnectionReset`);

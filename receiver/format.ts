@@ -11,7 +11,8 @@ import { STANDARD_FIELDS } from "../record/schema.ts";
 import { setOwn } from "../record/own.ts";
 import { PyFloat, PyTuple } from "../pickle/py_types.ts";
 import { percentFormat } from "../text/percent_format.ts";
-import { pyRepr } from "../text/python_text.ts";
+import { pyRepr, pyStr } from "../text/python_text.ts";
+import { PyObject } from "../pickle/py_object.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 
 function pad(n: number, width: number): string {
@@ -94,6 +95,9 @@ function jsonReplacer(_key: string, v: unknown): unknown {
       if (v instanceof Uint8Array) return { $bytes: base64(v) };
       if (v instanceof Set) return { $set: [...v] };
       if (v instanceof Map) return { $dict: [...v] };
+      if (v instanceof PyObject) {
+        return { $object: v.qualname, repr: pyRepr(v), str: pyStr(v) };
+      }
       return v;
     case "undefined":
     case "function":

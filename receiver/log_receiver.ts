@@ -33,6 +33,7 @@ import {
   type ReceiverStats,
 } from "./stats.ts";
 import { type DatagramHost, receiveDatagram } from "./udp.ts";
+import { RefusalReports } from "./refusals.ts";
 
 /** How many ended connections `stats()` lists. */
 const RECENT_CLOSED = 100;
@@ -47,10 +48,14 @@ const RECENT_CLOSED = 100;
  * each record goes to one of them. Leaving a `for await` loop does not
  * close the receiver.
  *
- * Each connection has its own reading task; a problem on one connection
- * (oversized length, undecodable or malicious pickle, torn frame, idle
- * timeout, reset) closes that connection only, is reported to `onError`,
- * and counted in {@linkcode LogReceiver.prototype.stats}.
+ * Pickled objects (datetime, Decimal, enum members, dataclasses, a
+ * `logging.Logger`…) arrive as inert `PyObject` placeholders: nothing is
+ * imported or called. A frame is the unit of failure: one whose pickle
+ * cannot be decoded is skipped, counted (`framesRefused`) and reported
+ * (rate limited), and its connection stays open. Each connection has its
+ * own reading task; a problem of the connection itself (oversized length,
+ * torn frame, idle timeout, reset) closes that connection only, is reported
+ * to `onError`, and counted in {@linkcode LogReceiver.prototype.stats}.
  *
  * @example Usage
  * ```ts
@@ -97,6 +102,7 @@ export class LogReceiver
     this.#host = {
       settings,
       counters: this.#counters,
+      refusals: new RefusalReports(),
       report: (error, c) => this.#report(error, c),
       deliver: (record, c) => this.#deliver(record, c),
       ended: (c, reason, detail) => this.#ended(c, reason, detail),
@@ -177,6 +183,7 @@ export class LogReceiver
       bytes: n.bytes,
       errors: n.errors,
       invalidRecords: n.invalid,
+      framesRefused: n.framesRefused,
       connectionsOpen: this.#conns.size,
       connectionsTotal: this.#nextId,
       closedReasons: { ...this.#closedReasons },

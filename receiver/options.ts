@@ -110,7 +110,12 @@ export interface LogReceiverOptions {
   onError?: (error: ReceiverError, conn: ConnectionInfo | undefined) => void;
   /** Called when a connection ends, with its reason. */
   onClose?: (conn: ConnectionInfo, reason: CloseReason) => void;
-  /** Options passed to the safe decoder for every frame. */
+  /**
+   * Options passed to the safe decoder for every frame. `objects` defaults
+   * to `"inert"` here: pickled objects (datetime, Decimal, enum members,
+   * dataclasses, loggers…) arrive as inert `PyObject` placeholders; pass
+   * `objects: "refuse"` to skip frames holding any.
+   */
   loadsOptions?: LoadsOptions;
 }
 
@@ -169,7 +174,7 @@ export interface Settings {
   /** The close callback. */
   readonly onClose: LogReceiverOptions["onClose"];
   /** Options of the safe decoder. */
-  readonly loadsOptions: LoadsOptions | undefined;
+  readonly loadsOptions: LoadsOptions;
 }
 
 /**
@@ -213,7 +218,7 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
     onRecord: options.onRecord,
     onError: options.onError ?? defaultOnError,
     onClose: options.onClose,
-    loadsOptions: options.loadsOptions,
+    loadsOptions: { objects: "inert", ...options.loadsOptions },
   };
 }
 

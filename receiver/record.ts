@@ -12,6 +12,7 @@
  * @module
  */
 import { PyTuple } from "../pickle/py_types.ts";
+import { PyObject } from "../pickle/py_object.ts";
 import { STANDARD_FIELDS } from "../record/schema.ts";
 import { pythonLevelName } from "../record/levels.ts";
 import { percentFormat } from "../text/percent_format.ts";
@@ -48,6 +49,7 @@ function pyTypeName(v: unknown): string {
       if (Array.isArray(v)) return "list";
       if (v instanceof Uint8Array) return "bytes";
       if (v instanceof Set) return "set";
+      if (v instanceof PyObject) return v.kind === "global" ? "type" : v.name;
       return "dict";
     default:
       return typeof v;
@@ -64,6 +66,7 @@ function pyTruthy(v: unknown): boolean {
   if (v instanceof PyTuple) return v.items.length > 0;
   if (Array.isArray(v) || v instanceof Uint8Array) return v.length > 0;
   if (v instanceof Map || v instanceof Set) return v.size > 0;
+  if (v instanceof PyObject) return true;
   for (const _ in v) return true;
   return false;
 }
@@ -206,7 +209,7 @@ export function makeLogRecord(dict: unknown): PythonLogRecord {
   } else if (
     dict === null || typeof dict !== "object" || Array.isArray(dict) ||
     dict instanceof PyTuple || dict instanceof Uint8Array ||
-    dict instanceof Set
+    dict instanceof Set || dict instanceof PyObject
   ) {
     r.problem(`Record must be a dict: got ${pyTypeName(dict)}`);
   } else {

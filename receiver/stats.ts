@@ -24,6 +24,8 @@ export interface ConnectionStats extends ConnectionInfo {
   bytes: number;
   /** Problems reported (`onError` calls). */
   errors: number;
+  /** Frames skipped as their pickle could not be decoded. */
+  framesRefused: number;
   /** When it was accepted (ms since the epoch). */
   openedAt: number;
   /** Why it ended; `undefined` while open. */
@@ -42,6 +44,11 @@ export interface ReceiverStats {
   errors: number;
   /** Records delivered with non-empty `problems`. */
   invalidRecords: number;
+  /**
+   * Frames (and datagrams) skipped as their pickle could not be decoded;
+   * the connection stays open.
+   */
+  framesRefused: number;
   /** Connections currently open. */
   connectionsOpen: number;
   /** Connections accepted so far. */
@@ -72,6 +79,8 @@ export interface Counters {
   errors: number;
   /** Records with problems. */
   invalid: number;
+  /** Frames refused by the decoder. */
+  framesRefused: number;
   /** Datagrams received. */
   datagrams: number;
   /** Datagrams whose record was dropped. */
@@ -89,6 +98,7 @@ export function newCounters(): Counters {
     bytes: 0,
     errors: 0,
     invalid: 0,
+    framesRefused: 0,
     datagrams: 0,
     datagramsDropped: 0,
   };

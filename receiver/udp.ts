@@ -2,7 +2,9 @@
 /**
  * Receiving one UDP datagram (Python's `DatagramHandler`): the 4-byte
  * length prefix must be the datagram's size minus 4; the rest is one pickled
- * record. A bad datagram is reported and skipped.
+ * record. A bad datagram is reported and skipped; one whose pickle cannot be
+ * decoded is also counted in `framesRefused`, and its reports are rate
+ * limited.
  *
  * @module
  */
@@ -18,6 +20,8 @@ import type { PythonLogRecord } from "./python_log_record.ts";
 import { makeLogRecord } from "./record.ts";
 import type { ConnectionInfo, Counters } from "./stats.ts";
 import { readLength } from "./conn.ts";
+import type { RefusalReports } from "./refusals.ts";
+import { refusalText } from "./refusals.ts";
 
 /** What receiving a datagram needs from its receiver. */
 export interface DatagramHost {
@@ -25,6 +29,8 @@ export interface DatagramHost {
   readonly settings: Settings;
   /** The receiver-wide counters. */
   readonly counters: Counters;
+  /** Rate limiting of the `bad-pickle` reports. */
+  readonly refusals: RefusalReports;
   /**
    * Reports a problem.
    *
@@ -92,11 +98,15 @@ export function receiveDatagram(
   try {
     value = loads(msg.subarray(4), settings.loadsOptions);
   } catch (e) {
-    report(
-      "bad-pickle",
-      `Cannot decode datagram of ${len} bytes: ${errorText(e)}`,
-      e,
-    );
+    counters.framesRefused++;
+    const suppressed = host.refusals.next(Date.now());
+    if (suppressed !== undefined) {
+      report(
+        "bad-pickle",
+        refusalText("datagram", len, errorText(e), suppressed),
+        e,
+      );
+    }
     return;
   }
   const record = makeLogRecord(value);

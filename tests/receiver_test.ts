@@ -395,19 +395,48 @@ Deno.test("LogReceiver closes only the connection sending garbage", async () => 
   const garbage = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   await writeAll(bad, garbage); // "GET " = a 1.2 GB length: too large
   equal(await bad.read(new Uint8Array(8)), null);
-  using bad2 = await Deno.connect({ port: receiver.port });
-  await writeAll(
-    bad2,
-    Uint8Array.from([0, 0, 0, 5, 0x7d, 0x7d, 0x7d, 0xff, 0x00]),
-  );
-  equal(await bad2.read(new Uint8Array(8)), null);
   await writeAll(good, rec({ msg: "still here" }));
   equal((await receiver.next(1))[0]!.getMessage(), "still here");
-  await until(() => c.closed.length === 2, "the closes");
-  deepEqual(c.closed.toSorted(), ["bad-pickle", "frame-too-large"]);
-  const pickleError = c.errors.find((e) => e.kind === "bad-pickle")!;
-  match(pickleError.message, /^Cannot decode frame of 5 bytes: /);
-  equal(pickleError.cause instanceof Error, true);
+  await until(() => c.closed.length === 1, "the close");
+  deepEqual(c.closed, ["frame-too-large"]);
+});
+
+Deno.test("LogReceiver skips and counts a bad frame between two good ones on one connection", async () => {
+  const c = collecting();
+  await using receiver = new LogReceiver({ port: 0, ...c });
+  using conn = await Deno.connect({ port: receiver.port });
+  const bad = Uint8Array.from([0, 0, 0, 5, 0x7d, 0x7d, 0x7d, 0xff, 0x00]);
+  // A persistent id is refused even in inert mode.
+  const persid = Uint8Array.from([0, 0, 0, 4, 0x50, 0x78, 0x0a, 0x2e]);
+  await writeAll(conn, rec({ msg: "first" }));
+  await writeAll(conn, bad);
+  await writeAll(conn, persid);
+  await writeAll(conn, rec({ msg: "second" }));
+  const records = await receiver.next(2);
+  deepEqual(records.map((r) => r.getMessage()), ["first", "second"]);
+  deepEqual(c.closed, []);
+  const refused = c.errors.filter((e) => e.kind === "bad-pickle");
+  equal(refused.length, 2);
+  match(refused[0]!.message, /^Cannot decode frame of 5 bytes, skipped it: /);
+  match(refused[1]!.message, /PERSID/);
+  equal(refused[0]!.cause instanceof Error, true);
+  const stats = receiver.stats();
+  equal(stats.framesRefused, 2);
+  equal(stats.records, 2);
+  equal(stats.connectionsOpen, 1);
+  equal(stats.connections[0]!.framesRefused, 2);
+});
+
+Deno.test("LogReceiver rate-limits the reports of refused frames", async () => {
+  const c = collecting();
+  await using receiver = new LogReceiver({ port: 0, ...c });
+  using conn = await Deno.connect({ port: receiver.port });
+  const bad = Uint8Array.from([0, 0, 0, 1, 0xff]);
+  for (let i = 0; i < 25; i++) await writeAll(conn, bad);
+  await writeAll(conn, rec({ msg: "after" }));
+  equal((await receiver.next(1))[0]!.getMessage(), "after");
+  equal(receiver.stats().framesRefused, 25);
+  equal(c.errors.filter((e) => e.kind === "bad-pickle").length, 10);
 });
 
 Deno.test("LogReceiver reports a torn frame at EOF once", async () => {

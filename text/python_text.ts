@@ -25,6 +25,8 @@
  * @module
  */
 import { PyFloat, PyTuple } from "../pickle/py_types.ts";
+import { PyObject } from "../pickle/py_object.ts";
+import { objectRepr, objectStr, type TextSink } from "./py_object_text.ts";
 
 /** Longest `repr()` text built for one value, in UTF-16 code units. */
 const MAX_REPR_LENGTH = 1_048_576;
@@ -118,6 +120,13 @@ export function pyStr(value: unknown): string {
   try {
     if (isError(value)) return errorMessage(value);
     if (value instanceof Date) return dateString(value);
+    if (value instanceof PyObject) {
+      const st: ReprState = { out: "", seen: [], limit: MAX_REPR_LENGTH };
+      objectStr(value, sink(st, 0, false));
+      return st.out.length > st.limit
+        ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
+        : st.out;
+    }
     if (
       Array.isArray(value) || value instanceof PyTuple ||
       value instanceof PyFloat || value instanceof Map ||
@@ -170,6 +179,29 @@ interface ReprState {
   limit: number;
 }
 
+/** A sink writing a placeholder's text and nested values into `st`. */
+function sink(st: ReprState, depth: number, ascii: boolean): TextSink {
+  return {
+    text: (s) => {
+      if (st.out.length <= st.limit) st.out += s;
+    },
+    repr: (v) => reprInto(v, st, depth + 1, ascii),
+    str: (v) => {
+      if (st.out.length > st.limit) return;
+      const s = typeof v === "string"
+        ? v
+        : v instanceof PyObject && depth < MAX_DEPTH
+        ? (() => {
+          const sub: ReprState = { out: "", seen: st.seen, limit: st.limit };
+          objectStr(v, sink(sub, depth + 1, ascii));
+          return sub.out;
+        })()
+        : pyStr(v);
+      st.out += s;
+    },
+  };
+}
+
 /** Longest text rendered for one non-primitive Map key or Set member. */
 const MAX_KEY_LENGTH = 2000;
 
@@ -202,6 +234,16 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
   try {
     if (o instanceof PyFloat) {
       st.out += pyFloatRepr(Number(o.value));
+      return;
+    }
+    if (o instanceof PyObject) {
+      if (st.seen.includes(o)) {
+        st.out += "...";
+        return;
+      }
+      st.seen.push(o);
+      objectRepr(o, sink(st, depth, ascii));
+      st.seen.pop();
       return;
     }
     if (Array.isArray(o) || o instanceof PyTuple || o instanceof Set) {
