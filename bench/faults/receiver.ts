@@ -254,6 +254,7 @@ if (mode === "raw") {
       bytes: s.bytes,
       errors: s.errors,
       invalidRecords: s.invalidRecords,
+      framesRefused: s.framesRefused,
       connectionsOpen: s.connectionsOpen,
       connectionsTotal: s.connectionsTotal,
       closedReasons: s.closedReasons,
