@@ -269,6 +269,18 @@ export class FrameQueue implements FrameStore {
    */
   push(frame: Uint8Array): boolean {
     const size = frame.byteLength;
+    if (!this.#admit(size)) return false;
+    this.#place(frame);
+    this.#append(size);
+    return true;
+  }
+
+  /**
+   * Applies the bounds and the overflow policy to an incoming frame of
+   * `size` bytes: false (counted) if it is refused; else true, after
+   * dropping the oldest frames it needs room for.
+   */
+  #admit(size: number): boolean {
     if (size > this.#maxBytes) {
       this.#onDrop("oversize", 1);
       return false;
@@ -286,6 +298,12 @@ export class FrameQueue implements FrameStore {
       }
       this.#dropOldestFor(size);
     }
+    return true;
+  }
+
+  /** Copies a frame to the ring's tail (growing it if it must), wrapping. */
+  #place(frame: Uint8Array): void {
+    const size = frame.byteLength;
     if (this.#ring.length - this.#held < size) this.#grow(this.#held + size);
     const ring = this.#ring;
     let tail = this.#start + this.#held;
@@ -297,8 +315,6 @@ export class FrameQueue implements FrameStore {
       ring.set(frame.subarray(0, room), tail);
       ring.set(frame.subarray(room), 0);
     }
-    this.#append(size);
-    return true;
   }
 
   /**
@@ -355,16 +371,18 @@ export class FrameQueue implements FrameStore {
    */
   commit(end: number): boolean {
     const room = this.#room;
-    const size = end - room.pos;
-    if (
-      room.buf !== this.#ring ||
-      this.#queued + this.#batchCount >= this.#maxRecords ||
-      this.#queuedBytes + this.#batchBytes + size > this.#maxBytes
-    ) {
-      // Not in the ring, or a bound is reached: the general path.
-      let bytes = room.buf.subarray(room.pos, end);
-      if (room.buf === this.#ring) bytes = bytes.slice();
-      return this.push(bytes);
+    const ring = this.#ring;
+    const pos = room.pos;
+    const size = end - pos;
+    if (room.buf !== ring) return this.push(room.buf.subarray(pos, end));
+    if (!this.#admit(size)) return false;
+    if (this.#ring !== ring) {
+      // drop-oldest moved the queue to a new ring (the batch being written
+      // keeps the old one): the frame follows it.
+      this.#place(ring.subarray(pos, end));
+    } else if (this.#held === 0 && pos !== 0) {
+      // drop-oldest emptied the ring, whose tail is then its start.
+      ring.copyWithin(0, pos, end);
     }
     this.#append(size);
     return true;
