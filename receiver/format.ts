@@ -18,7 +18,7 @@ import { STANDARD_FIELDS } from "../record/schema.ts";
 import { PyFloat } from "../pickle/py_types.ts";
 import { percentFormat } from "../text/percent_format.ts";
 import { pyRepr } from "../text/python_text.ts";
-import { escapeControls, indented } from "../text/terminal_safe.ts";
+import { indented, oneLine } from "../text/terminal_safe.ts";
 import { formatJson } from "./json_record.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 
@@ -142,8 +142,8 @@ export class Pretty {
     const time = `${localClock(record.created)}.${
       pad(Math.trunc(record.msecs), 3)
     }`;
-    const level = escapeControls(record.levelname).padEnd(8);
-    const name = nameColumn(indented(record.name ?? "root", ""));
+    const level = oneLine(record.levelname).padEnd(8);
+    const name = nameColumn(oneLine(record.name ?? "root"));
     const message = indented(record.getMessage(), INDENT);
     let line = "";
     if (c) {

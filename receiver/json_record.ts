@@ -25,6 +25,10 @@
  * numbers), then the extras, then `message` and, for an invalid record,
  * `$problems` (a list of strings).
  *
+ * The line holds no control character, not even in strings: besides JSON's
+ * own escapes of C0 controls, DEL, C1 controls, U+2028/U+2029 and the bidi
+ * overrides and isolates are written as `\u` escapes.
+ *
  * @module
  */
 import { STANDARD_FIELDS } from "../record/schema.ts";
@@ -145,7 +149,16 @@ export function formatJson(record: PythonLogRecord): string {
   }
   out.message = record.getMessage();
   if (record.problems.length > 0) out.$problems = record.problems;
-  return JSON.stringify(out);
+  const text = JSON.stringify(out);
+  // JSON.stringify escapes C0 controls only: the rest too, as \uXXXX.
+  return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, unicodeEscape) : text;
+}
+
+const UNSAFE = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
+
+function unicodeEscape(c: string): string {
+  return "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
 }
 
 /**

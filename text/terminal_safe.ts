@@ -5,7 +5,8 @@
  * every control character as an escape (`\x1b`, `\r`, `\t`, `\x9b`) and
  * every bidirectional override or isolate as `\u202e`; {@linkcode indented}
  * also indents each line after the first, so that a sender cannot forge a
- * line that looks like a record of its own.
+ * line that looks like a record of its own; {@linkcode oneLine} escapes
+ * newlines too, for a column (a logger or level name).
  *
  * Escaped: C0 controls (U+0000–U+001F) except the newline, DEL (U+007F), C1
  * controls (U+0080–U+009F), the bidi embeddings and overrides
@@ -57,4 +58,16 @@ export function escapeControls(text: string): string {
 export function indented(text: string, indent: string): string {
   const safe = escapeControls(text);
   return safe.includes("\n") ? safe.replaceAll("\n", "\n" + indent) : safe;
+}
+
+/**
+ * Escapes the text ({@linkcode escapeControls}) and its newlines (`\n`):
+ * for a field shown in a column, such as a logger name.
+ *
+ * @param text The text.
+ * @returns The safe text, on one line.
+ */
+export function oneLine(text: string): string {
+  const safe = escapeControls(text);
+  return safe.includes("\n") ? safe.replaceAll("\n", "\\n") : safe;
 }
