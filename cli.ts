@@ -11,25 +11,33 @@
  * ```
  *
  * - `pretty` (default on a terminal): local time `HH:MM:SS.mmm`, coloured
- *   level (unless `NO_COLOR` is set), logger name and message in aligned
- *   columns; extras, `exc_text` and `stack_info` indented below.
+ *   level (unless `NO_COLOR` is set), logger name in a column of 20 (a
+ *   longer name shows its end after `…`) and message; the message's further
+ *   lines, extras, `exc_text` and `stack_info` indented below.
  * - `json` (default when piped): one JSON object per line with every
  *   field, then the extras, then `message` (the rendered message) and,
- *   for invalid records, `$problems`. Values with no JSON form are tagged:
- *   `{"$bigint":"123"}`, `{"$bytes":"<base64>"}`,
- *   `{"$float":"nan"|"inf"|"-inf"|"-0.0"}`, `{"$set":[...]}`,
- *   `{"$dict":[[key,value],...]}` (non-str keys), and a pickled Python
- *   object `{"$object":"datetime.date","repr":"datetime.date(2024, 1, 2)",
- *   "str":"2024-01-02"}`; tuples are arrays.
+ *   for invalid records, `$problems`. Lossless: values JSON cannot tell
+ *   apart are tagged (`{"$tuple":[…]}`, `{"$float":"1.0"}`,
+ *   `{"$bigint":"123"}`, `{"$bytes":"<base64>"}`, `{"$frozenset":[…]}`,
+ *   `{"$dict":[[key,value],…]}`, `{"$object":"datetime.date",…}`…; see
+ *   docs/wire-format.md), and {@linkcode parseJsonRecord} reads a line back.
  * - any other value is a Python `%`-style format rendered like
  *   `logging.Formatter(fmt).format(record)`: `%(message)s` is the rendered
  *   message, `%(asctime)s` is `YYYY-MM-DD HH:MM:SS,mmm` in local time, and
  *   `exc_text`/`stack_info` follow on their own lines.
  *
+ * Pretty and `%`-format output is terminal-safe: control characters (ESC,
+ * CR, BEL, C1…) and bidi overrides of a record are shown escaped (`\x1b`,
+ * `\r`, `\u202e`), and every line of a record after its first is indented
+ * by four spaces, so a sender cannot forge a line; only the CLI's own
+ * colours are escapes.
+ *
  * It prints `listening on HOST:PORT` (or the socket path) to stderr at
- * start, per-connection problems to stderr, and on Ctrl-C (or after
- * `--count N` records) a one-line summary. Exit codes: 0 success, 1 output
- * error, 2 bad arguments or address in use.
+ * start, problems as `warning:` lines to stderr (per kind, the first 10,
+ * then one a minute that counts the others: `… and 8,412 more`), and on
+ * Ctrl-C (on a line of its own) or after `--count N` records a one-line
+ * summary. Exit codes: 0 success, 1 output error, 2 bad arguments or
+ * address in use.
  *
  * @example Embed
  * ```ts ignore
@@ -47,9 +55,13 @@ import {
   USAGE,
   USAGE_ERROR,
 } from "./receiver/cli_args.ts";
-import { formatJson, recordFormatter } from "./receiver/format.ts";
+import { recordFormatter } from "./receiver/format.ts";
+import { formatJson } from "./receiver/json_record.ts";
+import { WarningLines } from "./receiver/warnings.ts";
+import { escapeControls } from "./text/terminal_safe.ts";
 
-export { formatJson, formatPython, pythonAsctime } from "./receiver/format.ts";
+export { formatPython, pythonAsctime } from "./receiver/format.ts";
+export { formatJson, parseJsonRecord } from "./receiver/json_record.ts";
 
 const encoder = new TextEncoder();
 
@@ -95,17 +107,23 @@ export async function main(args: string[]): Promise<number> {
     tty && !Deno.noColor,
   );
   let receiver: LogReceiver;
+  const warnings = new WarningLines((line) => console.error(line));
   try {
-    receiver = await startReceiver(opts);
+    receiver = await startReceiver(opts, warnings);
   } catch (e) {
     await writeErr(`error: ${listenErrorText(e, opts)}\n`);
     return USAGE_ERROR;
   }
   await writeErr(`listening on ${addrText(receiver.addr)}\n`);
-  const code = await printRecords(receiver, render, opts.count);
+  const { code, interrupted } = await printRecords(
+    receiver,
+    render,
+    opts.count,
+  );
+  warnings.flush("warning: ");
   const s = receiver.stats();
   await writeErr(
-    `received ${s.records} record${
+    `${interrupted ? "\n" : ""}received ${s.records} record${
       s.records === 1 ? "" : "s"
     } over ${s.connectionsTotal} connection${
       s.connectionsTotal === 1 ? "" : "s"
@@ -120,8 +138,15 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
-/** A bound receiver as the arguments say (TLS files are read first). */
-async function startReceiver(opts: Args): Promise<LogReceiver> {
+/**
+ * A bound receiver as the arguments say (TLS files are read first); its
+ * problems go to `warnings`. It decodes with `exact: true`, so that JSON
+ * output keeps every Python type apart.
+ */
+async function startReceiver(
+  opts: Args,
+  warnings: WarningLines,
+): Promise<LogReceiver> {
   const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
     ? {
       cert: await Deno.readTextFile(opts.tlsCert),
@@ -141,9 +166,13 @@ async function startReceiver(opts: Args): Promise<LogReceiver> {
     ...(opts.idleTimeout !== undefined
       ? { idleTimeout: opts.idleTimeout }
       : {}),
+    loadsOptions: { exact: true },
     onError: (error, conn) => {
       const where = conn ? ` [connection ${conn.id}]` : "";
-      console.error(`warning: ${error.kind}: ${error.message}${where}`);
+      warnings.warn(
+        error.kind,
+        `warning: ${error.kind}: ${error.message}${where}`,
+      );
     },
   });
   await receiver.ready;
@@ -189,14 +218,17 @@ function addrText(addr: Deno.NetAddr | Deno.UnixAddr): string {
  * Prints records until `count` of them, Ctrl-C or a write error, then
  * closes the receiver.
  *
- * @returns The exit code: 1 when stdout failed, else 0.
+ * @returns The exit code (1 when stdout failed, else 0) and whether Ctrl-C
+ * ended it.
  */
 async function printRecords(
   receiver: LogReceiver,
   render: (record: PythonLogRecord) => string,
   max: number | undefined,
-): Promise<number> {
+): Promise<{ code: number; interrupted: boolean }> {
+  let interrupted = false;
   const onSignal = () => {
+    interrupted = true;
     receiver.close();
   };
   let listening = false;
@@ -216,7 +248,7 @@ async function printRecords(
         line = render(record);
       } catch (e) {
         line = `--- Cannot format record: ${
-          e instanceof Error ? e.message : e
+          escapeControls(e instanceof Error ? e.message : String(e))
         }: ${formatJson(record)}`;
       }
       out += line + "\n";
@@ -240,7 +272,7 @@ async function printRecords(
     if (listening) Deno.removeSignalListener("SIGINT", onSignal);
     await receiver.close();
   }
-  return code;
+  return { code, interrupted };
 }
 
 if (import.meta.main) {

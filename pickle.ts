@@ -83,7 +83,14 @@ import type { DumpsOptions } from "./pickle/options.ts";
 
 export type { DumpsOptions, PickleProtocol } from "./pickle/options.ts";
 export { PickleError, UnpicklingError } from "./pickle/errors.ts";
-export { PyFloat, pyFloat, PyTuple, pyTuple } from "./pickle/py_types.ts";
+export {
+  PyByteArray,
+  PyFloat,
+  pyFloat,
+  PyFrozenSet,
+  PyTuple,
+  pyTuple,
+} from "./pickle/py_types.ts";
 export { loads, type LoadsOptions } from "./pickle/decoder.ts";
 export {
   type PyDate,

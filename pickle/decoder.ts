@@ -31,13 +31,13 @@
  * | `None` | `null` |
  * | `bool` | `boolean` |
  * | `int` | `number` if `Number.isSafeInteger`, else `bigint` |
- * | `float` | `number` (NaN, ±Infinity and −0 kept) |
+ * | `float` | `number` (NaN, ±Infinity and −0 kept); with `exact: true`, an integral float (−0 included) is a {@linkcode PyFloat} |
  * | `str` | `string`; lone surrogates are kept (UTF-8 is decoded with `surrogatepass`, as CPython does) |
  * | Python 2 `str` (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) | `string`, decoded as UTF-8 when the bytes are well-formed UTF-8 (what Python 2 programs almost always hold), otherwise as Latin-1 (like `pickle.loads(..., encoding="latin1")`), so decoding never fails; CPython's default `"ASCII"` would fail on non-ASCII bytes |
- * | `bytes`, `bytearray` | `Uint8Array` (a copy, never a view of the input) |
+ * | `bytes`, `bytearray` | `Uint8Array` (a copy, never a view of the input; with `exact: true`, a bytearray is a `PyByteArray`) |
  * | `list` | `Array` |
  * | `tuple` | {@linkcode PyTuple} |
- * | `set`, `frozenset` | `Set` |
+ * | `set`, `frozenset` | `Set` (with `exact: true`, a frozenset is a {@linkcode PyFrozenSet}) |
  * | `dict` whose keys are all `str` | an object with a `null` prototype; every key, `"__proto__"` included, is an own property |
  * | any other `dict` | `Map` |
  *
@@ -89,7 +89,7 @@
  *
  * @module
  */
-import { PyTuple } from "./py_types.ts";
+import { PyFloat, PyFrozenSet, PyTuple } from "./py_types.ts";
 import { PyObject } from "./py_object.ts";
 import { UnpicklingError } from "./errors.ts";
 import {
@@ -117,6 +117,7 @@ import {
 } from "./decoder_text.ts";
 import {
   addItems,
+  byteArray,
   decodeLong,
   dictFrom,
   kindOf,
@@ -187,10 +188,11 @@ export function loads(data: Uint8Array, options?: LoadsOptions): unknown {
     );
   }
   const inert = options?.objects === "inert";
-  const first = new State(data, lim, null, inert);
+  const exact = options?.exact === true;
+  const first = new State(data, lim, null, inert, exact);
   const value = run(first, data);
   if (first.upgraded === undefined) return value;
-  return run(new State(data, lim, first.upgraded, inert), data);
+  return run(new State(data, lim, first.upgraded, inert, exact), data);
 }
 
 function run(st: State, data: Uint8Array): unknown {
@@ -316,11 +318,13 @@ function decode(st: State, data: Uint8Array): unknown {
         stack.push(view.getInt32(pos, true));
         pos += 4;
         break;
-      case 0x47: // BINFLOAT
+      case 0x47: { // BINFLOAT
         if (pos + 8 > end) st.eod(end);
-        stack.push(view.getFloat64(pos, false));
+        const x = view.getFloat64(pos, false);
+        stack.push(st.exact && Number.isInteger(x) ? new PyFloat(x) : x);
         pos += 8;
         break;
+      }
       case 0x8a: { // LONG1
         if (pos >= end) st.eod(pos);
         const n = data[pos++]!;
@@ -372,7 +376,8 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x46: { // FLOAT
         const nl = lineEnd(st, data, pos, MAX_TEXT_FLOAT_CHARS);
-        stack.push(parseFloatText(st, latin1(data, pos, nl)));
+        const x = parseFloatText(st, latin1(data, pos, nl));
+        stack.push(st.exact && Number.isInteger(x) ? new PyFloat(x) : x);
         pos = nl + 1;
         break;
       }
@@ -460,7 +465,11 @@ function decode(st: State, data: Uint8Array): unknown {
       case 0x96: { // BYTEARRAY8
         const n = len8(st, view, pos, end);
         pos += 8;
-        stack.push(data.slice(pos, pos += n));
+        stack.push(
+          op === 0x96 && st.exact
+            ? byteArray(data.subarray(pos, pos += n))
+            : data.slice(pos, pos += n),
+        );
         break;
       }
 
@@ -517,7 +526,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const m = popMark(st, marks);
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
         if (st.markers) noMarkers(st, stack, m, stack.length);
-        const s = new Set<unknown>();
+        const s = st.exact ? new PyFrozenSet<unknown>() : new Set<unknown>();
         addItems(st, s, true, stack, m, stack.length);
         (st.frozen ??= new Set()).add(s);
         stack.length = m;

@@ -54,6 +54,16 @@ export interface LoadsOptions {
    * @default {"refuse"}
    */
   objects?: "refuse" | "inert";
+  /**
+   * Keep the Python types that the default output merges: a `float` with
+   * an integral value (`1.0`, `-0.0`) decodes to a `PyFloat` (not the
+   * number `1`, which is an `int`), a `frozenset` to a `PyFrozenSet` (a
+   * `Set`) and a `bytearray` to a `PyByteArray` (a `Uint8Array`). The
+   * receiver CLI decodes this way, so that its JSON output is lossless.
+   *
+   * @default {false}
+   */
+  exact?: boolean;
 }
 
 /**
@@ -220,6 +230,8 @@ export class State implements Failer {
   markers = false;
   /** Whether objects decode into inert placeholders (`objects: "inert"`). */
   readonly inert: boolean;
+  /** Whether integral floats, frozensets, bytearrays keep their type. */
+  readonly exact: boolean;
 
   /**
    * Starts a decoding pass.
@@ -233,11 +245,13 @@ export class State implements Failer {
     lim: Limits,
     mapDicts: Set<number> | null,
     inert = false,
+    exact = false,
   ) {
     this.data = data;
     this.lim = lim;
     this.mapDicts = mapDicts;
     this.inert = inert;
+    this.exact = exact;
   }
 
   /**
@@ -338,6 +352,12 @@ export function resolveLimits(options: LoadsOptions | undefined): Limits {
       `Cannot use option 'objects': expected "refuse" or "inert", got ${
         quote(String(objects))
       }`,
+    );
+  }
+  const exact = options?.exact;
+  if (exact !== undefined && typeof exact !== "boolean") {
+    throw new TypeError(
+      `Cannot use option 'exact': expected a boolean, got ${typeof exact}`,
     );
   }
   if (options === undefined) return DEFAULTS;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { PyTuple } from "./py_types.ts";
+import { PyByteArray, PyFrozenSet, PyTuple } from "./py_types.ts";
 import { PyObject } from "./py_object.ts";
 import {
   Callable,
@@ -482,6 +482,18 @@ function latin1Bytes(st: State, s: string, label: string): Uint8Array {
   return out;
 }
 
+/**
+ * A copy of some bytes as a `bytearray` (`loads` with `exact: true`).
+ *
+ * @param bytes The bytes.
+ * @returns The copy.
+ */
+export function byteArray(bytes: Uint8Array): PyByteArray {
+  const out = new PyByteArray(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
 /** REDUCE on an allow-listed global with exactly the arguments CPython writes. */
 export function reduce(st: State, fn: unknown, args: unknown): unknown {
   if (!(fn instanceof Callable)) {
@@ -505,17 +517,23 @@ export function reduce(st: State, fn: unknown, args: unknown): unknown {
     case K_BYTES:
       if (a.length === 0) return new Uint8Array(0);
       break;
-    case K_BYTEARRAY:
-      if (a.length === 0) return new Uint8Array(0);
-      if (a.length === 1 && a[0] instanceof Uint8Array) return a[0].slice();
+    case K_BYTEARRAY: {
+      const exact = st.exact ? byteArray : (b: Uint8Array) => b;
+      if (a.length === 0) return exact(new Uint8Array(0));
+      if (a.length === 1 && a[0] instanceof Uint8Array) {
+        return exact(a[0].slice());
+      }
       if (a.length === 2 && typeof a[0] === "string" && latinName(a[1])) {
-        return latin1Bytes(st, a[0], "bytearray");
+        return exact(latin1Bytes(st, a[0], "bytearray"));
       }
       break;
+    }
     case K_SET:
     case K_FROZENSET: {
       if (a.length === 0 || (a.length === 1 && Array.isArray(a[0]))) {
-        const s = new Set<unknown>();
+        const s = st.exact && fn.kind === K_FROZENSET
+          ? new PyFrozenSet<unknown>()
+          : new Set<unknown>();
         if (a.length === 1) {
           const list = a[0] as unknown[];
           addItems(st, s, true, list, 0, list.length);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { PyTuple } from "./py_types.ts";
+import { PyFloat, PyTuple } from "./py_types.ts";
 
 /**
  * What a {@linkcode PyObject} is, as far as its global's name tells:
@@ -251,7 +251,8 @@ export function objectValue(o: ObjectData, isObject: IsObject): PyObjectValue {
       return [...(first ?? []), ...o.items];
     }
     case "complex": {
-      const [re = 0, im = 0] = a;
+      // `loads` with `exact: true` gives integral floats as PyFloat.
+      const [re = 0, im = 0] = a.map((x) => x instanceof PyFloat ? x.value : x);
       if (a.length > 2 || typeof re !== "number" || typeof im !== "number") {
         break;
       }

@@ -1,7 +1,8 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
  * Wrappers for Python values that have no direct JavaScript counterpart:
- * a `float` that happens to be integral, and a `tuple`.
+ * a `float` that happens to be integral, a `tuple`, and (from `loads` with
+ * `exact: true` only) a `frozenset` and a `bytearray`.
  *
  * @module
  */
@@ -56,3 +57,17 @@ export class PyTuple {
 export function pyTuple(items: Iterable<unknown>): PyTuple {
   return new PyTuple(items);
 }
+
+/**
+ * A Python `frozenset`, as `loads` decodes it with `exact: true`: a `Set`
+ * (so code that handles sets handles it) that prints as `frozenset({…})`.
+ * `dumps` pickles it as a `set`.
+ */
+export class PyFrozenSet<T = unknown> extends Set<T> {}
+
+/**
+ * A Python `bytearray`, as `loads` decodes it with `exact: true`: a
+ * `Uint8Array` (so code that handles bytes handles it) that prints as
+ * `bytearray(b'…')`. `dumps` pickles it as `bytes`.
+ */
+export class PyByteArray extends Uint8Array {}

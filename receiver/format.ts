@@ -1,19 +1,28 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
  * How the receiver CLI prints a record: Python's `logging.Formatter` format
- * ({@linkcode formatPython}), one JSON line ({@linkcode formatJson}), or
- * aligned, optionally coloured columns ({@linkcode Pretty}); the choice by
- * `--format` ({@linkcode recordFormatter}).
+ * ({@linkcode formatPython}), one JSON line ({@linkcode formatJson}, in
+ * `json_record.ts`), or aligned, optionally coloured columns
+ * ({@linkcode Pretty}); the choice by `--format` ({@linkcode recordFormatter}).
+ *
+ * The pretty and `%`-format output is terminal-safe: no control character
+ * or bidi override of a record reaches the terminal (they are shown
+ * escaped, `\x1b`, `\r`, `\u202e`), and every line of a record after its
+ * first starts with {@linkcode INDENT}, so a sender cannot forge a line
+ * that reads as another record. The only escapes written are the CLI's own
+ * colours.
  *
  * @module
  */
 import { STANDARD_FIELDS } from "../record/schema.ts";
-import { setOwn } from "../record/own.ts";
-import { PyFloat, PyTuple } from "../pickle/py_types.ts";
+import { PyFloat } from "../pickle/py_types.ts";
 import { percentFormat } from "../text/percent_format.ts";
-import { pyRepr, pyStr } from "../text/python_text.ts";
-import { PyObject } from "../pickle/py_object.ts";
+import { pyRepr } from "../text/python_text.ts";
+import { indented, oneLine } from "../text/terminal_safe.ts";
+import { formatJson } from "./json_record.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
+
+export { formatJson };
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, "0");
@@ -74,58 +83,6 @@ export function formatPython(fmt: string, record: PythonLogRecord): string {
   return s;
 }
 
-function base64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
-}
-
-function jsonReplacer(_key: string, v: unknown): unknown {
-  switch (typeof v) {
-    case "bigint":
-      return { $bigint: v.toString() };
-    case "number":
-      if (Number.isFinite(v)) return Object.is(v, -0) ? { $float: "-0.0" } : v;
-      return { $float: Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf" };
-    case "object":
-      if (v === null || Array.isArray(v)) return v;
-      if (v instanceof PyTuple) return v.items;
-      if (v instanceof Uint8Array) return { $bytes: base64(v) };
-      if (v instanceof Set) return { $set: [...v] };
-      if (v instanceof Map) return { $dict: [...v] };
-      if (v instanceof PyObject) {
-        return { $object: v.qualname, repr: pyRepr(v), str: pyStr(v) };
-      }
-      return v;
-    case "undefined":
-    case "function":
-    case "symbol":
-      return null;
-    default:
-      return v;
-  }
-}
-
-/**
- * One JSON line for a record: standard fields, extras, `message`, and
- * `$problems` when there are any. See the module docs for the tags.
- *
- * @param record The record.
- * @returns The JSON text (no newline).
- */
-export function formatJson(record: PythonLogRecord): string {
-  const out: Record<string, unknown> = {};
-  for (const key of STANDARD_FIELDS) {
-    out[key] = (record as unknown as Record<string, unknown>)[key];
-  }
-  for (const key in record.extra) setOwn(out, key, record.extra[key]);
-  out.message = record.getMessage();
-  if (record.problems.length > 0) out.$problems = record.problems;
-  return JSON.stringify(out, jsonReplacer);
-}
-
 const COLOURS: [number, string][] = [
   [50, "\x1b[1;31m"], // CRITICAL: bold red
   [40, "\x1b[31m"], // ERROR: red
@@ -136,14 +93,36 @@ const COLOURS: [number, string][] = [
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";
 
+/** What every continuation line of a record starts with. */
+export const INDENT = "    ";
+
+/** Width of the pretty format's logger-name column. */
+export const NAME_WIDTH = 20;
+
+/**
+ * A logger name in a column of {@linkcode NAME_WIDTH} characters: padded,
+ * or, when longer, its last characters after an ellipsis (the end of a
+ * dotted name tells the most: `…ice.db.pool.worker`).
+ *
+ * @param name The (escaped) name.
+ * @returns The column's text, exactly `NAME_WIDTH` code points.
+ */
+export function nameColumn(name: string): string {
+  const chars = [...name];
+  if (chars.length <= NAME_WIDTH) {
+    return name + " ".repeat(NAME_WIDTH - chars.length);
+  }
+  return "…" + chars.slice(chars.length - NAME_WIDTH + 1).join("");
+}
+
 /**
  * The `pretty` format: local time `HH:MM:SS.mmm`, level, logger name (a
- * column that widens to the longest name seen, up to 32) and message;
- * extras, `exc_text`, `stack_info` and problems indented below.
+ * column of {@linkcode NAME_WIDTH}, see {@linkcode nameColumn}) and
+ * message; the message's further lines, extras, `exc_text`, `stack_info`
+ * and problems indented below. Terminal-safe (see the module docs).
  */
 export class Pretty {
   #colour: boolean;
-  #nameWidth = 8;
   /**
    * Creates a formatter.
    *
@@ -163,34 +142,30 @@ export class Pretty {
     const time = `${localClock(record.created)}.${
       pad(Math.trunc(record.msecs), 3)
     }`;
-    const level = record.levelname.padEnd(8);
-    const name = record.name ?? "root";
-    if (name.length > this.#nameWidth) {
-      this.#nameWidth = Math.min(name.length, 32);
-    }
+    const level = oneLine(record.levelname).padEnd(8);
+    const name = nameColumn(oneLine(record.name ?? "root"));
+    const message = indented(record.getMessage(), INDENT);
     let line = "";
     if (c) {
       const colour = COLOURS.find(([n]) => (record.levelno ?? 0) >= n)?.[1] ??
         "";
-      line = `${DIM}${time}${RESET} ${colour}${level}${RESET} ${DIM}${
-        name.padEnd(this.#nameWidth)
-      }${RESET} ${record.getMessage()}`;
+      line =
+        `${DIM}${time}${RESET} ${colour}${level}${RESET} ${DIM}${name}${RESET} ${message}`;
     } else {
-      line = `${time} ${level} ${
-        name.padEnd(this.#nameWidth)
-      } ${record.getMessage()}`;
+      line = `${time} ${level} ${name} ${message}`;
     }
-    const indent = "    ";
     for (const key in record.extra) {
-      line += `\n${indent}${c ? DIM : ""}${key}=${c ? RESET : ""}${
-        pyRepr(record.extra[key])
-      }`;
+      line += `\n${INDENT}${c ? DIM : ""}${indented(key, INDENT)}=${
+        c ? RESET : ""
+      }${indented(pyRepr(record.extra[key]), INDENT)}`;
     }
     for (const text of [record.exc_text, record.stack_info]) {
-      if (text) line += "\n" + indent + text.replace(/\n/g, "\n" + indent);
+      if (text) line += "\n" + INDENT + indented(text, INDENT);
     }
     for (const p of record.problems) {
-      line += `\n${indent}${c ? "\x1b[33m" : ""}! ${p}${c ? RESET : ""}`;
+      line += `\n${INDENT}${c ? "\x1b[33m" : ""}! ${indented(p, INDENT)}${
+        c ? RESET : ""
+      }`;
     }
     return line;
   }
@@ -198,7 +173,8 @@ export class Pretty {
 
 /**
  * The formatter of a `--format` value: `json`, `pretty`, or a Python
- * `%`-style format.
+ * `%`-style format ({@linkcode formatPython}, made terminal-safe: control
+ * characters escaped, continuation lines indented with {@linkcode INDENT}).
  *
  * @param format The format.
  * @param colour Whether `pretty` colours its output.
@@ -213,5 +189,5 @@ export function recordFormatter(
     const pretty = new Pretty(colour);
     return (r) => pretty.format(r);
   }
-  return (r) => formatPython(format, r);
+  return (r) => indented(formatPython(format, r), INDENT);
 }

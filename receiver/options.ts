@@ -10,6 +10,7 @@ import type { LoadsOptions } from "../pickle/decoder.ts";
 import type { CloseReason, ReceiverError } from "./errors.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 import type { ConnectionInfo } from "./stats.ts";
+import { WarningLines } from "./warnings.ts";
 import {
   DEFAULT_TCP_LOGGING_PORT,
   DEFAULT_UDP_LOGGING_PORT,
@@ -105,7 +106,8 @@ export interface LogReceiverOptions {
   buffer?: boolean;
   /**
    * Called for every per-connection or per-record problem. The default
-   * prints one line to stderr with `console.error`.
+   * prints one line to stderr with `console.error`, rate limited per kind
+   * (the first 10, then one a minute that counts the others).
    */
   onError?: (error: ReceiverError, conn: ConnectionInfo | undefined) => void;
   /** Called when a connection ends, with its reason. */
@@ -216,7 +218,7 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
     maxConnections,
     buffer: options.buffer ?? options.onRecord === undefined,
     onRecord: options.onRecord,
-    onError: options.onError ?? defaultOnError,
+    onError: options.onError ?? defaultOnError(),
     onClose: options.onClose,
     loadsOptions: { objects: "inert", ...options.loadsOptions },
   };
@@ -276,13 +278,16 @@ function positiveInt(
   return v;
 }
 
-/** The default `onError`: one line on stderr. */
-function defaultOnError(
-  error: ReceiverError,
-  conn: ConnectionInfo | undefined,
-): void {
-  const where = conn ? ` (connection ${conn.id} from ${addrText(conn)})` : "";
-  console.error(`LogReceiver: ${error.kind}: ${error.message}${where}`);
+/** The default `onError` of one receiver: rate-limited lines on stderr. */
+function defaultOnError(): NonNullable<LogReceiverOptions["onError"]> {
+  const lines = new WarningLines((line) => console.error(line));
+  return (error, conn) => {
+    const where = conn ? ` (connection ${conn.id} from ${addrText(conn)})` : "";
+    lines.warn(
+      error.kind,
+      `LogReceiver: ${error.kind}: ${error.message}${where}`,
+    );
+  };
 }
 
 function addrText(conn: ConnectionInfo): string {

@@ -11,7 +11,12 @@
  *
  * @module
  */
-import { PyTuple } from "../pickle/py_types.ts";
+import {
+  PyByteArray,
+  PyFloat,
+  PyFrozenSet,
+  PyTuple,
+} from "../pickle/py_types.ts";
 import { PyObject } from "../pickle/py_object.ts";
 import { STANDARD_FIELDS } from "../record/schema.ts";
 import { pythonLevelName } from "../record/levels.ts";
@@ -46,8 +51,11 @@ function pyTypeName(v: unknown): string {
       return Number.isInteger(v) ? "int" : "float";
     case "object":
       if (v instanceof PyTuple) return "tuple";
+      if (v instanceof PyFloat) return "float";
       if (Array.isArray(v)) return "list";
+      if (v instanceof PyByteArray) return "bytearray";
       if (v instanceof Uint8Array) return "bytes";
+      if (v instanceof PyFrozenSet) return "frozenset";
       if (v instanceof Set) return "set";
       if (v instanceof PyObject) return v.kind === "global" ? "type" : v.name;
       return "dict";
@@ -64,6 +72,7 @@ function pyTruthy(v: unknown): boolean {
   if (typeof v === "bigint") return v !== 0n;
   if (typeof v !== "object") return true;
   if (v instanceof PyTuple) return v.items.length > 0;
+  if (v instanceof PyFloat) return v.value !== 0;
   if (Array.isArray(v) || v instanceof Uint8Array) return v.length > 0;
   if (v instanceof Map || v instanceof Set) return v.size > 0;
   if (v instanceof PyObject) return true;
@@ -255,6 +264,8 @@ function setField(r: LogRecordImpl, key: string, v: unknown): number {
     return 0;
   }
   const type = f.type;
+  // An integral float (`loads` with `exact: true`) is a number here.
+  if (v instanceof PyFloat && !accepts(type, v)) v = v.value;
   if (!accepts(type, v)) mistyped(r, key, WANT[type]!, v);
   // An int beyond 2⁵³ stays a bigint only where the type says so.
   else if (typeof v === "bigint" && !keepsBigInt(type)) f.set(r, Number(v));

@@ -1,8 +1,9 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 // cli.ts as a subprocess, fed by CPython's own logging.handlers.SocketHandler.
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { main } from "../cli.ts";
+import { main, parseJsonRecord } from "../cli.ts";
 import { readFirstLine } from "./_first_line.ts";
+import { pyTuple } from "../mod.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const SENDER = new URL("./py/sender_socket_handler.py", import.meta.url)
@@ -91,7 +92,8 @@ Deno.test("cli --format json prints every field CPython sent", async () => {
   const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
   equal(lines.length, 7);
   for (let i = 0; i < 7; i++) {
-    const got = lines[i];
+    // The sender's JSON has tuples as lists; the CLI's tags them.
+    const got = { ...lines[i], pair: lines[i].pair?.$tuple ?? lines[i].pair };
     const want = asCliJson(sent[i]!.sent) as Record<string, unknown>;
     for (const [key, value] of Object.entries(want)) {
       deepEqual(got[key], value, `record ${i} field '${key}'`);
@@ -101,7 +103,8 @@ Deno.test("cli --format json prints every field CPython sent", async () => {
   }
   equal(lines[1].message, "hello world");
   deepEqual(lines[5].big, { $bigint: "1180591620717411303424" });
-  deepEqual(lines[5].pair, [1, "x"]);
+  deepEqual(lines[5].pair, { $tuple: [1, "x"] });
+  deepEqual(parseJsonRecord(JSON.stringify(lines[5])).pair, pyTuple([1, "x"]));
   equal(lines[6].message, "custom level 25%");
   match(lines[3].exc_text, /ZeroDivisionError/);
   // Keys: standard fields first, in Python's order, then extras, then message.
@@ -126,7 +129,9 @@ Deno.test("cli renders a Python format exactly like logging.Formatter", async ()
   const sent = await runSender(cli.port, ["--fmt", fmt]);
   const { stdout, stderr, code } = await cli.done();
   equal(code, 0, stderr);
-  const expected = sent.map((s) => s.formatted).join("\n") + "\n";
+  // Python's text, with every continuation line indented (terminal safety).
+  const expected = sent.map((s) => s.formatted!.replaceAll("\n", "\n    "))
+    .join("\n") + "\n";
   equal(stdout, expected);
   // TZ=UTC: asctime is the UTC wall clock of `created`.
   const created = sent[0]!.sent.created as number;
@@ -148,18 +153,22 @@ Deno.test("cli --format pretty prints aligned lines with extras and tracebacks",
   equal(code, 0);
   ok(!stdout.includes("\x1b["), "colours despite NO_COLOR / no terminal");
   const lines = stdout.split("\n");
-  match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} DEBUG {4}interop\.sender debug 1$/);
+  // The logger-name column is 20 wide from the first record.
+  match(
+    lines[0]!,
+    /^\d\d:\d\d:\d\d\.\d{3} DEBUG {4}interop\.sender {7}debug 1$/,
+  );
   match(
     lines[1]!,
-    /^\d\d:\d\d:\d\d\.\d{3} INFO {5}interop\.sender hello world$/,
+    /^\d\d:\d\d:\d\d\.\d{3} INFO {5}interop\.sender {7}hello world$/,
   );
-  match(lines[2]!, /WARNING {2}interop\.sender unicode héllo 😀$/);
+  match(lines[2]!, /WARNING {2}interop\.sender {7}unicode héllo 😀$/);
   deepEqual(lines.slice(3, 6), [
     "    user='bob'",
     "    request_id=42",
     "    tags=['a', 'b']",
   ]);
-  match(lines[6]!, /ERROR {4}interop\.sender failed op$/);
+  match(lines[6]!, /ERROR {4}interop\.sender {7}failed op$/);
   equal(lines[7], "    Traceback (most recent call last):");
   ok(stdout.includes("    ZeroDivisionError: division by zero\n"));
   ok(stdout.includes("    big=1180591620717411303424\n"));
@@ -173,7 +182,8 @@ Deno.test("cli exits cleanly on SIGINT with a summary", async () => {
   cli.child.kill("SIGINT");
   const { stdout, stderr, code } = await cli.done();
   equal(code, 0, stderr);
-  match(stderr, /^received \d records? over \d connections?, 0 errors\n$/);
+  // The summary starts on a line of its own (after the terminal's "^C").
+  match(stderr, /^\nreceived \d records? over \d connections?, 0 errors\n$/);
   ok(stdout.split("\n").length <= 8);
 });
 

@@ -24,7 +24,12 @@
  *
  * @module
  */
-import { PyFloat, PyTuple } from "../pickle/py_types.ts";
+import {
+  PyByteArray,
+  PyFloat,
+  PyFrozenSet,
+  PyTuple,
+} from "../pickle/py_types.ts";
 import { PyObject } from "../pickle/py_object.ts";
 import { objectRepr, objectStr, type TextSink } from "./py_object_text.ts";
 
@@ -259,9 +264,10 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
         ? Set.prototype.values.call(o)
         : o;
       st.seen.push(o);
+      const frozen = o instanceof PyFrozenSet;
       const open = tuple ? "(" : set ? "{" : "[";
       const start = st.out.length;
-      st.out += open;
+      st.out += frozen ? "frozenset({" : open;
       let count = 0;
       if (Array.isArray(items)) {
         for (let i = 0; i < items.length; i++) {
@@ -281,10 +287,16 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
       }
       st.seen.pop();
       if (set && count === 0) {
-        st.out = st.out.slice(0, start) + "set()";
+        st.out = st.out.slice(0, start) + (frozen ? "frozenset()" : "set()");
         return;
       }
-      st.out += tuple ? (count === 1 ? ",)" : ")") : set ? "}" : "]";
+      st.out += tuple
+        ? (count === 1 ? ",)" : ")")
+        : frozen
+        ? "})"
+        : set
+        ? "}"
+        : "]";
       return;
     }
     if (o instanceof Map || isPlainObject(o)) {
@@ -324,7 +336,9 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
       return;
     }
     if (o instanceof Uint8Array) {
-      st.out += bytesRepr(o);
+      st.out += o instanceof PyByteArray
+        ? `bytearray(${bytesRepr(o)})`
+        : bytesRepr(o);
       return;
     }
     if (o instanceof Date) {

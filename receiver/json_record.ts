@@ -1,0 +1,277 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+/**
+ * The receiver CLI's JSON lines: {@linkcode formatJson} writes a record as
+ * one JSON object, {@linkcode parseJsonRecord} reads one back. Lossless for
+ * records decoded as the CLI decodes them (`loads` with `exact: true`):
+ * every Python type that JSON cannot tell apart is tagged, as an object
+ * with one key starting with `$`:
+ *
+ * | Python | JSON |
+ * |---|---|
+ * | `None`, `bool`, `str` | `null`, `true`/`false`, a string |
+ * | `int` | a number without fraction when within ±(2⁵³−1), else `{"$bigint":"123…"}` |
+ * | `float` | a number when finite and not integral (`0.5`, `1e-7`), else `{"$float":"1.0"}` (Python's `repr`: `"-0.0"`, `"1e+300"`, `"nan"`, `"inf"`, `"-inf"`) |
+ * | `list` / `tuple` | an array / `{"$tuple":[…]}` |
+ * | `set` / `frozenset` | `{"$set":[…]}` / `{"$frozenset":[…]}` |
+ * | `bytes` / `bytearray` | `{"$bytes":"<base64>"}` / `{"$bytearray":"<base64>"}` |
+ * | `dict` with `str` keys, none starting with `$` | an object |
+ * | any other `dict` | `{"$dict":[[key, value], …]}` |
+ * | an inert `PyObject` | `{"$object":"datetime.date","repr":"datetime.date(2024, 1, 2)","str":"2024-01-02"}` |
+ * | a container met again inside itself | `{"$cycle":"list"}` (or `tuple`, `set`, `dict`, `object`) |
+ *
+ * So a JSON number is a Python `int` when it is integral and a `float`
+ * otherwise. The record object itself holds the standard fields (typed as
+ * in `PythonLogRecord`: `created`, `msecs` and `relativeCreated` are plain
+ * numbers), then the extras, then `message` and, for an invalid record,
+ * `$problems` (a list of strings).
+ *
+ * The line holds no control character, not even in strings: besides JSON's
+ * own escapes of C0 controls, DEL, C1 controls, U+2028/U+2029 and the bidi
+ * overrides and isolates are written as `\u` escapes.
+ *
+ * @module
+ */
+import { STANDARD_FIELDS } from "../record/schema.ts";
+import { setOwn } from "../record/own.ts";
+import {
+  PyByteArray,
+  PyFloat,
+  PyFrozenSet,
+  PyTuple,
+} from "../pickle/py_types.ts";
+import { PyObject } from "../pickle/py_object.ts";
+import { pyFloatRepr, pyRepr, pyStr } from "../text/python_text.ts";
+import type { PythonLogRecord } from "./python_log_record.ts";
+
+function base64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
+function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/** A float: a number when finite and not integral, else tagged. */
+function floatJson(x: number): unknown {
+  return Number.isFinite(x) && !Number.isInteger(x)
+    ? x
+    : { $float: pyFloatRepr(x) };
+}
+
+function isPlainDict(v: object): v is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(v);
+  return proto === null || proto === Object.prototype;
+}
+
+/** The JSON form of a decoded value; `seen` holds the containers above. */
+function toJson(v: unknown, seen: object[]): unknown {
+  switch (typeof v) {
+    case "bigint":
+      return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v
+        ? Number(v)
+        : { $bigint: v.toString() };
+    case "number":
+      return Number.isFinite(v) && !Object.is(v, -0) ? v : floatJson(v);
+    case "string":
+    case "boolean":
+      return v;
+    case "object":
+      break;
+    default:
+      return null;
+  }
+  if (v === null) return null;
+  if (v instanceof PyFloat) return floatJson(v.value);
+  if (v instanceof PyObject) {
+    return { $object: v.qualname, repr: pyRepr(v), str: pyStr(v) };
+  }
+  if (v instanceof Uint8Array) {
+    return v instanceof PyByteArray
+      ? { $bytearray: base64(v) }
+      : { $bytes: base64(v) };
+  }
+  if (seen.includes(v)) return { $cycle: cycleName(v) };
+  seen.push(v);
+  try {
+    const all = (items: Iterable<unknown>) =>
+      Array.from(items, (x) => toJson(x, seen));
+    if (Array.isArray(v)) return all(v);
+    if (v instanceof PyTuple) return { $tuple: all(v.items) };
+    if (v instanceof PyFrozenSet) return { $frozenset: all(v) };
+    if (v instanceof Set) return { $set: all(v) };
+    const entries = v instanceof Map
+      ? [...v]
+      : isPlainDict(v)
+      ? Object.entries(v)
+      : undefined;
+    if (entries === undefined) return String(v);
+    if (
+      v instanceof Map &&
+        entries.some(([k]) => typeof k !== "string" || k.startsWith("$")) ||
+      !(v instanceof Map) && entries.some(([k]) => k.startsWith("$"))
+    ) {
+      return {
+        $dict: entries.map(([k, x]) => [toJson(k, seen), toJson(x, seen)]),
+      };
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of entries) setOwn(out, k as string, toJson(x, seen));
+    return out;
+  } finally {
+    seen.pop();
+  }
+}
+
+function cycleName(v: object): string {
+  if (Array.isArray(v)) return "list";
+  if (v instanceof PyTuple) return "tuple";
+  if (v instanceof Set) return "set";
+  return isPlainDict(v) || v instanceof Map ? "dict" : "object";
+}
+
+/**
+ * One JSON line for a record: standard fields, extras, `message`, and
+ * `$problems` when there are any. See the module docs for the tags.
+ *
+ * @param record The record.
+ * @returns The JSON text (no newline).
+ */
+export function formatJson(record: PythonLogRecord): string {
+  const out: Record<string, unknown> = {};
+  const fields = record as unknown as Record<string, unknown>;
+  for (const key of STANDARD_FIELDS) out[key] = toJson(fields[key], []);
+  for (const key in record.extra) {
+    setOwn(out, key, toJson(record.extra[key], []));
+  }
+  out.message = record.getMessage();
+  if (record.problems.length > 0) out.$problems = record.problems;
+  const text = JSON.stringify(out);
+  // JSON.stringify escapes C0 controls only: the rest too, as \uXXXX.
+  return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, unicodeEscape) : text;
+}
+
+const UNSAFE = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
+
+function unicodeEscape(c: string): string {
+  return "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
+}
+
+/**
+ * The value a JSON value of the CLI's schema stands for: tags become
+ * `bigint`, `PyFloat` (an integral float) or a number (`nan`, `inf`),
+ * `PyTuple`, `Set`/`PyFrozenSet`, `Uint8Array`/`PyByteArray`, and a dict
+ * with non-str keys a `Map`; objects become objects with a `null`
+ * prototype, as `loads` gives them. `$object` and `$cycle` stay as they
+ * are (a placeholder is described, not rebuilt).
+ *
+ * @param v A parsed JSON value.
+ * @returns The value, as `loads` with `exact: true` decodes it.
+ * @throws {TypeError} If a tag's content is not of its type.
+ */
+export function fromJsonValue(v: unknown): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map(fromJsonValue);
+  const o = v as Record<string, unknown>;
+  const tag = Object.keys(o).find((k) => k.startsWith("$"));
+  const items = (x: unknown) => {
+    if (!Array.isArray(x)) {
+      throw new TypeError(`Cannot read tag '${tag}': expected an array`);
+    }
+    return x.map(fromJsonValue);
+  };
+  const text = (x: unknown) => {
+    if (typeof x !== "string") {
+      throw new TypeError(`Cannot read tag '${tag}': expected a string`);
+    }
+    return x;
+  };
+  switch (tag) {
+    case undefined: {
+      const out: Record<string, unknown> = Object.create(null);
+      for (const k of Object.keys(o)) out[k] = fromJsonValue(o[k]);
+      return out;
+    }
+    case "$bigint":
+      return BigInt(text(o.$bigint));
+    case "$float": {
+      const t = text(o.$float);
+      const x = t === "nan"
+        ? NaN
+        : t === "inf"
+        ? Infinity
+        : t === "-inf"
+        ? -Infinity
+        : Number(t);
+      return Number.isInteger(x) ? new PyFloat(x) : x;
+    }
+    case "$tuple":
+      return new PyTuple(items(o.$tuple));
+    case "$set":
+      return new Set(items(o.$set));
+    case "$frozenset":
+      return new PyFrozenSet(items(o.$frozenset));
+    case "$bytes":
+      return fromBase64(text(o.$bytes));
+    case "$bytearray": {
+      const b = fromBase64(text(o.$bytearray));
+      const out = new PyByteArray(b.length);
+      out.set(b);
+      return out;
+    }
+    case "$dict": {
+      const entries = items(o.$dict).map((e) => {
+        if (!Array.isArray(e) || e.length !== 2) {
+          throw new TypeError(
+            "Cannot read tag '$dict': expected [key, value] pairs",
+          );
+        }
+        return e as [unknown, unknown];
+      });
+      if (entries.every(([k]) => typeof k === "string")) {
+        const out: Record<string, unknown> = Object.create(null);
+        for (const [k, x] of entries) out[k as string] = x;
+        return out;
+      }
+      return new Map(entries);
+    }
+    default:
+      return o;
+  }
+}
+
+/**
+ * Reads one line of the CLI's `--format json` output back into values
+ * (see {@linkcode fromJsonValue}): the record's fields, extras and
+ * `message` by name, and `$problems` as it is.
+ *
+ * @param line One JSON line.
+ * @returns The fields, in an object with a `null` prototype.
+ * @throws {SyntaxError} If the line is not JSON.
+ * @throws {TypeError} If it is not a JSON object, or a tag is malformed.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseJsonRecord } from "@pylogging/socket-handler/cli";
+ * import { PyFloat } from "@pylogging/socket-handler/pickle";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const r = parseJsonRecord('{"name":"app","ratio":{"$float":"1.0"}}');
+ * deepEqual(r.ratio, new PyFloat(1));
+ * ```
+ */
+export function parseJsonRecord(line: string): Record<string, unknown> {
+  const o: unknown = JSON.parse(line);
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw new TypeError("Cannot read the JSON record: expected an object");
+  }
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(o)) {
+    out[k] = k === "$problems" ? v : fromJsonValue(v);
+  }
+  return out;
+}
