@@ -57,6 +57,13 @@ export interface ReceiverStats {
   closedReasons: { [reason in CloseReason]?: number };
   /** Records waiting in the buffer. */
   buffered: number;
+  /**
+   * Bytes held now: partial frames being assembled plus records not yet
+   * consumed (≤ `maxBufferedBytes`).
+   */
+  bufferedBytes: number;
+  /** Most bytes ever held (≤ `maxBufferedBytes`). */
+  bufferedBytesHighWater: number;
   /** UDP only: datagrams received (valid or not). */
   datagrams: number;
   /** UDP only: records dropped because the buffer was full. */
