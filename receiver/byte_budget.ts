@@ -6,7 +6,9 @@
  * A connection reserves bytes before it reads and reads no more than it
  * got; once the budget is spent it waits for {@linkcode ByteBudget.prototype.space},
  * so TCP backpressure reaches the senders and the total never exceeds the
- * bound.
+ * bound. Reads that make a connection hold more than a small frame may use
+ * only three quarters of the bound: the last quarter stays for small frames,
+ * so connections stuck on large partial frames cannot lock out the others.
  *
  * @module
  */
@@ -47,10 +49,13 @@ export class ByteBudget {
    * Reserves up to `want` bytes for reading.
    *
    * @param want Bytes wanted.
+   * @param large Whether the read is for a large frame (then only three
+   * quarters of the bound may be used).
    * @returns The bytes granted (0 when the budget is spent).
    */
-  reserve(want: number): number {
-    const n = Math.max(0, Math.min(want, this.#max - this.#used));
+  reserve(want: number, large = false): number {
+    const limit = large ? Math.floor(this.#max * 3 / 4) : this.#max;
+    const n = Math.max(0, Math.min(want, limit - this.#used));
     this.#used += n;
     if (this.#used > this.#highWater) this.#highWater = this.#used;
     return n;

@@ -255,9 +255,8 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
       }
       const have = end - start;
       const need = have < 4 ? 4 - have : 4 + readLength(buf, start) - have;
-      const granted = budget.reserve(
-        Math.min(buf.length - end, Math.max(IDLE_READ, need)),
-      );
+      const want = Math.min(buf.length - end, Math.max(IDLE_READ, need));
+      const granted = budget.reserve(want, c.held + want > IDLE_READ);
       if (granted === 0) {
         c.starved = true;
         await budget.space();

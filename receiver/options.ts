@@ -84,8 +84,9 @@ export interface LogReceiverOptions {
    * plus decoded records not yet consumed (a record counts as its frame's
    * length). When reached, connections stop reading (TCP backpressure) and
    * a partial frame is read only as far as it fits; the total never exceeds
-   * it. Must be at least `maxFrameBytes` + 4. Each connection also has a
-   * fixed 64 KiB read buffer, not counted here.
+   * it. Large partial frames may use only three quarters of it, so that
+   * small frames are still served. Must be at least 2 × (`maxFrameBytes` +
+   * 4). Each connection also has a 64 KiB read buffer, not counted here.
    *
    * @default {67108864} (64 MiB, or 2 × (`maxFrameBytes` + 4) if larger)
    */
@@ -268,10 +269,10 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
     options.maxBufferedBytes,
     Math.max(DEFAULT_MAX_BUFFERED_BYTES, 2 * (maxFrameBytes + 4)),
   );
-  if (maxBufferedBytes < maxFrameBytes + 4) {
+  if (maxBufferedBytes < 2 * (maxFrameBytes + 4)) {
     throw new RangeError(
-      `Cannot create LogReceiver as 'maxBufferedBytes' must be at least 'maxFrameBytes' + 4 (${
-        maxFrameBytes + 4
+      `Cannot create LogReceiver as 'maxBufferedBytes' must be at least 2 × ('maxFrameBytes' + 4) (${
+        2 * (maxFrameBytes + 4)
       }): current value is ${maxBufferedBytes}`,
     );
   }

@@ -59,7 +59,8 @@ export interface ReceiverStats {
   buffered: number;
   /**
    * Bytes held now: partial frames being assembled plus records not yet
-   * consumed (≤ `maxBufferedBytes`).
+   * consumed, plus the space reserved for reads in progress (up to 16 KiB
+   * per idle connection); ≤ `maxBufferedBytes`.
    */
   bufferedBytes: number;
   /** Most bytes ever held (≤ `maxBufferedBytes`). */
