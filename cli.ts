@@ -166,6 +166,18 @@ async function startReceiver(
     ...(opts.idleTimeout !== undefined
       ? { idleTimeout: opts.idleTimeout }
       : {}),
+    ...(opts.maxConnections !== undefined
+      ? { maxConnections: opts.maxConnections }
+      : {}),
+    ...(opts.maxBufferedBytes !== undefined
+      ? { maxBufferedBytes: opts.maxBufferedBytes }
+      : {}),
+    ...(opts.minReadRate !== undefined
+      ? { minReadRate: opts.minReadRate }
+      : {}),
+    ...(opts.frameTimeout !== undefined
+      ? { frameTimeout: opts.frameTimeout }
+      : {}),
     loadsOptions: { exact: true },
     onError: (error, conn) => {
       const where = conn ? ` [connection ${conn.id}]` : "";

@@ -2,7 +2,9 @@
 /**
  * The record buffer behind `LogReceiver.prototype.next` and the async
  * iterator: a bounded queue, the calls waiting for records, and the
- * connections waiting for space (TCP backpressure).
+ * connections waiting for space (TCP backpressure). Each record carries
+ * its size estimate (its frame's length), given back to the receiver's
+ * byte budget when the record is taken, handed over or dropped.
  *
  * @module
  */
@@ -36,6 +38,8 @@ interface Waiter {
 export class RecordBuffer {
   #max: number;
   #queue = new Fifo<PythonLogRecord>();
+  #sizes = new Fifo<number>();
+  #released: (bytes: number) => void;
   #waiters: Waiter[] = [];
   #spaceWaiters: (() => void)[] = [];
   #highWater = 0;
@@ -45,9 +49,12 @@ export class RecordBuffer {
    * Creates an empty buffer.
    *
    * @param max Most records held.
+   * @param released Called with a record's bytes once it leaves the buffer
+   * (taken, handed to a waiting `next()`, or dropped).
    */
-  constructor(max: number) {
+  constructor(max: number, released: (bytes: number) => void = () => {}) {
     this.#max = max;
+    this.#released = released;
   }
 
   /** Records waiting. */
@@ -64,13 +71,19 @@ export class RecordBuffer {
    * Hands a record to the oldest waiting `next()`, or queues it.
    *
    * @param record The record.
-   * @returns `false` when the buffer is full; `true` once closed (the
-   * record is dropped: nobody will read it).
+   * @param bytes Its size estimate, given back when it leaves the buffer.
+   * @returns `false` when the buffer is full (the bytes stay with the
+   * caller); `true` once closed (the record is dropped: nobody will read
+   * it).
    */
-  push(record: PythonLogRecord): boolean {
-    if (this.#closed) return true;
+  push(record: PythonLogRecord, bytes = 0): boolean {
+    if (this.#closed) {
+      this.#released(bytes);
+      return true;
+    }
     const w = this.#waiters[0];
     if (w) {
+      this.#released(bytes);
       w.got.push(record);
       if (w.got.length >= w.need) {
         this.#waiters.shift();
@@ -80,6 +93,7 @@ export class RecordBuffer {
     }
     if (this.#queue.size >= this.#max) return false;
     this.#queue.push(record);
+    this.#sizes.push(bytes);
     const size = this.#queue.size;
     if (size > this.#highWater) this.#highWater = size;
     return true;
@@ -206,6 +220,7 @@ export class RecordBuffer {
 
   #take(): PythonLogRecord {
     const r = this.#queue.shift()!;
+    this.#released(this.#sizes.shift() ?? 0);
     const wake = this.#spaceWaiters.shift();
     if (wake) wake();
     return r;

@@ -32,6 +32,17 @@ Options:
   --max-frame BYTES    largest accepted frame (default 4194304)
   --idle-timeout MS    close connections silent for MS milliseconds
                        (default 0: never)
+  --max-connections N  most open connections; at the limit a new one evicts
+                       the longest-idle one (default 512; keep it below
+                       ulimit -n)
+  --max-buffered-bytes BYTES
+                       most bytes held in partial frames and unprinted
+                       records; reading pauses beyond it (default 67108864)
+  --min-read-rate B/S  close a connection holding a partial frame that
+                       reads slower than this over 10 s (default 1024;
+                       0: never)
+  --frame-timeout MS   close a connection that has not completed a started
+                       frame within MS milliseconds (default 30000; 0: never)
   --count N            exit after N records
   --help               show this help
 `;
@@ -64,6 +75,14 @@ export interface Args {
   maxFrame: number | undefined;
   /** `--idle-timeout`. */
   idleTimeout: number | undefined;
+  /** `--max-connections`. */
+  maxConnections: number | undefined;
+  /** `--max-buffered-bytes`. */
+  maxBufferedBytes: number | undefined;
+  /** `--min-read-rate`. */
+  minReadRate: number | undefined;
+  /** `--frame-timeout`. */
+  frameTimeout: number | undefined;
   /** `--count`. */
   count: number | undefined;
   /** `--help` or `-h`. */
@@ -90,6 +109,10 @@ export function parseArgs(argv: string[]): Args {
     format: undefined,
     maxFrame: undefined,
     idleTimeout: undefined,
+    maxConnections: undefined,
+    maxBufferedBytes: undefined,
+    minReadRate: undefined,
+    frameTimeout: undefined,
     count: undefined,
     help: false,
   };
@@ -163,6 +186,18 @@ export function parseArgs(argv: string[]): Args {
         break;
       case "--idle-timeout":
         out.idleTimeout = int(0, 2 ** 31 - 1);
+        break;
+      case "--max-connections":
+        out.maxConnections = int(1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "--max-buffered-bytes":
+        out.maxBufferedBytes = int(1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "--min-read-rate":
+        out.minReadRate = int(0, Number.MAX_SAFE_INTEGER);
+        break;
+      case "--frame-timeout":
+        out.frameTimeout = int(0, 2 ** 31 - 1);
         break;
       case "--count":
         out.count = int(1, Number.MAX_SAFE_INTEGER);

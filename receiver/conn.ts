@@ -9,6 +9,15 @@
  * framing violation (a length over `maxFrameBytes`) closes it. A problem
  * closes only this connection.
  *
+ * Every byte read is first reserved from the receiver's
+ * {@linkcode ByteBudget} (`maxBufferedBytes`) and stays counted until its
+ * frame is consumed (or, as a record, until the record leaves the buffer):
+ * with the budget spent the connection waits (backpressure), and a large
+ * partial frame is read only as far as it fits. The buffer grows by
+ * doubling as a frame's bytes arrive, not at once to the announced length.
+ * The connection notes when its current partial frame started and how fast
+ * it arrives, for the slow-sender check (`slow.ts`).
+ *
  * @module
  */
 import { loads } from "../pickle/decoder.ts";
@@ -18,6 +27,7 @@ import {
   invalidRecord,
   ReceiverError,
 } from "./errors.ts";
+import type { ByteBudget } from "./byte_budget.ts";
 import type { Settings } from "./options.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 import { makeLogRecord } from "./record.ts";
@@ -26,6 +36,12 @@ import { RefusalReports, refusalText } from "./refusals.ts";
 
 /** Bytes read at a time, and the size of a connection's idle buffer. */
 export const READ_SIZE = 64 * 1024;
+
+/**
+ * Most bytes reserved for a read beyond what the current frame still needs
+ * (a pending read of an idle connection holds this much of the budget).
+ */
+export const IDLE_READ = 16 * 1024;
 
 /** What serving needs of a connection (a `Deno.Conn` or a `node:tls` socket). */
 export interface ReadConn {
@@ -52,8 +68,20 @@ export interface Conn {
   closing: CloseReason | undefined;
   /** Detail of `closing`. */
   closeDetail: string | undefined;
-  /** Whether reading waits for space in the buffer. */
+  /** Whether reading waits for space in the record buffer. */
   paused: boolean;
+  /** Whether reading waits for the byte budget. */
+  starved: boolean;
+  /** Bytes of partial frames it holds in the byte budget. */
+  held: number;
+  /** When its last complete frame arrived (or it opened), in ms. */
+  lastFrame: number;
+  /** When its current partial frame started (ms); `undefined` between frames. */
+  partialSince: number | undefined;
+  /** Start of the current read-rate window (ms), with a partial frame. */
+  rateStart: number | undefined;
+  /** Bytes read since `rateStart`. */
+  rateBytes: number;
   /** When a byte last arrived (ms), with an idle timeout. */
   lastActivity: number;
   /** The idle timer. */
@@ -68,6 +96,8 @@ export interface ConnHost {
   readonly settings: Settings;
   /** The receiver-wide counters. */
   readonly counters: Counters;
+  /** The bound on bytes held across connections. */
+  readonly budget: ByteBudget;
   /**
    * Reports a problem of a connection.
    *
@@ -80,9 +110,15 @@ export interface ConnHost {
    *
    * @param record The record.
    * @param c The connection it came from.
+   * @param bytes Its frame's bytes, reserved in the budget: the receiver
+   * gives them back once the record is consumed or dropped.
    * @returns A promise when reading must wait for it, else `undefined`.
    */
-  deliver(record: PythonLogRecord, c: Conn): Promise<void> | undefined;
+  deliver(
+    record: PythonLogRecord,
+    c: Conn,
+    bytes: number,
+  ): Promise<void> | undefined;
   /**
    * Called once when the connection has ended.
    *
@@ -101,6 +137,7 @@ export interface ConnHost {
  * @returns The state.
  */
 export function newConn(id: number, conn: ReadConn): Conn {
+  const now = Date.now();
   return {
     info: {
       id,
@@ -109,7 +146,7 @@ export function newConn(id: number, conn: ReadConn): Conn {
       bytes: 0,
       errors: 0,
       framesRefused: 0,
-      openedAt: Date.now(),
+      openedAt: now,
       closeReason: undefined,
       closeDetail: undefined,
     },
@@ -117,6 +154,12 @@ export function newConn(id: number, conn: ReadConn): Conn {
     closing: undefined,
     closeDetail: undefined,
     paused: false,
+    starved: false,
+    held: 0,
+    lastFrame: now,
+    partialSince: undefined,
+    rateStart: undefined,
+    rateBytes: 0,
     lastActivity: 0,
     timer: undefined,
     refusals: new RefusalReports(),
@@ -183,6 +226,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
   const conn = c.conn;
   const { maxFrameBytes: maxFrame, idleTimeout, loadsOptions } = host.settings;
   const counters = host.counters;
+  const budget = host.budget;
   let buf = new Uint8Array(READ_SIZE);
   let start = 0;
   let end = 0;
@@ -195,12 +239,39 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
   try {
     for (;;) {
       if (end === buf.length) {
-        // Only reached with a partial frame at the end of the buffer.
-        buf.copyWithin(0, start, end);
-        end -= start;
-        start = 0;
+        // Only reached with a partial frame filling the buffer.
+        if (start > 0) {
+          buf.copyWithin(0, start, end);
+          end -= start;
+          start = 0;
+        } else {
+          // Grow by doubling up to this frame's size (validated below).
+          const grown = new Uint8Array(
+            Math.min(buf.length * 2, 4 + readLength(buf, 0)),
+          );
+          grown.set(buf.subarray(0, end));
+          buf = grown;
+        }
       }
-      const n = await conn.read(buf.subarray(end));
+      const have = end - start;
+      const need = have < 4 ? 4 - have : 4 + readLength(buf, start) - have;
+      const want = Math.min(buf.length - end, Math.max(IDLE_READ, need));
+      const granted = budget.reserve(want, c.held + want > IDLE_READ);
+      if (granted === 0) {
+        c.starved = true;
+        await budget.space();
+        c.starved = false;
+        if (c.closing) break;
+        continue;
+      }
+      let n: number | null;
+      try {
+        n = await conn.read(buf.subarray(end, end + granted));
+      } catch (e) {
+        budget.release(granted);
+        throw e;
+      }
+      budget.release(granted - (n ?? 0));
       if (n === null) {
         if (end > start) {
           const avail = end - start;
@@ -215,6 +286,8 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
         break;
       }
       end += n;
+      c.held += n;
+      c.rateBytes += n;
       c.info.bytes += n;
       counters.bytes += n;
       if (idleTimeout > 0) c.lastActivity = Date.now();
@@ -227,29 +300,17 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           host.report(new ReceiverError(reason, detail), c);
           return;
         }
-        if (end - start - 4 < len) {
-          if (4 + len > buf.length) {
-            // Grow for this frame only (len was validated above).
-            let size = buf.length * 2;
-            while (size < 4 + len) size *= 2;
-            const grown = new Uint8Array(Math.min(size, maxFrame + 4));
-            grown.set(buf.subarray(start, end));
-            buf = grown;
-            end -= start;
-            start = 0;
-          } else if (start + 4 + len > buf.length) {
-            buf.copyWithin(0, start, end);
-            end -= start;
-            start = 0;
-          }
-          break;
-        }
+        if (end - start - 4 < len) break;
         const body = buf.subarray(start + 4, start + 4 + len);
         start += 4 + len;
+        c.held -= 4 + len;
+        c.lastFrame = Date.now();
+        c.partialSince = undefined;
         let value: unknown;
         try {
           value = loads(body, loadsOptions);
         } catch (e) {
+          budget.release(4 + len);
           c.info.framesRefused++;
           counters.framesRefused++;
           const suppressed = c.refusals.next(Date.now());
@@ -266,13 +327,28 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           counters.invalid++;
           host.report(invalidRecord(record), c);
         }
-        const wait = host.deliver(record, c);
+        const wait = host.deliver(record, c, 4 + len);
         if (wait) await wait;
         if (c.closing) return;
       }
       if (start === end) {
         start = end = 0;
+        c.partialSince = c.rateStart = undefined;
         if (buf.length > READ_SIZE) buf = new Uint8Array(READ_SIZE);
+      } else {
+        if (c.partialSince === undefined) c.partialSince = Date.now();
+        if (c.rateStart === undefined) {
+          c.rateStart = Date.now();
+          c.rateBytes = 0;
+        }
+        if (buf.length > READ_SIZE && end - start < READ_SIZE / 2) {
+          // Give a large buffer back once its frame is done.
+          const small = new Uint8Array(READ_SIZE);
+          small.set(buf.subarray(start, end));
+          buf = small;
+          end -= start;
+          start = 0;
+        }
       }
     }
   } catch (e) {
@@ -282,6 +358,8 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
       host.report(new ReceiverError(reason, detail, { cause: e }), c);
     }
   } finally {
+    budget.release(c.held);
+    c.held = 0;
     if (c.closing) {
       reason = c.closing;
       detail = c.closeDetail;
@@ -300,8 +378,9 @@ function armIdle(c: Conn, host: ConnHost, delay: number): void {
     c.timer = undefined;
     if (c.closing) return;
     const idle = Date.now() - c.lastActivity;
-    if (c.paused || idle < idleTimeout) {
-      armIdle(c, host, c.paused ? idleTimeout : idleTimeout - idle);
+    const paused = c.paused || c.starved;
+    if (paused || idle < idleTimeout) {
+      armIdle(c, host, paused ? idleTimeout : idleTimeout - idle);
       return;
     }
     const detail = `No data for ${idleTimeout} ms: closing the connection`;

@@ -20,7 +20,13 @@ import type { PythonLogRecord } from "./python_log_record.ts";
  * - `torn-frame`: EOF in the middle of a frame;
  * - `idle-timeout`: no byte for `idleTimeout` ms;
  * - `read-error`: the socket failed (e.g. `ConnectionReset`);
- * - `too-many-connections`: refused because of `maxConnections`;
+ * - `too-many-connections`: no longer used (at `maxConnections` the
+ *   longest-idle connection is evicted instead), kept for compatibility;
+ * - `evicted`: closed to make room for a new connection at
+ *   `maxConnections` (or when out of file descriptors), being the one
+ *   without a complete frame for the longest time;
+ * - `slow`: held a partial frame while reading slower than `minReadRate`,
+ *   or for longer than `frameTimeout` (slowloris);
  * - `receiver-closed`: {@linkcode LogReceiver.prototype.close} was called.
  */
 export type CloseReason =
@@ -31,6 +37,8 @@ export type CloseReason =
   | "idle-timeout"
   | "read-error"
   | "too-many-connections"
+  | "evicted"
+  | "slow"
   | "receiver-closed";
 
 /**

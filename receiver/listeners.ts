@@ -5,7 +5,11 @@
  * `Deno.listenTls`), {@linkcode listenMutualTls} (`node:tls`, which can
  * require client certificates) and {@linkcode listenUdp} (`node:dgram`).
  * Each binds, hands new connections or datagrams to the receiver through
- * {@linkcode ListenerEvents}, and returns a {@linkcode Listening}.
+ * {@linkcode ListenerEvents}, and returns a {@linkcode Listening}. The
+ * accept loop of `Deno.listen` survives accept errors: on EMFILE (out of
+ * file descriptors) it asks the receiver to free one
+ * ({@linkcode ListenerEvents.exhausted}) and retries after a few ms, and it
+ * reports such errors at most once a second with a count of the others.
  *
  * @module
  */
@@ -49,6 +53,11 @@ export interface ListenerEvents {
    * @param conn The connection.
    */
   connection(conn: ReadConn): void;
+  /**
+   * Accepting failed for lack of file descriptors (EMFILE): the receiver
+   * should close a connection to free one.
+   */
+  exhausted(): void;
   /**
    * A UDP datagram.
    *
@@ -153,10 +162,19 @@ function denoListening(
   };
 }
 
+/** Least ms between two reports of accept errors. */
+const ACCEPT_REPORT_INTERVAL = 1000;
+/** Ms to wait before accepting again after an error (EMFILE: the first). */
+const ACCEPT_BACKOFF = 5;
+const ACCEPT_BACKOFF_MAX = 100;
+
 async function acceptLoop(
   listener: Deno.Listener,
   events: ListenerEvents,
 ): Promise<void> {
+  let lastReport = -Infinity;
+  let suppressed = 0;
+  let backoff = ACCEPT_BACKOFF;
   for (;;) {
     let conn: Deno.Conn;
     try {
@@ -167,22 +185,42 @@ async function acceptLoop(
         e instanceof Deno.errors.BadResource ||
         e instanceof Deno.errors.Interrupted
       ) return;
-      events.error(
-        new ReceiverError(
-          "accept-error",
-          `Cannot accept a connection: ${errorText(e)}`,
-          { cause: e },
-        ),
-      );
-      await new Promise((r) => setTimeout(r, 50));
+      if (isOutOfFiles(e)) events.exhausted();
+      const now = Date.now();
+      if (now - lastReport >= ACCEPT_REPORT_INTERVAL) {
+        const more = suppressed === 0
+          ? ""
+          : ` (${suppressed} more since the last report)`;
+        events.error(
+          new ReceiverError(
+            "accept-error",
+            `Cannot accept a connection: ${errorText(e)}${more}`,
+            { cause: e },
+          ),
+        );
+        lastReport = now;
+        suppressed = 0;
+      } else {
+        suppressed++;
+      }
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, ACCEPT_BACKOFF_MAX);
       continue;
     }
+    backoff = ACCEPT_BACKOFF;
     if (events.closing()) {
       closeQuietly(conn);
       return;
     }
     events.connection(conn);
   }
+}
+
+/** Whether an accept error means the process is out of file descriptors. */
+function isOutOfFiles(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === "EMFILE" || code === "ENFILE" ||
+    /os error 2[34]\b|too many open files/i.test(String(e));
 }
 
 /**

@@ -3,14 +3,19 @@
  * {@linkcode LogReceiver}: wires the parts of a receiver together. It
  * validates its options (`options.ts`), listens (`listeners.ts`), serves
  * each connection (`conn.ts`) or datagram (`udp.ts`), delivers records to
- * `onRecord` and the buffer (`buffer.ts`), counts, and closes.
+ * `onRecord` and the buffer (`buffer.ts`), counts, and closes. It also
+ * enforces the limits against hostile senders: the byte budget shared by
+ * all connections (`byte_budget.ts`), eviction of the longest-idle
+ * connection at `maxConnections` and a periodic sweep closing slow ones
+ * (`limits.ts`).
  *
  * @module
  */
 import { type NextOptions, RecordBuffer } from "./buffer.ts";
+import { ByteBudget } from "./byte_budget.ts";
+import { longestIdle, slowness, sweepInterval } from "./limits.ts";
 import {
   closeConn,
-  closeQuietly,
   type Conn,
   type ConnHost,
   newConn,
@@ -57,6 +62,13 @@ const RECENT_CLOSED = 100;
  * torn frame, idle timeout, reset) closes that connection only, is reported
  * to `onError`, and counted in {@linkcode LogReceiver.prototype.stats}.
  *
+ * Limits on by default keep hostile or broken senders from locking out
+ * the others: at most `maxBufferedBytes` (64 MiB) held across connections
+ * in partial frames and unconsumed records (reading pauses beyond it); at
+ * `maxConnections` (512) a new connection evicts the longest-idle one; a
+ * connection holding a partial frame below `minReadRate` (1024 B/s) or for
+ * longer than `frameTimeout` (30 s) is closed as `slow`.
+ *
  * @example Usage
  * ```ts
  * import { LogReceiver } from "@pylogging/socket-handler/receiver";
@@ -77,6 +89,9 @@ export class LogReceiver
   #settings: Settings;
   #listening: Listening;
   #buffer: RecordBuffer;
+  #budget: ByteBudget;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  #lastSweep = Date.now();
   #counters: Counters = newCounters();
   #conns = new Map<number, Conn>();
   #tasks = new Set<Promise<void>>();
@@ -98,13 +113,19 @@ export class LogReceiver
   constructor(options: LogReceiverOptions = {}) {
     const settings = resolveOptions(options);
     this.#settings = settings;
-    this.#buffer = new RecordBuffer(settings.maxBuffered);
+    const budget = new ByteBudget(settings.maxBufferedBytes);
+    this.#budget = budget;
+    this.#buffer = new RecordBuffer(
+      settings.maxBuffered,
+      (bytes) => budget.releaseRecord(bytes),
+    );
     this.#host = {
       settings,
       counters: this.#counters,
+      budget,
       refusals: new RefusalReports(),
       report: (error, c) => this.#report(error, c),
-      deliver: (record, c) => this.#deliver(record, c),
+      deliver: (record, c, bytes) => this.#deliver(record, c, bytes),
       ended: (c, reason, detail) => this.#ended(c, reason, detail),
       notify: (error, from) => this.#notify(error, from),
       offer: (record, from) => this.#offer(record, from),
@@ -112,11 +133,17 @@ export class LogReceiver
     this.#listening = listen(settings.at, {
       closing: () => this.#closing,
       connection: (conn) => this.#accepted(conn),
+      exhausted: () => this.#evict("Out of file descriptors"),
       datagram: (msg, from) => {
         if (!this.#closing) receiveDatagram(msg, from, this.#host);
       },
       error: (error) => this.#notify(error, undefined),
     });
+    const every = sweepInterval(settings);
+    if (every > 0 && settings.at.transport !== "udp") {
+      this.#sweep = setInterval(() => this.#closeSlow(), every);
+      Deno.unrefTimer(this.#sweep);
+    }
   }
 
   /**
@@ -188,6 +215,8 @@ export class LogReceiver
       connectionsTotal: this.#nextId,
       closedReasons: { ...this.#closedReasons },
       buffered: this.buffered,
+      bufferedBytes: this.#budget.used,
+      bufferedBytesHighWater: this.#budget.highWater,
       datagrams: n.datagrams,
       datagramsDropped: n.datagramsDropped,
       bufferedHighWater: this.#buffer.highWater,
@@ -257,9 +286,11 @@ export class LogReceiver
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
     this.#closing = true;
+    if (this.#sweep !== undefined) clearInterval(this.#sweep);
     this.#listening.close();
     for (const c of this.#conns.values()) closeConn(c, "receiver-closed");
     this.#buffer.close();
+    this.#budget.wakeAll();
     this.#closed = (async () => {
       await this.#listening.stopped;
       while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
@@ -293,27 +324,52 @@ export class LogReceiver
     this.#notify(error, c.info);
   }
 
-  /** A new connection: served, unless `maxConnections` are open. */
+  /**
+   * A new connection: served; at `maxConnections` it first evicts the
+   * longest-idle one.
+   */
   #accepted(conn: ReadConn): void {
     const c = newConn(++this.#nextId, conn);
     const max = this.#settings.maxConnections;
-    if (this.#conns.size >= max) {
-      this.#report(
-        new ReceiverError(
-          "too-many-connections",
-          `Cannot accept a connection as ${max} are open`,
-        ),
-        c,
-      );
-      closeQuietly(conn);
-      this.#ended(c, "too-many-connections", undefined);
-      return;
+    let open = 0;
+    for (const o of this.#conns.values()) if (!o.closing) open++;
+    if (open >= max) {
+      this.#evict(`${max} connections ('maxConnections') are open`);
     }
     this.#conns.set(c.info.id, c);
     const task = serveConn(c, this.#host).finally(() =>
       this.#tasks.delete(task)
     );
     this.#tasks.add(task);
+  }
+
+  /** Closes the longest-idle connection to make room. */
+  #evict(why: string): void {
+    const victim = longestIdle(this.#conns.values());
+    if (victim === undefined) return;
+    const idle = Date.now() - victim.lastFrame;
+    const detail =
+      `${why}: evicted the connection without a complete frame for the longest time (${idle} ms)`;
+    this.#report(new ReceiverError("evicted", detail), victim);
+    closeConn(victim, "evicted", detail);
+    this.#budget.wakeAll();
+  }
+
+  /** The sweep: closes the connections too slow with a partial frame. */
+  #closeSlow(): void {
+    const now = Date.now();
+    const elapsed = now - this.#lastSweep;
+    this.#lastSweep = now;
+    const recordsHeld = this.#budget.recordBytes > 0;
+    let closed = false;
+    for (const c of this.#conns.values()) {
+      const detail = slowness(c, now, elapsed, this.#settings, recordsHeld);
+      if (detail === undefined) continue;
+      this.#report(new ReceiverError("slow", detail), c);
+      closeConn(c, "slow", detail);
+      closed = true;
+    }
+    if (closed) this.#budget.wakeAll();
   }
 
   /** A connection has ended: counted, kept among the recent, `onClose`. */
@@ -370,12 +426,23 @@ export class LogReceiver
     else this.#notify(error, from);
   }
 
-  /** Delivers a connection's record; a promise when reading must wait. */
-  #deliver(record: PythonLogRecord, c: Conn): Promise<void> | undefined {
+  /**
+   * Delivers a connection's record, whose `bytes` are reserved in the
+   * budget until it leaves the buffer; a promise when reading must wait.
+   */
+  #deliver(
+    record: PythonLogRecord,
+    c: Conn,
+    bytes: number,
+  ): Promise<void> | undefined {
     const pending = this.#callOnRecord(record, c.info, c);
-    if (!this.#settings.buffer) return pending;
-    if (!pending && this.#buffer.push(record)) return undefined;
-    return this.#pushLater(record, c, pending);
+    if (!this.#settings.buffer) {
+      this.#budget.release(bytes);
+      return pending;
+    }
+    this.#budget.toRecord(bytes);
+    if (!pending && this.#buffer.push(record, bytes)) return undefined;
+    return this.#pushLater(record, c, pending, bytes);
   }
 
   /** Buffers a record once `onRecord` is done and there is space. */
@@ -383,10 +450,14 @@ export class LogReceiver
     record: PythonLogRecord,
     c: Conn,
     pending: Promise<void> | undefined,
+    bytes: number,
   ): Promise<void> {
     if (pending) await pending;
-    while (!this.#buffer.push(record)) {
-      if (this.#closing || c.closing) return;
+    while (!this.#buffer.push(record, bytes)) {
+      if (this.#closing || c.closing) {
+        this.#budget.releaseRecord(bytes);
+        return;
+      }
       c.paused = true;
       await this.#buffer.space();
       c.paused = false;

@@ -4,6 +4,12 @@
  * defaults, and their validation into {@linkcode Settings}, done once when
  * the receiver is created.
  *
+ * The limits against hostile or broken senders are on by default:
+ * `maxBufferedBytes` bounds the bytes held across all connections (partial
+ * frames plus unconsumed records), `maxConnections` evicts the longest-idle
+ * connection to make room for a new one, and `minReadRate` / `frameTimeout`
+ * close a connection that dribbles a started frame (slowloris).
+ *
  * @module
  */
 import type { LoadsOptions } from "../pickle/decoder.ts";
@@ -74,6 +80,18 @@ export interface LogReceiverOptions {
    */
   maxBuffered?: number;
   /**
+   * Most bytes held across all connections: partial frames being assembled
+   * plus decoded records not yet consumed (a record counts as its frame's
+   * length). When reached, connections stop reading (TCP backpressure) and
+   * a partial frame is read only as far as it fits; the total never exceeds
+   * it. Large partial frames may use only three quarters of it, so that
+   * small frames are still served. Must be at least 2 × (`maxFrameBytes` +
+   * 4). Each connection also has a 64 KiB read buffer, not counted here.
+   *
+   * @default {67108864} (64 MiB, or 2 × (`maxFrameBytes` + 4) if larger)
+   */
+  maxBufferedBytes?: number;
+  /**
    * Closes a connection that sends no byte for this many milliseconds
    * (`idle-timeout`), e.g. half-open peers. Time spent paused by
    * backpressure does not count. 0 disables it.
@@ -82,12 +100,41 @@ export interface LogReceiverOptions {
    */
   idleTimeout?: number;
   /**
-   * Most simultaneous connections; further ones are closed at once
-   * (`too-many-connections`).
+   * Most simultaneous connections. At the limit a new connection evicts the
+   * longest-idle one (the one without a complete frame for the longest
+   * time; closed as `evicted`) instead of being refused, so a flood of idle
+   * connections cannot lock out senders. Keep it below the process's file
+   * descriptor limit (`ulimit -n`, often 1024; Deno cannot read it): when
+   * accepting fails for lack of descriptors (EMFILE), the receiver also
+   * evicts the longest-idle connection and retries after a few ms.
    *
-   * @default {Infinity}
+   * @default {512}
    */
   maxConnections?: number;
+  /**
+   * Least read rate in bytes per second of a connection holding a partial
+   * frame, averaged over `readRateWindow`; a slower one is closed (`slow`).
+   * Connections between frames are only subject to `idleTimeout` and
+   * eviction; time paused by backpressure from unconsumed records does not
+   * count. 0 disables it.
+   *
+   * @default {1024}
+   */
+  minReadRate?: number;
+  /**
+   * Milliseconds over which `minReadRate` is averaged.
+   *
+   * @default {10000}
+   */
+  readRateWindow?: number;
+  /**
+   * Most milliseconds to complete a started frame; a connection still
+   * holding it then is closed (`slow`). Time paused by backpressure from
+   * unconsumed records does not count. 0 disables it.
+   *
+   * @default {30000}
+   */
+  frameTimeout?: number;
   /**
    * Called with every record in arrival order (per connection). If it
    * returns a promise, that connection's reading waits for it. A throw or
@@ -137,6 +184,11 @@ export interface ReceiverTlsOptions {
 const DEFAULT_HOSTNAME = "127.0.0.1";
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
 const DEFAULT_MAX_BUFFERED = 1000;
+const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_CONNECTIONS = 512;
+const DEFAULT_MIN_READ_RATE = 1024;
+const DEFAULT_READ_RATE_WINDOW = 10_000;
+const DEFAULT_FRAME_TIMEOUT = 30_000;
 /** The largest length a 4-byte prefix can say. */
 const MAX_FRAME_LIMIT = 0xffffffff;
 
@@ -163,10 +215,18 @@ export interface Settings {
   readonly maxFrameBytes: number;
   /** Most buffered records. */
   readonly maxBuffered: number;
+  /** Most bytes held in partial frames and unconsumed records. */
+  readonly maxBufferedBytes: number;
   /** Idle timeout in ms; 0 for none. */
   readonly idleTimeout: number;
   /** Most open connections (may be `Infinity`). */
   readonly maxConnections: number;
+  /** Least read rate (bytes/s) with a partial frame; 0 for none. */
+  readonly minReadRate: number;
+  /** Window of `minReadRate` in ms. */
+  readonly readRateWindow: number;
+  /** Most ms to complete a started frame; 0 for none. */
+  readonly frameTimeout: number;
   /** Whether records are buffered for `next()` and the iterator. */
   readonly buffer: boolean;
   /** The record callback. */
@@ -202,20 +262,48 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
   const maxConnections = positiveInt(
     "maxConnections",
     options.maxConnections,
-    Infinity,
+    DEFAULT_MAX_CONNECTIONS,
   );
-  const idle = options.idleTimeout ?? 0;
-  if (!(idle >= 0)) {
+  const maxBufferedBytes = positiveInt(
+    "maxBufferedBytes",
+    options.maxBufferedBytes,
+    Math.max(DEFAULT_MAX_BUFFERED_BYTES, 2 * (maxFrameBytes + 4)),
+  );
+  if (maxBufferedBytes < 2 * (maxFrameBytes + 4)) {
     throw new RangeError(
-      `Cannot create LogReceiver as 'idleTimeout' must be a non-negative number: current value is ${idle}`,
+      `Cannot create LogReceiver as 'maxBufferedBytes' must be at least 2 × ('maxFrameBytes' + 4) (${
+        2 * (maxFrameBytes + 4)
+      }): current value is ${maxBufferedBytes}`,
     );
   }
+  const idle = nonNegative("idleTimeout", options.idleTimeout, 0);
+  const frameTimeout = nonNegative(
+    "frameTimeout",
+    options.frameTimeout,
+    DEFAULT_FRAME_TIMEOUT,
+  );
+  const minReadRate = nonNegative(
+    "minReadRate",
+    options.minReadRate,
+    DEFAULT_MIN_READ_RATE,
+  );
+  const readRateWindow = positiveInt(
+    "readRateWindow",
+    options.readRateWindow,
+    DEFAULT_READ_RATE_WINDOW,
+  );
   return {
     at: listenAt(options),
     maxFrameBytes,
     maxBuffered,
+    maxBufferedBytes,
     idleTimeout: idle === Infinity ? 0 : idle,
     maxConnections,
+    minReadRate: minReadRate === Infinity ? 0 : minReadRate,
+    readRateWindow: readRateWindow === Infinity
+      ? DEFAULT_READ_RATE_WINDOW
+      : readRateWindow,
+    frameTimeout: frameTimeout === Infinity ? 0 : frameTimeout,
     buffer: options.buffer ?? options.onRecord === undefined,
     onRecord: options.onRecord,
     onError: options.onError ?? defaultOnError(),
@@ -273,6 +361,20 @@ function positiveInt(
   if (!(v > 0) || (!Number.isInteger(v) && v !== Infinity)) {
     throw new RangeError(
       `Cannot create LogReceiver as '${name}' must be a positive integer: current value is ${v}`,
+    );
+  }
+  return v;
+}
+
+function nonNegative(
+  name: string,
+  v: number | undefined,
+  def: number,
+): number {
+  if (v === undefined) return def;
+  if (!(v >= 0)) {
+    throw new RangeError(
+      `Cannot create LogReceiver as '${name}' must be a non-negative number: current value is ${v}`,
     );
   }
   return v;

@@ -57,6 +57,14 @@ export interface ReceiverStats {
   closedReasons: { [reason in CloseReason]?: number };
   /** Records waiting in the buffer. */
   buffered: number;
+  /**
+   * Bytes held now: partial frames being assembled plus records not yet
+   * consumed, plus the space reserved for reads in progress (up to 16 KiB
+   * per idle connection); ≤ `maxBufferedBytes`.
+   */
+  bufferedBytes: number;
+  /** Most bytes ever held (≤ `maxBufferedBytes`). */
+  bufferedBytesHighWater: number;
   /** UDP only: datagrams received (valid or not). */
   datagrams: number;
   /** UDP only: records dropped because the buffer was full. */

@@ -628,17 +628,22 @@ Deno.test("LogReceiver with onRecord only does not buffer, and isolates callback
   equal(c.errors[0]!.message, "onRecord failed: Error: callback failed");
 });
 
-Deno.test("LogReceiver refuses connections above maxConnections", async () => {
+Deno.test("LogReceiver evicts the longest-idle connection at maxConnections", async () => {
   const c = collecting();
-  await using receiver = new LogReceiver({ port: 0, maxConnections: 1, ...c });
+  await using receiver = new LogReceiver({ port: 0, maxConnections: 2, ...c });
+  using idle = await Deno.connect({ port: receiver.port });
+  await until(() => receiver.stats().connectionsOpen === 1, "1 connection");
   using first = await Deno.connect({ port: receiver.port });
   await writeAll(first, rec({ msg: "1" }));
   await receiver.next(1);
   using second = await Deno.connect({ port: receiver.port });
-  equal(await second.read(new Uint8Array(8)), null);
-  deepEqual(c.closed, ["too-many-connections"]);
+  equal(await idle.read(new Uint8Array(8)), null);
+  deepEqual(c.closed, ["evicted"]);
+  equal(c.errors[0]!.kind, "evicted");
   await writeAll(first, rec({ msg: "2" }));
   equal((await receiver.next(1))[0]!.getMessage(), "2");
+  await writeAll(second, rec({ msg: "3" }));
+  equal((await receiver.next(1))[0]!.getMessage(), "3");
 });
 
 Deno.test("LogReceiver listens on a Unix socket and removes it on close", async () => {
