@@ -53,7 +53,19 @@
  * depth, the memo and the length of each container; every declared length
  * is checked against the remaining input before anything is allocated, and
  * decimal text integers may have at most 4300 digits (CPython's default
- * `int` limit). Any malformed, truncated or hostile input throws
+ * `int` limit). Binary integers (`LONG1`/`LONG4`) decode in linear time and
+ * may be at most `maxIntBytes` long (64 KiB by default); integers above
+ * 4300 decimal digits that do decode are rendered by this package's text
+ * and JSON output without decimal conversion (`<int of N bits>`). A decode
+ * budget bounds the heap one input can produce: the values built may take
+ * at most `maxHeapFactor` (16) heap units per input byte plus 1 MiB (a dict
+ * counts 192 units, a list 32, 8 per item…; see
+ * {@linkcode LoadsOptions.maxHeapFactor}), in both `objects` modes, so
+ * frames full of empty containers are refused instead of multiplying their
+ * size in memory. Memo references (`GET`) are cheap to decode, so a small
+ * input may still describe a huge *tree* of shared references ("billion
+ * laughs"): consumers that walk results must not expand a shared container
+ * more than once. Any malformed, truncated or hostile input throws
  * {@linkcode UnpicklingError}, never another error.
  *
  * Stricter than CPython: the stack must hold exactly one value and no open
@@ -96,6 +108,14 @@ import {
   Callable,
   describe,
   global,
+  H_DICT,
+  H_ENTRY,
+  H_ITEM,
+  H_LIST,
+  H_MEMBER,
+  H_OBJECT,
+  H_SET,
+  H_TUPLE,
   len8,
   lineEnd,
   type LoadsOptions,
@@ -229,6 +249,7 @@ function decode(st: State, data: Uint8Array): unknown {
       );
     }
     const op = data[st.at = pos++]!;
+    if (st.heap > st.heapLimit) st.overBudget();
     if (stack.length > maxStack) {
       st.fail(
         `the stack holds ${stack.length} values, more than maxContainerLength + maxDepth (${maxStack})`,
@@ -329,6 +350,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (pos >= end) st.eod(pos);
         const n = data[pos++]!;
         if (n > end - pos) st.eod(end);
+        st.heap += n;
         stack.push(decodeLong(data, pos, n));
         pos += n;
         break;
@@ -339,6 +361,12 @@ function decode(st: State, data: Uint8Array): unknown {
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
         if (n > end - pos) tooShort(st, n, end - pos);
+        if (n > lim.maxIntBytes) {
+          st.fail(
+            `an int of ${n} bytes is longer than maxIntBytes (${lim.maxIntBytes})`,
+          );
+        }
+        st.heap += n;
         stack.push(decodeLong(data, pos, n));
         pos += n;
         break;
@@ -388,6 +416,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const n = view.getUint32(pos, true);
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
+        st.heap += n;
         const str = utf8(st, data, pos, pos += n);
         stack.push(str);
         // CPython memoises every str: the BINPUT that follows, fused.
@@ -405,17 +434,20 @@ function decode(st: State, data: Uint8Array): unknown {
         if (pos >= end) st.eod(pos);
         const n = data[pos++]!;
         if (n > end - pos) tooShort(st, n, end - pos);
+        st.heap += n;
         stack.push(utf8(st, data, pos, pos += n));
         break;
       }
       case 0x8d: { // BINUNICODE8
         const n = len8(st, view, pos, end);
         pos += 8;
+        st.heap += n;
         stack.push(utf8(st, data, pos, pos += n));
         break;
       }
       case 0x56: { // UNICODE
         const nl = lineEnd(st, data, pos, Infinity);
+        st.heap += nl - pos;
         stack.push(rawUnicodeEscape(st, data, pos, nl));
         pos = nl + 1;
         break;
@@ -426,6 +458,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (nl - pos < 2 || (q !== 0x27 && q !== 0x22) || data[nl - 1] !== q) {
           st.fail("the STRING argument must be quoted");
         }
+        st.heap += nl - pos;
         stack.push(py2Text(escapeDecode(st, data, pos + 1, nl - 1)));
         pos = nl + 1;
         break;
@@ -436,6 +469,7 @@ function decode(st: State, data: Uint8Array): unknown {
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
         if (n > end - pos) tooShort(st, n, end - pos);
+        st.heap += n;
         stack.push(py2Text(latin1(data, pos, pos += n)));
         break;
       }
@@ -443,6 +477,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (pos >= end) st.eod(pos);
         const n = data[pos++]!;
         if (n > end - pos) tooShort(st, n, end - pos);
+        st.heap += n;
         stack.push(py2Text(latin1(data, pos, pos += n)));
         break;
       }
@@ -451,6 +486,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const n = view.getUint32(pos, true);
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
+        st.heap += n;
         stack.push(data.slice(pos, pos += n));
         break;
       }
@@ -458,6 +494,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (pos >= end) st.eod(pos);
         const n = data[pos++]!;
         if (n > end - pos) tooShort(st, n, end - pos);
+        st.heap += n;
         stack.push(data.slice(pos, pos += n));
         break;
       }
@@ -465,6 +502,7 @@ function decode(st: State, data: Uint8Array): unknown {
       case 0x96: { // BYTEARRAY8
         const n = len8(st, view, pos, end);
         pos += 8;
+        st.heap += n;
         stack.push(
           op === 0x96 && st.exact
             ? byteArray(data.subarray(pos, pos += n))
@@ -475,15 +513,19 @@ function decode(st: State, data: Uint8Array): unknown {
 
       // --- containers ------------------------------------------------------
       case 0x5d: // EMPTY_LIST
+        st.heap += H_LIST;
         stack.push([]);
         break;
       case 0x29: // EMPTY_TUPLE
+        st.heap += H_TUPLE;
         stack.push(new PyTuple([]));
         break;
       case 0x7d: // EMPTY_DICT
+        st.heap += H_DICT;
         stack.push(newDict(st));
         break;
       case 0x8f: // EMPTY_SET
+        st.heap += H_SET;
         stack.push(new Set());
         break;
       case 0x85: // TUPLE1
@@ -492,12 +534,14 @@ function decode(st: State, data: Uint8Array): unknown {
         const n = op - 0x84;
         const from = stack.length - n;
         if (from < fence) st.fail("stack underflow");
+        st.heap += H_TUPLE + n * H_ITEM;
         stack.push(tupleFrom(st, stack, from));
         break;
       }
       case 0x74: { // TUPLE
         const m = popMark(st, marks);
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
+        st.heap += H_TUPLE + (stack.length - m) * H_ITEM;
         stack.push(tupleFrom(st, stack, m));
         break;
       }
@@ -508,6 +552,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (stack.length - m > lim.maxContainerLength) {
           tooLong(st, stack.length - m);
         }
+        st.heap += H_LIST + (stack.length - m) * H_ITEM;
         const list = stack.splice(m);
         nest(st, list, true, list, 0, list.length);
         stack.push(list);
@@ -517,6 +562,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const m = popMark(st, marks);
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
         if ((stack.length - m) & 1) st.fail("odd number of items");
+        st.heap += H_DICT + ((stack.length - m) >> 1) * H_ENTRY;
         const d = dictFrom(st, stack, m, stack.length);
         stack.length = m;
         stack.push(d);
@@ -526,6 +572,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const m = popMark(st, marks);
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
         if (st.markers) noMarkers(st, stack, m, stack.length);
+        st.heap += H_SET + (stack.length - m) * H_MEMBER;
         const s = st.exact ? new PyFrozenSet<unknown>() : new Set<unknown>();
         addItems(st, s, true, stack, m, stack.length);
         (st.frozen ??= new Set()).add(s);
@@ -547,6 +594,7 @@ function decode(st: State, data: Uint8Array): unknown {
         }
         if (st.markers) noMarkers(st, stack, len - 1, len);
         if (list.length >= lim.maxContainerLength) tooLong(st, list.length + 1);
+        st.heap += H_ITEM;
         list.push(stack[len - 1]);
         nest(st, list, false, stack, len - 1, len);
         stack.length = len - 1;
@@ -570,6 +618,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (list.length + (len - m) > lim.maxContainerLength) {
           tooLong(st, list.length + (len - m));
         }
+        st.heap += (len - m) * H_ITEM;
         for (let i = m; i < len; i++) list.push(stack[i]);
         nest(st, list, false, stack, m, len);
         stack.length = m;
@@ -579,6 +628,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const len = stack.length;
         if (len - 3 < fence) st.fail("stack underflow");
         const d = stack[len - 3];
+        st.heap += H_ENTRY;
         if (st.inert && d instanceof PyObject) {
           inertSetItems(st, d, stack, len - 2, len);
         } else setItems(st, d, stack, len - 2, len);
@@ -591,6 +641,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (m - 1 < fence) st.fail("stack underflow");
         if ((stack.length - m) & 1) st.fail("odd number of items");
         const d = stack[m - 1];
+        st.heap += ((stack.length - m) >> 1) * H_ENTRY;
         if (st.inert && d instanceof PyObject) {
           inertSetItems(st, d, stack, m, stack.length);
         } else setItems(st, d, stack, m, stack.length);
@@ -606,6 +657,7 @@ function decode(st: State, data: Uint8Array): unknown {
           st.fail(`the target is a ${kindOf(st, s)}, not a set`);
         }
         if (st.markers) noMarkers(st, stack, m, stack.length);
+        st.heap += (stack.length - m) * H_MEMBER;
         addItems(st, s, false, stack, m, stack.length);
         stack.length = m;
         break;
@@ -616,6 +668,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (pos >= end) st.eod(pos);
         if (stack.length <= fence) st.fail("stack underflow");
         const idx = data[pos++]!;
+        st.heap += H_ITEM;
         if (idx === memo.length && memoCount < lim.maxMemo) {
           memoCount++;
           memo.push(stack[stack.length - 1]);
@@ -642,6 +695,7 @@ function decode(st: State, data: Uint8Array): unknown {
           pos = nl + 1;
         } else idx = memoCount;
         if (stack.length <= fence) st.fail("stack underflow");
+        st.heap += H_ITEM;
         memoCount = put(st, memo, memoCount, idx, stack[stack.length - 1]);
         break;
       }
@@ -674,6 +728,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const module = latin1(data, pos, nl1);
         const name = latin1(data, nl1 + 1, nl2);
         pos = nl2 + 1;
+        st.heap += H_OBJECT;
         stack.push(
           st.inert ? inertGlobal(st, module, name) : global(st, module, name),
         );
@@ -688,6 +743,7 @@ function decode(st: State, data: Uint8Array): unknown {
           st.fail("it would import a global named by non-str values");
         }
         stack.length = len - 2;
+        st.heap += H_OBJECT;
         stack.push(
           st.inert ? inertGlobal(st, module, name) : global(st, module, name),
         );
@@ -696,6 +752,7 @@ function decode(st: State, data: Uint8Array): unknown {
       case 0x52: { // REDUCE
         const len = stack.length;
         if (len - 2 < fence) st.fail("stack underflow");
+        st.heap += H_OBJECT;
         const value = st.inert
           ? inertReduce(st, stack[len - 2], stack[len - 1])
           : reduce(st, stack[len - 2], stack[len - 1]);
@@ -709,6 +766,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (!st.inert) st.fail("it would set an object's state");
         const len = stack.length;
         if (len - 2 < fence) st.fail("stack underflow");
+        st.heap += H_OBJECT;
         inertBuild(st, stack[len - 2], stack[len - 1]);
         stack.length = len - 1;
         break;
@@ -717,6 +775,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (!st.inert) st.fail("it would construct an arbitrary object");
         const len = stack.length;
         if (len - 2 < fence) st.fail("stack underflow");
+        st.heap += H_OBJECT;
         const o = inertNew(st, stack[len - 2], stack[len - 1], null);
         stack.length = len - 2;
         stack.push(o);
@@ -726,6 +785,7 @@ function decode(st: State, data: Uint8Array): unknown {
         if (!st.inert) st.fail("it would construct an arbitrary object");
         const len = stack.length;
         if (len - 3 < fence) st.fail("stack underflow");
+        st.heap += H_OBJECT;
         const o = inertNew(st, stack[len - 3], stack[len - 2], stack[len - 1]);
         stack.length = len - 3;
         stack.push(o);
@@ -743,6 +803,7 @@ function decode(st: State, data: Uint8Array): unknown {
         pos = nl2 + 1;
         const m = popMark(st, marks);
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
+        st.heap += H_OBJECT;
         const o = inertInst(st, cls, stack, m);
         stack.length = m;
         stack.push(o);
@@ -753,6 +814,7 @@ function decode(st: State, data: Uint8Array): unknown {
         const m = popMark(st, marks);
         fence = marks.length === 0 ? 0 : marks[marks.length - 1]!;
         if (stack.length - m < 1) st.fail("stack underflow");
+        st.heap += H_OBJECT;
         const o = inertInst(st, stack[m], stack, m + 1);
         stack.length = m;
         stack.push(o);

@@ -44,6 +44,28 @@ export interface LoadsOptions {
    */
   maxContainerLength?: number;
   /**
+   * Maximum byte count of one `LONG1`/`LONG4` integer (a 64 KiB integer has
+   * over 157,000 decimal digits, far beyond CPython's default 4,300-digit
+   * `int`/`str` limit). Larger integers are refused.
+   *
+   * @default {65536}
+   */
+  maxIntBytes?: number;
+  /**
+   * Decode budget: the values one `loads` call builds may take at most
+   * `maxHeapFactor × input length + 1 MiB` heap units, or the input is
+   * refused. Units approximate bytes of JavaScript heap: a dict costs 192,
+   * a set 160, a tuple or an inert object 64 to 128, a list 32, plus 8 per
+   * list or tuple item, 16 per set member, 24 per dict entry, 8 per memo
+   * entry, and a str, bytes or int its byte length. This bounds the
+   * amplification of hostile input (e.g. a frame of empty dicts, ×194 heap
+   * per byte unbounded); CPython's log record pickles take 2 to 4 units per
+   * byte. Shared references (memo `GET`) cost only the slot that holds them.
+   *
+   * @default {16}
+   */
+  maxHeapFactor?: number;
+  /**
    * What to do with pickled objects (`GLOBAL`, `STACK_GLOBAL`, `REDUCE`,
    * `NEWOBJ`, `NEWOBJ_EX`, `BUILD`, `INST`, `OBJ`): `"refuse"` throws an
    * `UnpicklingError`; `"inert"` decodes each into a `PyObject` placeholder
@@ -79,6 +101,8 @@ export interface Limits {
   maxDepth: number;
   maxMemo: number;
   maxContainerLength: number;
+  maxIntBytes: number;
+  maxHeapFactor: number;
 }
 
 const DEFAULTS: Limits = {
@@ -86,7 +110,30 @@ const DEFAULTS: Limits = {
   maxDepth: 1000,
   maxMemo: 1000000,
   maxContainerLength: 10000000,
+  maxIntBytes: 65536,
+  maxHeapFactor: 16,
 };
+
+/** Heap units every `loads` call may use beyond `maxHeapFactor` per byte. */
+export const HEAP_ALLOWANCE = 1048576;
+
+// Heap units of the values the decoder builds (see `maxHeapFactor`).
+/** A dict (an object with a null prototype, or a Map). */
+export const H_DICT = 192;
+/** A set. */
+export const H_SET = 160;
+/** A tuple. */
+export const H_TUPLE = 64;
+/** A list. */
+export const H_LIST = 32;
+/** An inert object placeholder. */
+export const H_OBJECT = 128;
+/** One list or tuple item, or memo entry. */
+export const H_ITEM = 8;
+/** One set member. */
+export const H_MEMBER = 16;
+/** One dict entry. */
+export const H_ENTRY = 24;
 
 /** CPython's default `sys.get_int_max_str_digits()`. */
 export const MAX_TEXT_DIGITS = 4300;
@@ -230,6 +277,10 @@ export class State implements Failer {
   markers = false;
   /** Whether objects decode into inert placeholders (`objects: "inert"`). */
   readonly inert: boolean;
+  /** Heap units charged so far (see `maxHeapFactor`). */
+  heap = 0;
+  /** The most heap units this input may take. */
+  readonly heapLimit: number;
   /** Whether integral floats, frozensets, bytearrays keep their type. */
   readonly exact: boolean;
 
@@ -252,6 +303,14 @@ export class State implements Failer {
     this.mapDicts = mapDicts;
     this.inert = inert;
     this.exact = exact;
+    this.heapLimit = lim.maxHeapFactor * data.length + HEAP_ALLOWANCE;
+  }
+
+  /** Throws once the values built exceed the decode budget. */
+  overBudget(): never {
+    this.fail(
+      `the decoded values would take more than ${this.heapLimit} heap units (maxHeapFactor ${this.lim.maxHeapFactor} × ${this.data.length} input bytes + ${HEAP_ALLOWANCE})`,
+    );
   }
 
   /**

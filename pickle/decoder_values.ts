@@ -10,6 +10,8 @@ import { PyByteArray, PyFrozenSet, PyTuple } from "./py_types.ts";
 import { PyObject } from "./py_object.ts";
 import {
   Callable,
+  H_MEMBER,
+  H_SET,
   K_BYTEARRAY,
   K_BYTES,
   K_ENCODE,
@@ -75,7 +77,15 @@ export function parseFloatText(st: State, text: string): number {
   return m[1] === "-" ? -Infinity : Infinity;
 }
 
-/** Little-endian two's complement, as LONG1/LONG4 store it. */
+const HEX: string[] = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
+
+/**
+ * Little-endian two's complement, as LONG1/LONG4 store it, in time linear
+ * in `n` (`loads` bounds `n` by `maxIntBytes`).
+ */
 export function decodeLong(
   data: Uint8Array,
   a: number,
@@ -88,17 +98,19 @@ export function decodeLong(
     if (data[a + n - 1]! >= 0x80) v -= 2 ** (8 * n);
     return v;
   }
+  // Hex digits, most significant byte first, in chunks: BigInt("0x…") is
+  // linear in V8 (decimal conversion is not).
   const parts: string[] = [];
   for (let end = a + n; end > a;) {
     const start = Math.max(a, end - 4096);
     let s = "";
-    for (let i = end - 1; i >= start; i--) {
-      s += (data[i]! < 16 ? "0" : "") + data[i]!.toString(16);
-    }
+    for (let i = end - 1; i >= start; i--) s += HEX[data[i]!];
     parts.push(s);
     end = start;
   }
-  return normalize(BigInt.asIntN(8 * n, BigInt("0x" + parts.join(""))));
+  const v = BigInt("0x" + parts.join(""));
+  // Two's complement: subtract 2^(8n) when the top bit is set.
+  return normalize(data[a + n - 1]! >= 0x80 ? v - (1n << BigInt(8 * n)) : v);
 }
 
 // ---------------------------------------------------------------------------
@@ -536,6 +548,7 @@ export function reduce(st: State, fn: unknown, args: unknown): unknown {
           : new Set<unknown>();
         if (a.length === 1) {
           const list = a[0] as unknown[];
+          st.heap += H_SET + list.length * H_MEMBER;
           addItems(st, s, true, list, 0, list.length);
         }
         if (fn.kind === K_FROZENSET) (st.frozen ??= new Set()).add(s);

@@ -12,6 +12,13 @@
  * that reads as another record. The only escapes written are the CLI's own
  * colours.
  *
+ * Values print as `pyRepr`/`pyStr` give them, so hostile values stay
+ * cheap: a shared container is expanded once per value and then printed as
+ * `<shared list>` (memo fan-out cannot blow up), an `int` beyond 4,300
+ * digits as `<int of N bits>`, and each value's text stops with `…` after
+ * 1 MiB. (Extras and `%s` arguments are rendered one by one: the bound is
+ * per value, not yet per record.)
+ *
  * @module
  */
 import { STANDARD_FIELDS } from "../record/schema.ts";

@@ -9,7 +9,7 @@
  * | Python | JSON |
  * |---|---|
  * | `None`, `bool`, `str` | `null`, `true`/`false`, a string |
- * | `int` | a number without fraction when within ±(2⁵³−1), else `{"$bigint":"123…"}` |
+ * | `int` | a number without fraction when within ±(2⁵³−1), else `{"$bigint":"123…"}` (decimal up to 4,300 digits, CPython's `int`/`str` limit; beyond it hexadecimal, `{"$bigint":"0x1f…"}` or `"-0x1f…"`, never converted to decimal) |
  * | `float` | a number when finite and not integral (`0.5`, `1e-7`), else `{"$float":"1.0"}` (Python's `repr`: `"-0.0"`, `"1e+300"`, `"nan"`, `"inf"`, `"-inf"`) |
  * | `list` / `tuple` | an array / `{"$tuple":[…]}` |
  * | `set` / `frozenset` | `{"$set":[…]}` / `{"$frozenset":[…]}` |
@@ -18,6 +18,14 @@
  * | any other `dict` | `{"$dict":[[key, value], …]}` |
  * | an inert `PyObject` | `{"$object":"datetime.date","repr":"datetime.date(2024, 1, 2)","str":"2024-01-02"}` |
  * | a container met again inside itself | `{"$cycle":"list"}` (or `tuple`, `set`, `dict`, `object`) |
+ * | a non-empty container met again elsewhere in the same field (a shared reference) | `{"$shared":"list"}` (or `tuple`, `set`, `dict`): its contents are written the first time only |
+ *
+ * Each field's JSON is bounded, so that a small pickle of shared references
+ * or repeated strings cannot expand without limit: after about 1 MiB of
+ * text in one field, a longer string is cut and ends with `…[N more
+ * characters]`, and a list, tuple or set stops with a last item
+ * `{"$omitted":N}` (a dict: a key `"$omitted"`), N being the items left
+ * out.
  *
  * So a JSON number is a Python `int` when it is integral and a `float`
  * otherwise. The record object itself holds the standard fields (typed as
@@ -40,7 +48,7 @@ import {
   PyTuple,
 } from "../pickle/py_types.ts";
 import { PyObject } from "../pickle/py_object.ts";
-import { pyFloatRepr, pyRepr, pyStr } from "../text/python_text.ts";
+import { isHugeInt, pyFloatRepr, pyRepr, pyStr } from "../text/python_text.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 
 function base64(bytes: Uint8Array): string {
@@ -67,16 +75,58 @@ function isPlainDict(v: object): v is Record<string, unknown> {
   return proto === null || proto === Object.prototype;
 }
 
-/** The JSON form of a decoded value; `seen` holds the containers above. */
-function toJson(v: unknown, seen: object[]): unknown {
+/** Text written for one field before strings are cut and items omitted. */
+const MAX_FIELD_TEXT = 1_048_576;
+
+/** The state of one field's conversion. */
+interface JsonState {
+  /** The containers above (cycles). */
+  seen: object[];
+  /** The non-empty containers already written (shared references). */
+  done: Set<object>;
+  /** Text left in the field's budget. */
+  left: number;
+}
+
+function newJsonState(): JsonState {
+  return { seen: [], done: new Set(), left: MAX_FIELD_TEXT };
+}
+
+function bigintJson(v: bigint): unknown {
+  if (Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) {
+    return Number(v);
+  }
+  if (!isHugeInt(v)) return { $bigint: v.toString() };
+  return {
+    $bigint: v < 0n ? "-0x" + (-v).toString(16) : "0x" + v.toString(16),
+  };
+}
+
+function stringJson(s: string, st: JsonState): string {
+  const left = Math.max(st.left, 0);
+  st.left -= s.length;
+  if (s.length <= left) return s;
+  return s.slice(0, left) + `…[${s.length - left} more characters]`;
+}
+
+function containerSize(v: object): number {
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof PyTuple) return v.items.length;
+  if (v instanceof Set || v instanceof Map) return v.size;
+  for (const _ in v) return 1;
+  return 0;
+}
+
+/** The JSON form of a decoded value. */
+function toJson(v: unknown, st: JsonState): unknown {
+  st.left -= 8;
   switch (typeof v) {
     case "bigint":
-      return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v
-        ? Number(v)
-        : { $bigint: v.toString() };
+      return bigintJson(v);
     case "number":
       return Number.isFinite(v) && !Object.is(v, -0) ? v : floatJson(v);
     case "string":
+      return stringJson(v, st);
     case "boolean":
       return v;
     case "object":
@@ -87,39 +137,73 @@ function toJson(v: unknown, seen: object[]): unknown {
   if (v === null) return null;
   if (v instanceof PyFloat) return floatJson(v.value);
   if (v instanceof PyObject) {
-    return { $object: v.qualname, repr: pyRepr(v), str: pyStr(v) };
+    return {
+      $object: v.qualname,
+      repr: stringJson(pyRepr(v), st),
+      str: stringJson(pyStr(v), st),
+    };
   }
   if (v instanceof Uint8Array) {
+    st.left -= Math.ceil(v.length / 3) * 4;
     return v instanceof PyByteArray
       ? { $bytearray: base64(v) }
       : { $bytes: base64(v) };
   }
+  const seen = st.seen;
   if (seen.includes(v)) return { $cycle: cycleName(v) };
+  if (containerSize(v) !== 0) {
+    if (st.done.has(v)) return { $shared: cycleName(v) };
+    st.done.add(v);
+  }
   seen.push(v);
   try {
-    const all = (items: Iterable<unknown>) =>
-      Array.from(items, (x) => toJson(x, seen));
-    if (Array.isArray(v)) return all(v);
-    if (v instanceof PyTuple) return { $tuple: all(v.items) };
-    if (v instanceof PyFrozenSet) return { $frozenset: all(v) };
-    if (v instanceof Set) return { $set: all(v) };
+    const all = (items: Iterable<unknown>, size: number) => {
+      const out: unknown[] = [];
+      for (const x of items) {
+        if (st.left <= 0) {
+          out.push({ $omitted: size - out.length });
+          break;
+        }
+        out.push(toJson(x, st));
+      }
+      return out;
+    };
+    if (Array.isArray(v)) return all(v, v.length);
+    if (v instanceof PyTuple) return { $tuple: all(v.items, v.items.length) };
+    if (v instanceof PyFrozenSet) return { $frozenset: all(v, v.size) };
+    if (v instanceof Set) return { $set: all(v, v.size) };
     const entries = v instanceof Map
       ? [...v]
       : isPlainDict(v)
       ? Object.entries(v)
       : undefined;
-    if (entries === undefined) return String(v);
+    if (entries === undefined) return stringJson(String(v), st);
     if (
       v instanceof Map &&
         entries.some(([k]) => typeof k !== "string" || k.startsWith("$")) ||
       !(v instanceof Map) && entries.some(([k]) => k.startsWith("$"))
     ) {
-      return {
-        $dict: entries.map(([k, x]) => [toJson(k, seen), toJson(x, seen)]),
-      };
+      const pairs: unknown[] = [];
+      for (const [k, x] of entries) {
+        if (st.left <= 0) {
+          pairs.push({ $omitted: entries.length - pairs.length });
+          break;
+        }
+        pairs.push([toJson(k, st), toJson(x, st)]);
+      }
+      return { $dict: pairs };
     }
     const out: Record<string, unknown> = {};
-    for (const [k, x] of entries) setOwn(out, k as string, toJson(x, seen));
+    let written = 0;
+    for (const [k, x] of entries) {
+      if (st.left <= 0) {
+        setOwn(out, "$omitted", entries.length - written);
+        break;
+      }
+      st.left -= k.length;
+      setOwn(out, k as string, toJson(x, st));
+      written++;
+    }
     return out;
   } finally {
     seen.pop();
@@ -143,11 +227,13 @@ function cycleName(v: object): string {
 export function formatJson(record: PythonLogRecord): string {
   const out: Record<string, unknown> = {};
   const fields = record as unknown as Record<string, unknown>;
-  for (const key of STANDARD_FIELDS) out[key] = toJson(fields[key], []);
-  for (const key in record.extra) {
-    setOwn(out, key, toJson(record.extra[key], []));
+  for (const key of STANDARD_FIELDS) {
+    out[key] = toJson(fields[key], newJsonState());
   }
-  out.message = record.getMessage();
+  for (const key in record.extra) {
+    setOwn(out, key, toJson(record.extra[key], newJsonState()));
+  }
+  out.message = stringJson(record.getMessage(), newJsonState());
   if (record.problems.length > 0) out.$problems = record.problems;
   const text = JSON.stringify(out);
   // JSON.stringify escapes C0 controls only: the rest too, as \uXXXX.
@@ -166,8 +252,8 @@ function unicodeEscape(c: string): string {
  * `bigint`, `PyFloat` (an integral float) or a number (`nan`, `inf`),
  * `PyTuple`, `Set`/`PyFrozenSet`, `Uint8Array`/`PyByteArray`, and a dict
  * with non-str keys a `Map`; objects become objects with a `null`
- * prototype, as `loads` gives them. `$object` and `$cycle` stay as they
- * are (a placeholder is described, not rebuilt).
+ * prototype, as `loads` gives them. `$object`, `$cycle`, `$shared` and
+ * `$omitted` stay as they are (a placeholder is described, not rebuilt).
  *
  * @param v A parsed JSON value.
  * @returns The value, as `loads` with `exact: true` decodes it.
@@ -196,8 +282,10 @@ export function fromJsonValue(v: unknown): unknown {
       for (const k of Object.keys(o)) out[k] = fromJsonValue(o[k]);
       return out;
     }
-    case "$bigint":
-      return BigInt(text(o.$bigint));
+    case "$bigint": {
+      const t = text(o.$bigint);
+      return t.startsWith("-0x") ? -BigInt(t.slice(1)) : BigInt(t);
+    }
     case "$float": {
       const t = text(o.$float);
       const x = t === "nan"

@@ -19,7 +19,7 @@
  * @module
  */
 import { PyFloat } from "../pickle/py_types.ts";
-import { expSuffix, pyAscii, pyRepr, pyStr } from "./python_text.ts";
+import { expSuffix, isHugeInt, pyAscii, pyRepr, pyStr } from "./python_text.ts";
 
 /** Result of {@linkcode percentFormat}. */
 export interface PercentFormatResult {
@@ -318,7 +318,9 @@ function formatOne(
           i = Number.isSafeInteger(t) ? t : BigInt(t);
         }
       }
-      if (i === undefined) break;
+      // A huge int is never converted to decimal (CPython raises
+      // ValueError): rendered as %s, `<int of N bits>`.
+      if (i === undefined || typeof i === "bigint" && isHugeInt(i)) break;
       body = intBody(i, 10, false, flags, prec);
       break;
     }

@@ -9,7 +9,15 @@
  * `set`, a `Uint8Array` `bytes`, a `Date` its ISO string, an `Error` an
  * exception (`str()` is its message, `repr()` is `Name('message')`), and
  * anything else (functions, symbols, class instances, …) a string describing
- * it. Also the helpers that read values without ever throwing
+ * it. An `int` of more than 4,300 decimal digits (CPython's default
+ * `sys.get_int_max_str_digits()`) is never converted to decimal: it prints
+ * `<int of N bits>` or `<negative int of N bits>` ({@linkcode intText}). A container met again in the same
+ * rendering, but not inside itself (a shared reference, e.g. from a pickle's
+ * memo), prints its contents only the first time and then a marker such as
+ * `<shared list>` (`tuple`, `set`, `frozenset`, `dict`), so that a small
+ * pickle of shared references cannot expand into an exponential text;
+ * empty containers print as themselves. A container inside itself prints
+ * `[...]` as in Python. Also the helpers that read values without ever throwing
  * ({@linkcode safeString}, {@linkcode unreadable}, {@linkcode describe}).
  *
  * @example Usage
@@ -37,6 +45,50 @@ import { objectRepr, objectStr, type TextSink } from "./py_object_text.ts";
 const MAX_REPR_LENGTH = 1_048_576;
 /** Deepest container nesting rendered by `repr()`. */
 const MAX_DEPTH = 32;
+
+// ---------------------------------------------------------------------------
+// int text.
+
+/** CPython's default `sys.get_int_max_str_digits()`. */
+export const MAX_INT_DIGITS = 4300;
+const INT_DIGITS_LIMIT = 10n ** BigInt(MAX_INT_DIGITS);
+
+/**
+ * Whether an integer has more than 4,300 decimal digits, too many for
+ * CPython's `str()` (and costly to convert: decimal conversion is
+ * superlinear).
+ *
+ * @param v The integer.
+ * @returns Whether it is that large.
+ */
+export function isHugeInt(v: bigint): boolean {
+  return v >= INT_DIGITS_LIMIT || v <= -INT_DIGITS_LIMIT;
+}
+
+/**
+ * The number of bits of an integer's magnitude, in linear time.
+ *
+ * @param v The integer.
+ * @returns Its bit length (0 for 0).
+ */
+export function bitLength(v: bigint): number {
+  if (v === 0n) return 0;
+  const hex = (v < 0n ? -v : v).toString(16);
+  return (hex.length - 1) * 4 + parseInt(hex[0]!, 16).toString(2).length;
+}
+
+/**
+ * Python's `str()` of an `int`, or `<int of N bits>` (`<negative int of N
+ * bits>`) for one of more than 4,300 decimal digits, which is never
+ * converted to decimal.
+ *
+ * @param v The integer.
+ * @returns The text.
+ */
+export function intText(v: bigint): string {
+  if (!isHugeInt(v)) return v.toString();
+  return `<${v < 0n ? "negative " : ""}int of ${bitLength(v)} bits>`;
+}
 
 // ---------------------------------------------------------------------------
 // float repr.
@@ -114,7 +166,7 @@ export function pyStr(value: unknown): string {
     case "boolean":
       return value ? "True" : "False";
     case "bigint":
-      return value.toString();
+      return intText(value);
     case "undefined":
       return "None";
     case "symbol":
@@ -126,7 +178,7 @@ export function pyStr(value: unknown): string {
     if (isError(value)) return errorMessage(value);
     if (value instanceof Date) return dateString(value);
     if (value instanceof PyObject) {
-      const st: ReprState = { out: "", seen: [], limit: MAX_REPR_LENGTH };
+      const st = newState(MAX_REPR_LENGTH);
       objectStr(value, sink(st, 0, false));
       return st.out.length > st.limit
         ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
@@ -149,14 +201,16 @@ export function pyStr(value: unknown): string {
 /**
  * Python's `repr()` of the value this package sends for `value` (see the
  * module documentation). Nesting deeper than 32 levels renders as `'…'`, a
- * container seen again inside itself as `[...]`/`{...}` (like Python), and
- * the text stops with `…` after 1 MiB. Never throws.
+ * container seen again inside itself as `[...]`/`{...}` (like Python), a
+ * shared container seen again elsewhere as `<shared list>` (or `tuple`,
+ * `set`, `frozenset`, `dict`), and the text stops with `…` after 1 MiB.
+ * Never throws.
  *
  * @param value Any value.
  * @returns The text.
  */
 export function pyRepr(value: unknown): string {
-  const st: ReprState = { out: "", seen: [], limit: MAX_REPR_LENGTH };
+  const st = newState(MAX_REPR_LENGTH);
   reprInto(value, st, 0, false);
   return st.out.length > st.limit
     ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
@@ -171,7 +225,7 @@ export function pyRepr(value: unknown): string {
  * @returns The text.
  */
 export function pyAscii(value: unknown): string {
-  const st: ReprState = { out: "", seen: [], limit: MAX_REPR_LENGTH };
+  const st = newState(MAX_REPR_LENGTH);
   reprInto(value, st, 0, true);
   return st.out.length > st.limit
     ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
@@ -181,7 +235,28 @@ export function pyAscii(value: unknown): string {
 interface ReprState {
   out: string;
   seen: object[];
+  /** Non-empty containers already expanded in this rendering. */
+  done: Set<object>;
   limit: number;
+}
+
+function newState(
+  limit: number,
+  seen: object[] = [],
+  done = new Set<object>(),
+) {
+  return { out: "", seen, done, limit };
+}
+
+/**
+ * The marker of a non-empty container already expanded (not a cycle), or
+ * `undefined` the first time (then it counts as expanded).
+ */
+function sharedMarker(st: ReprState, o: object, size: number, kind: string) {
+  if (size === 0) return undefined;
+  if (st.done.has(o)) return `<shared ${kind}>`;
+  st.done.add(o);
+  return undefined;
 }
 
 /** A sink writing a placeholder's text and nested values into `st`. */
@@ -197,7 +272,7 @@ function sink(st: ReprState, depth: number, ascii: boolean): TextSink {
         ? v
         : v instanceof PyObject && depth < MAX_DEPTH
         ? (() => {
-          const sub: ReprState = { out: "", seen: st.seen, limit: st.limit };
+          const sub = newState(st.limit, st.seen, st.done);
           objectStr(v, sink(sub, depth + 1, ascii));
           return sub.out;
         })()
@@ -258,13 +333,27 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
         st.out += tuple ? "(...)" : set ? "{...}" : "[...]";
         return;
       }
+      const frozen = o instanceof PyFrozenSet;
+      const shared = sharedMarker(
+        st,
+        o,
+        tuple
+          ? o.items.length
+          : set
+          ? (o as Set<unknown>).size
+          : (o as unknown[]).length,
+        tuple ? "tuple" : frozen ? "frozenset" : set ? "set" : "list",
+      );
+      if (shared !== undefined) {
+        st.out += shared;
+        return;
+      }
       const items: readonly unknown[] | Iterable<unknown> = tuple
         ? o.items
         : set
         ? Set.prototype.values.call(o)
         : o;
       st.seen.push(o);
-      const frozen = o instanceof PyFrozenSet;
       const open = tuple ? "(" : set ? "{" : "[";
       const start = st.out.length;
       st.out += frozen ? "frozenset({" : open;
@@ -302,6 +391,16 @@ function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
     if (o instanceof Map || isPlainObject(o)) {
       if (st.seen.includes(o)) {
         st.out += "{...}";
+        return;
+      }
+      const shared = sharedMarker(
+        st,
+        o,
+        o instanceof Map ? o.size : Object.keys(o).length === 0 ? 0 : 1,
+        "dict",
+      );
+      if (shared !== undefined) {
+        st.out += shared;
         return;
       }
       st.seen.push(o);
@@ -371,11 +470,25 @@ function keyInto(k: unknown, st: ReprState, depth: number, ascii: boolean) {
     reprInto(k, st, depth, ascii);
     return;
   }
-  st.out += strRepr(keyString(k, st.seen, depth), ascii);
+  st.out += strRepr(keyString(k, st.seen, depth, st.done), ascii);
 }
 
-/** `str()` of a non-primitive key, bounded and cycle-safe. */
-export function keyString(k: unknown, seen: object[], depth: number): string {
+/**
+ * `str()` of a non-primitive key, bounded and cycle-safe.
+ *
+ * @param k The key.
+ * @param seen The containers being rendered around it (cycle guard).
+ * @param depth Its nesting depth.
+ * @param done The containers already expanded in this rendering (shared
+ * references print as `<shared list>`…).
+ * @returns The text, at most 2,000 code units and `…`.
+ */
+export function keyString(
+  k: unknown,
+  seen: object[],
+  depth: number,
+  done: Set<object> = new Set(),
+): string {
   let s: string;
   if (typeof k !== "object" || k === null) {
     s = pyStr(k);
@@ -388,7 +501,7 @@ export function keyString(k: unknown, seen: object[], depth: number): string {
       container = false;
     }
     if (container) {
-      const sub: ReprState = { out: "", seen, limit: MAX_KEY_LENGTH };
+      const sub = newState(MAX_KEY_LENGTH, seen, done);
       reprInto(k, sub, depth, false);
       s = sub.out;
     } else {
