@@ -1,4 +1,5 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
+import { equal } from "node:assert/strict";
 /**
  * Test helper: runs a Python program in ONE process over a batch of stdin
  * lines and collects its stdout lines.
@@ -138,6 +139,37 @@ export async function runPython(
   const out = stdout.split("\n");
   if (out[out.length - 1] === "") out.pop();
   return out;
+}
+
+/**
+ * Runs a Python script (e.g. a sender) that prints one line per result and
+ * "DONE" last: asserts that it exits with status 0, writes nothing to
+ * stderr and ends with "DONE", and returns the lines before "DONE".
+ *
+ * @param python How to start Python (see {@linkcode pythonCommand}).
+ * @param script The script's path.
+ * @param args Its arguments.
+ * @param env Extra environment.
+ * @returns The stdout lines before "DONE".
+ */
+export async function runScript(
+  python: PythonCommand,
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<string[]> {
+  const out = await new Deno.Command(python.cmd, {
+    args: [script, ...args],
+    env: { ...python.env, ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  equal(out.code, 0, stderr);
+  equal(stderr, "");
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  equal(lines.at(-1), "DONE");
+  return lines.slice(0, -1);
 }
 
 /**

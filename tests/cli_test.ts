@@ -3,6 +3,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { main, parseJsonRecord } from "../cli.ts";
 import { readFirstLine } from "./_first_line.ts";
+import { pythonCommand, runScript } from "./_python.ts";
 import { pyTuple } from "../mod.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -47,18 +48,13 @@ async function runSender(
   port: number,
   extra: string[] = [],
 ): Promise<{ sent: Record<string, unknown>; formatted: string | null }[]> {
-  const out = await new Deno.Command("python3", {
-    args: [SENDER, "127.0.0.1", String(port), ...extra],
-    env: { TZ: "UTC" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  equal(out.code, 0, stderr);
-  equal(stderr, "");
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  equal(lines.at(-1), "DONE");
-  return lines.slice(0, -1).map((l) => JSON.parse(l));
+  const lines = await runScript(
+    pythonCommand(),
+    SENDER,
+    ["127.0.0.1", String(port), ...extra],
+    { TZ: "UTC" },
+  );
+  return lines.map((l) => JSON.parse(l));
 }
 
 /** Sender JSON (big ints as {"$bigint"}) → CLI JSON encoding. */

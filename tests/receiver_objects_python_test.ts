@@ -10,6 +10,7 @@ import { LogReceiver, PyObject, type ReceiverError } from "../receiver.ts";
 import { formatJson, formatPython, Pretty } from "../receiver/format.ts";
 import { pyRepr, pyStr } from "../text/python_text.ts";
 import { type Python, pythons } from "./_py_receiver.ts";
+import { runScript } from "./_python.ts";
 
 const SENDER = new URL("./py/sender_objects.py", import.meta.url).pathname;
 const { available } = pythons();
@@ -55,18 +56,8 @@ function expected(kind: string, text: string, label: string): string {
 }
 
 async function send(py: Python, port: number): Promise<string[]> {
-  const out = await new Deno.Command(py.cmd, {
-    args: [SENDER, "127.0.0.1", `${port}`],
-    env: py.env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  equal(out.code, 0, stderr);
-  equal(stderr, "");
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  equal(lines.at(-1), "DONE");
-  return lines.slice(0, -1).map((l) => JSON.parse(l).kind);
+  const lines = await runScript(py, SENDER, ["127.0.0.1", `${port}`]);
+  return lines.map((l) => JSON.parse(l).kind);
 }
 
 for (const py of chosen) {
