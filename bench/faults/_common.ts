@@ -308,7 +308,9 @@ export async function appResult(p: Proc, timeout = 120000): Promise<
 /** One row of the table. */
 export interface Row {
   scenario: string;
-  sender: "ours" | "cpython";
+  /** Who logged: our handler, CPython (for comparison), or a legitimate
+   * CPython sender beside an attack on the receiver (scenario 10). */
+  sender: "ours" | "cpython" | "cpython (legit)";
   logged: number;
   delivered: number;
   dropped: number;
