@@ -104,6 +104,7 @@
 import { PyFloat, PyFrozenSet, PyTuple } from "./py_types.ts";
 import { PyObject } from "./py_object.ts";
 import { UnpicklingError } from "./errors.ts";
+import { minHeapUnits, PRESCAN_MIN_BYTES } from "./prescan.ts";
 import {
   Callable,
   describe,
@@ -116,6 +117,7 @@ import {
   H_OBJECT,
   H_SET,
   H_TUPLE,
+  HEAP_ALLOWANCE,
   len8,
   lineEnd,
   type LoadsOptions,
@@ -196,6 +198,29 @@ export type { LoadsOptions };
  * ```
  */
 export function loads(data: Uint8Array, options?: LoadsOptions): unknown {
+  return loadsMetered(data, options, undefined);
+}
+
+/** Where {@linkcode loadsMetered} reports the heap units it charged. */
+export interface HeapMeter {
+  /** Heap units of the values built by the last call (see `maxHeapFactor`). */
+  heap: number;
+}
+
+/**
+ * {@linkcode loads}, reporting the heap units of the decoded values in
+ * `meter` (for a receiver's memory bound).
+ *
+ * @param data The pickle bytes.
+ * @param options As for `loads`.
+ * @param meter Receives the heap units charged.
+ * @returns The decoded value.
+ */
+export function loadsMetered(
+  data: Uint8Array,
+  options: LoadsOptions | undefined,
+  meter: HeapMeter | undefined,
+): unknown {
   if (!(data instanceof Uint8Array)) {
     throw new TypeError(
       `Cannot unpickle a ${typeof data}: expected a Uint8Array`,
@@ -207,12 +232,26 @@ export function loads(data: Uint8Array, options?: LoadsOptions): unknown {
       `Cannot unpickle ${data.length} bytes: more than maxInputBytes (${lim.maxInputBytes})`,
     );
   }
+  if (data.length >= PRESCAN_MIN_BYTES) {
+    const limit = lim.maxHeapFactor * data.length + HEAP_ALLOWANCE;
+    if (minHeapUnits(data, limit) > limit) {
+      throw new UnpicklingError(
+        `Cannot unpickle ${data.length} bytes: the decoded values would take more than ${limit} heap units (maxHeapFactor ${lim.maxHeapFactor} × ${data.length} input bytes + ${HEAP_ALLOWANCE}), counting its containers alone`,
+      );
+    }
+  }
   const inert = options?.objects === "inert";
   const exact = options?.exact === true;
   const first = new State(data, lim, null, inert, exact);
   const value = run(first, data);
-  if (first.upgraded === undefined) return value;
-  return run(new State(data, lim, first.upgraded, inert, exact), data);
+  if (first.upgraded === undefined) {
+    if (meter) meter.heap = first.heap;
+    return value;
+  }
+  const second = new State(data, lim, first.upgraded, inert, exact);
+  const upgraded = run(second, data);
+  if (meter) meter.heap = second.heap;
+  return upgraded;
 }
 
 function run(st: State, data: Uint8Array): unknown {

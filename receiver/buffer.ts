@@ -3,8 +3,12 @@
  * The record buffer behind `LogReceiver.prototype.next` and the async
  * iterator: a bounded queue, the calls waiting for records, and the
  * connections waiting for space (TCP backpressure). Each record carries
- * its size estimate (its frame's length), given back to the receiver's
- * byte budget when the record is taken, handed over or dropped.
+ * its size estimate, given back to the receiver's byte budget when the
+ * record is taken, handed over or dropped. Records are queued per source
+ * (a {@linkcode Lane}: a connection, or all datagrams) and taken from the
+ * sources in turn, so that a sender flooding the receiver with costly
+ * records delays another sender's records by one of its own at a time, not
+ * by all it has queued; each source's records keep their order.
  *
  * @module
  */
@@ -31,14 +35,26 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+/** The records of one source waiting in a {@linkcode RecordBuffer}. */
+export class Lane {
+  /** The records, oldest first. */
+  readonly records: Fifo<PythonLogRecord> = new Fifo();
+  /** Their size estimates. */
+  readonly sizes: Fifo<number> = new Fifo();
+  /** Whether the lane is in the buffer's turn order. */
+  queued = false;
+}
+
 /**
  * Records waiting to be taken, at most `max`; calls of `next()` waiting for
  * records get them first.
  */
 export class RecordBuffer {
   #max: number;
-  #queue = new Fifo<PythonLogRecord>();
-  #sizes = new Fifo<number>();
+  #size = 0;
+  /** Lanes with records, in turn order. */
+  #turns = new Fifo<Lane>();
+  #default = new Lane();
   #released: (bytes: number) => void;
   #waiters: Waiter[] = [];
   #spaceWaiters: (() => void)[] = [];
@@ -59,7 +75,7 @@ export class RecordBuffer {
 
   /** Records waiting. */
   get size(): number {
-    return this.#queue.size;
+    return this.#size;
   }
 
   /** Most records ever waiting. */
@@ -72,11 +88,16 @@ export class RecordBuffer {
    *
    * @param record The record.
    * @param bytes Its size estimate, given back when it leaves the buffer.
+   * @param lane Its source's lane (one per connection).
    * @returns `false` when the buffer is full (the bytes stay with the
    * caller); `true` once closed (the record is dropped: nobody will read
    * it).
    */
-  push(record: PythonLogRecord, bytes = 0): boolean {
+  push(
+    record: PythonLogRecord,
+    bytes = 0,
+    lane: Lane = this.#default,
+  ): boolean {
     if (this.#closed) {
       this.#released(bytes);
       return true;
@@ -91,10 +112,14 @@ export class RecordBuffer {
       }
       return true;
     }
-    if (this.#queue.size >= this.#max) return false;
-    this.#queue.push(record);
-    this.#sizes.push(bytes);
-    const size = this.#queue.size;
+    if (this.#size >= this.#max) return false;
+    lane.records.push(record);
+    lane.sizes.push(bytes);
+    if (!lane.queued) {
+      lane.queued = true;
+      this.#turns.push(lane);
+    }
+    const size = ++this.#size;
     if (size > this.#highWater) this.#highWater = size;
     return true;
   }
@@ -114,7 +139,7 @@ export class RecordBuffer {
    *
    * @param count How many records, at least 1.
    * @param options Timeout and abort signal.
-   * @returns The records, in arrival order.
+   * @returns The records: each source's in arrival order, sources in turn.
    */
   next(count: number, options: NextOptions): Promise<PythonLogRecord[]> {
     const got: PythonLogRecord[] = [];
@@ -219,8 +244,12 @@ export class RecordBuffer {
   }
 
   #take(): PythonLogRecord {
-    const r = this.#queue.shift()!;
-    this.#released(this.#sizes.shift() ?? 0);
+    const lane = this.#turns.shift()!;
+    const r = lane.records.shift()!;
+    this.#size--;
+    if (lane.records.size > 0) this.#turns.push(lane);
+    else lane.queued = false;
+    this.#released(lane.sizes.shift() ?? 0);
     const wake = this.#spaceWaiters.shift();
     if (wake) wake();
     return r;

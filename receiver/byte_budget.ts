@@ -2,11 +2,14 @@
 /**
  * {@linkcode ByteBudget}: the bound on the bytes a receiver holds across all
  * its connections (`maxBufferedBytes`): partial frames being assembled plus
- * decoded records not yet consumed (a record counts as its frame's length).
+ * decoded records not yet consumed (a record counts as its frame's length,
+ * or the heap units its decoding charged when that is more).
  * A connection reserves bytes before it reads and reads no more than it
  * got; once the budget is spent it waits for {@linkcode ByteBudget.prototype.space},
- * so TCP backpressure reaches the senders and the total never exceeds the
- * bound. Reads that make a connection hold more than a small frame may use
+ * so TCP backpressure reaches the senders. A decoded record's heap beyond
+ * its frame is charged once known, even past the bound; then no frame is
+ * decoded until enough is given back, so the total exceeds the bound by at
+ * most one record's decode budget. Reads that make a connection hold more than a small frame may use
  * only three quarters of the bound: the last quarter stays for small frames,
  * so connections stuck on large partial frames cannot lock out the others.
  *
@@ -35,12 +38,18 @@ export class ByteBudget {
     return this.#used;
   }
 
+  /** Whether more than the bound is held (see {@linkcode ByteBudget.prototype.charge}). */
+  get over(): boolean {
+    return this.#used > this.#max;
+  }
+
   /** Bytes held by decoded records not yet consumed. */
   get recordBytes(): number {
     return this.#records;
   }
 
-  /** Most bytes ever held (≤ the bound). */
+  /** Most bytes ever held (the bound, plus at most one decoded record's
+   * heap beyond its frame per connection). */
   get highWater(): number {
     return this.#highWater;
   }
@@ -59,6 +68,18 @@ export class ByteBudget {
     this.#used += n;
     if (this.#used > this.#highWater) this.#highWater = this.#used;
     return n;
+  }
+
+  /**
+   * Adds bytes that are already held (a decoded record's heap beyond its
+   * frame's length), even past the bound: reading then waits until enough
+   * is given back.
+   *
+   * @param n The bytes.
+   */
+  charge(n: number): void {
+    this.#used += n;
+    if (this.#used > this.#highWater) this.#highWater = this.#used;
   }
 
   /**

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { loads } from "../pickle/decoder.ts";
+import { type HeapMeter, loadsMetered } from "../pickle/decoder.ts";
 import {
   type CloseReason,
   errorText,
@@ -28,11 +28,15 @@ import {
   ReceiverError,
 } from "./errors.ts";
 import type { ByteBudget } from "./byte_budget.ts";
+import { Lane } from "./buffer.ts";
 import type { Settings } from "./options.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
 import { makeLogRecord } from "./record.ts";
 import type { ConnectionStats, Counters } from "./stats.ts";
 import { RefusalReports, refusalText } from "./refusals.ts";
+
+/** The heap units of the frame decoded last (decoding is synchronous). */
+const meter: HeapMeter = { heap: 0 };
 
 /** Bytes read at a time, and the size of a connection's idle buffer. */
 export const READ_SIZE = 64 * 1024;
@@ -88,6 +92,8 @@ export interface Conn {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Rate limiting of its `bad-pickle` reports. */
   readonly refusals: RefusalReports;
+  /** Its records waiting in the receiver's buffer. */
+  readonly lane: Lane;
 }
 
 /** What serving a connection needs from its receiver. */
@@ -163,6 +169,7 @@ export function newConn(id: number, conn: ReadConn): Conn {
     lastActivity: 0,
     timer: undefined,
     refusals: new RefusalReports(),
+    lane: new Lane(),
   };
 }
 
@@ -301,6 +308,14 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           return;
         }
         if (end - start - 4 < len) break;
+        while (budget.over && !c.closing) {
+          // Records decoded earlier hold more heap than the bound: wait for
+          // the consumer before building more.
+          c.starved = true;
+          await budget.space();
+          c.starved = false;
+        }
+        if (c.closing) return;
         const body = buf.subarray(start + 4, start + 4 + len);
         start += 4 + len;
         c.held -= 4 + len;
@@ -308,7 +323,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
         c.partialSince = undefined;
         let value: unknown;
         try {
-          value = loads(body, loadsOptions);
+          value = loadsMetered(body, loadsOptions, meter);
         } catch (e) {
           budget.release(4 + len);
           c.info.framesRefused++;
@@ -327,7 +342,10 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           counters.invalid++;
           host.report(invalidRecord(record), c);
         }
-        const wait = host.deliver(record, c, 4 + len);
+        // A record holds its frame's bytes, or its heap when that is more.
+        const extra = meter.heap - (4 + len);
+        if (extra > 0) budget.charge(extra);
+        const wait = host.deliver(record, c, 4 + len + Math.max(0, extra));
         if (wait) await wait;
         if (c.closing) return;
       }

@@ -441,7 +441,7 @@ export class LogReceiver
       return pending;
     }
     this.#budget.toRecord(bytes);
-    if (!pending && this.#buffer.push(record, bytes)) return undefined;
+    if (!pending && this.#buffer.push(record, bytes, c.lane)) return undefined;
     return this.#pushLater(record, c, pending, bytes);
   }
 
@@ -453,7 +453,7 @@ export class LogReceiver
     bytes: number,
   ): Promise<void> {
     if (pending) await pending;
-    while (!this.#buffer.push(record, bytes)) {
+    while (!this.#buffer.push(record, bytes, c.lane)) {
       if (this.#closing || c.closing) {
         this.#budget.releaseRecord(bytes);
         return;

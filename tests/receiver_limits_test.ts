@@ -218,3 +218,70 @@ Deno.test("LogReceiver applies backpressure by bytes to a stalled consumer, then
   ok(s.bufferedBytesHighWater <= MAX);
   ok(s.bufferedBytes <= 16 * 1024, `${s.bufferedBytes}`); // the pending read
 });
+
+Deno.test("LogReceiver counts a decoded record's heap in the byte budget when it exceeds its frame", async () => {
+  const q = quiet();
+  const MAX = 2 * (512 * 1024 + 4);
+  await using receiver = new LogReceiver({
+    port: 0,
+    maxFrameBytes: 512 * 1024,
+    maxBufferedBytes: MAX,
+    buffer: true,
+    ...q,
+  });
+  // 100 KB frames of lists of three small ints: about 7 heap units per
+  // byte, so two decoded records are over the 1 MiB bound.
+  const lists = Array.from({ length: 10_000 }, () => [1, 2, 3]);
+  const N = 12;
+  const frames = Array.from(
+    { length: N },
+    (_, i) => rec({ msg: `heavy ${i}`, lists }),
+  );
+  ok(frames[0]!.length < 110_000 && frames[0]!.length > 90_000);
+  using conn = await Deno.connect({ port: receiver.port });
+  const writing = (async () => {
+    for (const f of frames) await writeLater(conn, f);
+  })();
+  await until(() => receiver.buffered > 0, "records buffered");
+  await sleep(500); // the consumer stalls
+  const s = receiver.stats();
+  // Counted by frame length, 10 records would fit; by heap, 2 at most.
+  ok(receiver.buffered <= 2, `${receiver.buffered} records buffered`);
+  ok(s.bufferedBytesHighWater > MAX / 2, `${s.bufferedBytesHighWater}`);
+  // Over the bound by at most one record's heap beyond its frame.
+  ok(
+    s.bufferedBytesHighWater < MAX + 16 * 110_000,
+    `${s.bufferedBytesHighWater}`,
+  );
+  const got: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const [r] = await receiver.next(1, { timeout: 10_000 });
+    got.push(r!.getMessage());
+  }
+  await writing;
+  equal(got.join(","), frames.map((_, i) => `heavy ${i}`).join(","));
+  equal(receiver.stats().bufferedBytes <= 16 * 1024, true);
+});
+
+Deno.test("LogReceiver takes buffered records from its connections in turn", async () => {
+  const q = quiet();
+  await using receiver = new LogReceiver({ port: 0, buffer: true, ...q });
+  using a = await Deno.connect({ port: receiver.port });
+  using b = await Deno.connect({ port: receiver.port });
+  const many = new Uint8Array(
+    Array.from({ length: 300 }, (_, i) => [...rec({ msg: `a ${i}` })]).flat(),
+  );
+  await writeLater(a, many);
+  await until(() => receiver.buffered === 300, "300 records from a");
+  await writeLater(b, rec({ msg: "b 0" }));
+  await writeLater(b, rec({ msg: "b 1" }));
+  await until(() => receiver.buffered === 302, "2 records from b");
+  const got = (await receiver.next(6)).map((r) => r.getMessage());
+  // b's records wait for one of a's each, not for all 300.
+  equal(got.join(","), "a 0,b 0,a 1,b 1,a 2,a 3");
+  const rest = (await receiver.next(296)).map((r) => r.getMessage());
+  equal(
+    rest.join(","),
+    Array.from({ length: 296 }, (_, i) => `a ${i + 4}`).join(","),
+  );
+});

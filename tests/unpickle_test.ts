@@ -1126,9 +1126,16 @@ Deno.test("loads() enforces maxDepth on MARKs and nesting", () => {
   tenMillion.set(b("\x80\x02N"));
   tenMillion.fill(0x85, 3);
   tenMillion[tenMillion.length - 1] = 0x2e;
+  // A large input is walked first: its containers alone are over the
+  // decode budget (72 units per byte), so it is refused before decoding.
+  refuses(
+    tenMillion,
+    /Cannot unpickle 10000004 bytes: the decoded values would take more than 161048640 heap units .*counting its containers alone/,
+  );
   refuses(
     tenMillion,
     /'TUPLE1' \(0x85\) at offset 1003: containers nest deeper than maxDepth/,
+    { maxHeapFactor: 100 },
   );
   // Lists nested with APPEND.
   refuses(
@@ -1168,7 +1175,10 @@ Deno.test("loads() enforces maxDepth on MARKs and nesting", () => {
   );
   // A deep pickle is refused quickly rather than built.
   const deep = "]".repeat(500_000) + "a".repeat(499_999) + ".";
-  refuses(deep, /containers nest deeper than maxDepth/);
+  refuses(deep, /containers nest deeper than maxDepth/, { maxHeapFactor: 100 });
+  // By default its 500,000 lists are over the decode budget: refused by
+  // the walk before anything is built.
+  refuses(deep, /counting its containers alone/);
 });
 
 Deno.test("loads() enforces maxMemo", () => {

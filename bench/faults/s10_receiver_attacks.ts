@@ -7,8 +7,9 @@
  *
  * - a. memo fan-out frames of under 1 KB (10⁹ leaves each), `--format json`;
  * - b. 4 MiB LONG4 integers (and 60 KiB ones that decode);
- * - c. 4 MiB frames of empty lists and dicts, and 512 KiB ones that decode,
- *   while the CLI's output is not read (a stalled consumer);
+ * - c. 4 MiB frames of empty lists and dicts (over the decode budget), and
+ *   4 MiB frames of small lists within it (decoded: ×15 heap), while the
+ *   CLI's output is not read (a stalled consumer);
  * - d. an idle flood and e. a slowloris flood of 1,100 connections, past the
  *   receiver's descriptor limit, reopened as soon as they are closed;
  * - f. 128 connections each holding a partial 4 MiB frame;
@@ -82,7 +83,12 @@ const ATTACKS: Attack[] = [
     format: "json",
     mode: "send",
     conns: 8,
-    files: ["empty_lists_4m", "empty_dicts_4m", "empty_lists_512k"],
+    files: [
+      "empty_lists_4m",
+      "empty_dicts_4m",
+      "empty_lists_512k",
+      "int_lists_4m",
+    ],
     stall: true,
   },
   {
