@@ -59,7 +59,7 @@
  * and JSON output without decimal conversion (`<int of N bits>`). A decode
  * budget bounds the heap one input can produce: the values built may take
  * at most `maxHeapFactor` (16) heap units per input byte plus 1 MiB (a dict
- * counts 192 units, a list 32, 8 per item…; see
+ * counts 192 units, a list 32 (160 with items), 8 per item…; see
  * {@linkcode LoadsOptions.maxHeapFactor}), in both `objects` modes, so
  * frames full of empty containers are refused instead of multiplying their
  * size in memory. Memo references (`GET`) are cheap to decode, so a small
@@ -111,6 +111,7 @@ import {
   global,
   H_DICT,
   H_ENTRY,
+  H_GROWTH,
   H_ITEM,
   H_LIST,
   H_MEMBER,
@@ -633,7 +634,7 @@ function decode(st: State, data: Uint8Array): unknown {
         }
         if (st.markers) noMarkers(st, stack, len - 1, len);
         if (list.length >= lim.maxContainerLength) tooLong(st, list.length + 1);
-        st.heap += H_ITEM;
+        st.heap += list.length === 0 ? H_ITEM + H_GROWTH : H_ITEM;
         list.push(stack[len - 1]);
         nest(st, list, false, stack, len - 1, len);
         stack.length = len - 1;
@@ -657,7 +658,8 @@ function decode(st: State, data: Uint8Array): unknown {
         if (list.length + (len - m) > lim.maxContainerLength) {
           tooLong(st, list.length + (len - m));
         }
-        st.heap += (len - m) * H_ITEM;
+        st.heap += (len - m) * H_ITEM +
+          (list.length === 0 && len > m ? H_GROWTH : 0);
         for (let i = m; i < len; i++) list.push(stack[i]);
         nest(st, list, false, stack, m, len);
         stack.length = m;

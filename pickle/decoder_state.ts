@@ -55,8 +55,8 @@ export interface LoadsOptions {
    * Decode budget: the values one `loads` call builds may take at most
    * `maxHeapFactor × input length + 1 MiB` heap units, or the input is
    * refused. Units approximate bytes of JavaScript heap: a dict costs 192,
-   * a set 160, a tuple or an inert object 64 to 128, a list 32, plus 8 per
-   * list or tuple item, 16 per set member, 24 per dict entry, 8 per memo
+   * a set 160, a tuple or an inert object 64 to 128, a list 32 (160 once
+   * items are appended), plus 8 per list or tuple item, 16 per set member, 24 per dict entry, 8 per memo
    * entry, and a str, bytes or int its byte length. This bounds the
    * amplification of hostile input (e.g. a frame of empty dicts, ×194 heap
    * per byte unbounded); CPython's log record pickles take 2 to 4 units per
@@ -130,6 +130,11 @@ export const H_LIST = 32;
 export const H_OBJECT = 128;
 /** One list or tuple item, or memo entry. */
 export const H_ITEM = 8;
+/**
+ * The spare capacity a list gets when its first item is appended (V8 grows
+ * an empty array to 17 slots: a list of three small ints takes ~190 bytes).
+ */
+export const H_GROWTH = 128;
 /** One set member. */
 export const H_MEMBER = 16;
 /** One dict entry. */

@@ -70,9 +70,9 @@ N = 4 * 1024 * 1024 - 4096
 containers("empty_lists_4m", b"]", N)
 containers("empty_dicts_4m", b"}", N)
 containers("empty_lists_512k", b"]", 512 * 1024)
-# Lists of three small ints: 7 heap units per byte, within the budget, so
-# decoded (about 60 MB of heap) and held while the consumer is stalled.
-containers("int_lists_4m", b"](K\x01K\x02K\x03e", N // 9)
+# Lists of 14 small ints: 9 heap units per byte, within the budget, so
+# decoded (about 40 MB of heap each) and held while the consumer is stalled.
+containers("int_lists_4m", b"](" + b"K\x07" * 14 + b"e", N // 31)
 
 # Terminal injection: control sequences in every field a formatter prints,
 # made by CPython's own SocketHandler.makePickle (exc_info, stack_info).
