@@ -33,7 +33,8 @@ Options:
   --idle-timeout MS    close connections silent for MS milliseconds
                        (default 0: never)
   --max-connections N  most open connections; at the limit a new one evicts
-                       the longest-idle one (default 512; keep it below
+                       the oldest that has delivered no record, else the
+                       longest-idle one (default 512; keep it below
                        ulimit -n)
   --max-buffered-bytes BYTES
                        most bytes held in partial frames and unprinted

@@ -12,18 +12,28 @@ import type { Conn } from "./conn.ts";
 import type { Settings } from "./options.ts";
 
 /**
- * The connection without a complete frame for the longest time.
+ * The connection to evict: the oldest of those that have not delivered a
+ * record yet (a flood of idle or slowloris connections never does), else
+ * the one without a complete frame for the longest time. A sender that
+ * has delivered records thus survives any flood of unproductive
+ * connections, however quickly they are reopened and however seldom it
+ * logs.
  *
  * @param conns The open connections.
  * @returns That connection, or `undefined` if there is none.
  */
 export function longestIdle(conns: Iterable<Conn>): Conn | undefined {
   let oldest: Conn | undefined;
+  let fresh: Conn | undefined;
   for (const c of conns) {
     if (c.closing) continue;
-    if (oldest === undefined || c.lastFrame < oldest.lastFrame) oldest = c;
+    if (c.info.records === 0) {
+      if (fresh === undefined || c.lastFrame < fresh.lastFrame) fresh = c;
+    } else if (oldest === undefined || c.lastFrame < oldest.lastFrame) {
+      oldest = c;
+    }
   }
-  return oldest;
+  return fresh ?? oldest;
 }
 
 /**

@@ -65,7 +65,7 @@ const RECENT_CLOSED = 100;
  * Limits on by default keep hostile or broken senders from locking out
  * the others: at most `maxBufferedBytes` (64 MiB) held across connections
  * in partial frames and unconsumed records (reading pauses beyond it); at
- * `maxConnections` (512) a new connection evicts the longest-idle one; a
+ * `maxConnections` (512) a new connection evicts an idle one; a
  * connection holding a partial frame below `minReadRate` (1024 B/s) or for
  * longer than `frameTimeout` (30 s) is closed as `slow`.
  *
@@ -343,13 +343,14 @@ export class LogReceiver
     this.#tasks.add(task);
   }
 
-  /** Closes the longest-idle connection to make room. */
+  /** Closes a connection to make room (see {@linkcode longestIdle}). */
   #evict(why: string): void {
     const victim = longestIdle(this.#conns.values());
     if (victim === undefined) return;
     const idle = Date.now() - victim.lastFrame;
-    const detail =
-      `${why}: evicted the connection without a complete frame for the longest time (${idle} ms)`;
+    const detail = victim.info.records === 0
+      ? `${why}: evicted the oldest connection that has not delivered a record (open for ${idle} ms)`
+      : `${why}: evicted the connection without a complete frame for the longest time (${idle} ms)`;
     this.#report(new ReceiverError("evicted", detail), victim);
     closeConn(victim, "evicted", detail);
     this.#budget.wakeAll();

@@ -100,10 +100,12 @@ export interface LogReceiverOptions {
    */
   idleTimeout?: number;
   /**
-   * Most simultaneous connections. At the limit a new connection evicts the
-   * longest-idle one (the one without a complete frame for the longest
-   * time; closed as `evicted`) instead of being refused, so a flood of idle
-   * connections cannot lock out senders. Keep it below the process's file
+   * Most simultaneous connections. At the limit a new connection evicts
+   * the oldest connection that has not delivered a record yet, else the
+   * longest-idle one (without a complete frame for the longest time);
+   * closed as `evicted`. It is not refused, so a flood of idle or slow
+   * connections cannot lock out new senders, and a sender that has
+   * delivered records is not evicted by such a flood. Keep it below the process's file
    * descriptor limit (`ulimit -n`, often 1024; Deno cannot read it): when
    * accepting fails for lack of descriptors (EMFILE), the receiver also
    * evicts the longest-idle connection and retries after a few ms.

@@ -1,11 +1,12 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 // Runs the fault suite's CI subset (bench/faults/run.ts --quick) in a
-// subprocess and checks every scenario's accounting from its JSON.
+// subprocess and checks every scenario's accounting from its JSON (and
+// every check of scenario 10's attacks on the receiver).
 import { equal, ok } from "node:assert/strict";
 
 interface Row {
   scenario: string;
-  sender: "ours" | "cpython";
+  sender: "ours" | "cpython" | "cpython (legit)";
   logged: number;
   delivered: number;
   dropped: number;
@@ -49,6 +50,20 @@ Deno.test("fault suite (quick): every scenario exits with zero loss and exact ac
         r.delivered + r.dropped + r.inflight,
         `${r.scenario}: logged == delivered + dropped + in-flight`,
       );
+    }
+    // Scenario 10: attacks on the receiver, a legitimate CPython sender
+    // beside each.
+    const attacks = rows.filter((r) => r.sender === "cpython (legit)");
+    equal(
+      attacks.map((r) => r.scenario.split(" ")[0]).join(","),
+      "10a,10b,10c,10d,10e,10f,10g,10h",
+      stdout + stderr,
+    );
+    for (const r of attacks) {
+      for (const c of r.checks) {
+        ok(c.ok, `${r.scenario}: ${c.name}: ${c.detail ?? ""}`);
+      }
+      equal(r.delivered, r.logged, `${r.scenario}: legitimate records`);
     }
     equal(out.code, 0, stdout + stderr);
   } finally {

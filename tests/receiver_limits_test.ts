@@ -285,3 +285,32 @@ Deno.test("LogReceiver takes buffered records from its connections in turn", asy
     Array.from({ length: 296 }, (_, i) => `a ${i + 4}`).join(","),
   );
 });
+
+Deno.test("LogReceiver keeps a sender that has delivered records through a flood of new idle connections", async () => {
+  const q = quiet();
+  await using receiver = new LogReceiver({
+    port: 0,
+    maxConnections: 8,
+    buffer: true,
+    ...q,
+  });
+  using sender = await Deno.connect({ port: receiver.port });
+  await writeLater(sender, rec({ msg: "legit 0" }));
+  await receiver.next(1);
+  await sleep(50); // now the longest-idle connection
+  const flood: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      flood.push(await Deno.connect({ port: receiver.port }));
+      await sleep(2);
+    }
+    await until(() => q.closed.length >= 32, "32 evictions");
+    await writeLater(sender, rec({ msg: "legit 1" }));
+    const [r] = await receiver.next(1);
+    equal(r!.getMessage(), "legit 1");
+    equal(q.closed.filter((x) => x === "evicted").length, q.closed.length);
+    equal(receiver.stats().connectionsOpen, 8);
+  } finally {
+    for (const c of flood) c.close();
+  }
+});
