@@ -56,7 +56,7 @@ Deno.test("fault suite (quick): every scenario exits with zero loss and exact ac
     const attacks = rows.filter((r) => r.sender === "cpython (legit)");
     equal(
       attacks.map((r) => r.scenario.split(" ")[0]).join(","),
-      "10a,10b,10c,10d,10e,10f,10g,10h",
+      "10a,10b,10c,10d,10d2,10e,10f,10g,10h",
       stdout + stderr,
     );
     for (const r of attacks) {

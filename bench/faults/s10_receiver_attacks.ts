@@ -11,7 +11,8 @@
  *   4 MiB frames of small lists within it (decoded: ×15 heap), while the
  *   CLI's output is not read (a stalled consumer);
  * - d. an idle flood and e. a slowloris flood of 1,100 connections, past the
- *   receiver's descriptor limit, reopened as soon as they are closed;
+ *   receiver's descriptor limit, reopened when closed; d2. the idle flood
+ *   with `--max-connections` above that limit (accepting fails: EMFILE);
  * - f. 128 connections each holding a partial 4 MiB frame;
  * - g/h. terminal injection (escape sequences in every printed field) with
  *   the memo fan-out, in `pretty` and in a `%`-format.
@@ -61,6 +62,8 @@ interface Attack {
   stall?: boolean;
   /** The frames cost the receiver's CPU more than reading them. */
   cpu?: boolean;
+  /** More arguments of the CLI. */
+  cliArgs?: string[];
   /** Output where record lines are told from continuation lines. */
   header?: RegExp;
 }
@@ -113,6 +116,15 @@ const ATTACKS: Attack[] = [
     mode: "idle",
     conns: 1100,
     files: [],
+  },
+  {
+    id: "d2",
+    name: "idle flood, --max-connections 4096 over ulimit -n 1024 (EMFILE)",
+    format: "json",
+    mode: "idle",
+    conns: 1100,
+    files: [],
+    cliArgs: ["--max-connections", "4096"],
   },
   {
     id: "e",
@@ -185,7 +197,11 @@ class Cli {
   readonly port: Promise<number>;
   #sampler: ReturnType<typeof setInterval>;
 
-  constructor(format: string, readonly header: RegExp | undefined) {
+  constructor(
+    format: string,
+    readonly header: RegExp | undefined,
+    more: string[] = [],
+  ) {
     const child = new Deno.Command("bash", {
       args: [
         "-c",
@@ -199,6 +215,7 @@ class Cli {
         "0",
         "--format",
         format,
+        ...more,
       ],
       stdin: "null",
       stdout: "piped",
@@ -333,7 +350,7 @@ async function runAttack(
   const attackSecs = p.quick ? 7 : 16;
   const legitCount = (attackSecs - 3) * LEGIT_RATE;
   const stallMs = (attackSecs - 4) * 1000;
-  const cli = new Cli(a.format, a.header);
+  const cli = new Cli(a.format, a.header, a.cliArgs);
   const port = await Promise.race([cli.port, sleep(20000).then(() => 0)]);
   if (port === 0) {
     await cli.stop();
@@ -394,8 +411,12 @@ async function runAttack(
   const summary = cli.stderr.trim().split("\n").at(-1) ?? "";
   const done = JSON.parse((await atk.wait("DONE ", 100))?.slice(5) ?? "{}");
   let inOrder = true;
-  for (let i = 0; i < cli.legit.length; i++) {
-    if (cli.legit[i]!.seq !== i) inOrder = false;
+  const gaps: string[] = [];
+  for (let i = 0, want = 0; i < cli.legit.length; i++) {
+    const seq = cli.legit[i]!.seq;
+    if (seq !== i) inOrder = false;
+    if (seq > want) gaps.push(`${want}–${seq - 1}`);
+    want = seq + 1;
   }
   const lat = cli.legit.map((l) => l.latencyMs).filter(Number.isFinite);
   const latText = lat.length === 0
@@ -426,7 +447,7 @@ async function runAttack(
       name: "every legitimate record printed, in order",
       ok: cli.legit.length === legitCount && inOrder,
       detail: `${cli.legit.length}/${legitCount}${
-        inOrder ? "" : ", out of order"
+        inOrder ? "" : `, missing ${gaps.slice(0, 10).join(", ")}`
       }; ${(await legErr).slice(0, 300)}`,
     },
     {
@@ -473,7 +494,13 @@ async function runAttack(
     `attacker: ${done.opened} connections opened (${done.peakOpen} at once), ${done.closedByReceiver} closed by the receiver, ${done.framesWritten} frames / ${
       (done.bytesWritten / 1048576).toFixed(0)
     } MiB written, ${done.connectErrors} connect errors`,
-    `receiver: ${summary}; ${(cli.outBytes / 1048576).toFixed(1)} MiB output`,
+    `receiver: ${summary}; ${
+      (cli.outBytes / 1048576).toFixed(1)
+    } MiB output; warning kinds on stderr: ${
+      [...new Set(cli.stderr.match(/^warning: [\w-]+/gm) ?? [])].map((w) =>
+        w.slice(9)
+      ).join(", ") || "none"
+    }`,
   ];
   return {
     scenario: `10${a.id} ${a.name}`,
