@@ -111,7 +111,11 @@ export async function main(args: string[]): Promise<number> {
   try {
     receiver = await startReceiver(opts, warnings);
   } catch (e) {
-    await writeErr(`error: ${listenErrorText(e, opts)}\n`);
+    await writeErr(
+      `error: ${
+        e instanceof RangeError ? flagText(e.message) : listenErrorText(e, opts)
+      }\n`,
+    );
     return USAGE_ERROR;
   }
   await writeErr(`listening on ${addrText(receiver.addr)}\n`);
@@ -189,6 +193,24 @@ async function startReceiver(
   });
   await receiver.ready;
   return receiver;
+}
+
+/** The CLI flags of the receiver options that have one. */
+const FLAGS: Record<string, string> = {
+  maxFrameBytes: "--max-frame",
+  idleTimeout: "--idle-timeout",
+  maxConnections: "--max-connections",
+  maxBufferedBytes: "--max-buffered-bytes",
+  minReadRate: "--min-read-rate",
+  frameTimeout: "--frame-timeout",
+};
+
+/** An option error of `LogReceiver`, in the CLI's flag names. */
+function flagText(message: string): string {
+  return message.replace(
+    /'(\w+)'/g,
+    (whole, name: string) => FLAGS[name] ? `'${FLAGS[name]}'` : whole,
+  );
 }
 
 /** Why the receiver could not start, for the user; rethrows a non-Error. */
