@@ -77,10 +77,9 @@ export function parseFloatText(st: State, text: string): number {
   return m[1] === "-" ? -Infinity : Infinity;
 }
 
-const HEX: string[] = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0"),
-);
+/** The ASCII codes of the hex digits. */
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
+const ASCII = new TextDecoder("latin1");
 
 /**
  * Little-endian two's complement, as LONG1/LONG4 store it, in time linear
@@ -98,17 +97,17 @@ export function decodeLong(
     if (data[a + n - 1]! >= 0x80) v -= 2 ** (8 * n);
     return v;
   }
-  // Hex digits, most significant byte first, in chunks: BigInt("0x…") is
-  // linear in V8 (decimal conversion is not).
-  const parts: string[] = [];
-  for (let end = a + n; end > a;) {
-    const start = Math.max(a, end - 4096);
-    let s = "";
-    for (let i = end - 1; i >= start; i--) s += HEX[data[i]!];
-    parts.push(s);
-    end = start;
+  // Hex digits, most significant byte first, written as ASCII bytes and
+  // decoded at once: BigInt("0x…") is linear in V8 (decimal is not).
+  const text = new Uint8Array(2 + 2 * n);
+  text[0] = 0x30; // 0
+  text[1] = 0x78; // x
+  for (let i = a + n - 1, k = 2; i >= a; i--, k += 2) {
+    const b = data[i]!;
+    text[k] = HEX_DIGITS[b >> 4]!;
+    text[k + 1] = HEX_DIGITS[b & 15]!;
   }
-  const v = BigInt("0x" + parts.join(""));
+  const v = BigInt(ASCII.decode(text));
   // Two's complement: subtract 2^(8n) when the top bit is set.
   return normalize(data[a + n - 1]! >= 0x80 ? v - (1n << BigInt(8 * n)) : v);
 }
