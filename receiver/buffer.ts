@@ -6,9 +6,11 @@
  * its size estimate, given back to the receiver's byte budget when the
  * record is taken, handed over or dropped. Records are queued per source
  * (a {@linkcode Lane}: a connection, or all datagrams) and taken from the
- * sources in turn, so that a sender flooding the receiver with costly
- * records delays another sender's records by one of its own at a time, not
- * by all it has queued; each source's records keep their order.
+ * sources in turn by their bytes (deficit round robin, 16 KiB a turn), so
+ * that a sender flooding the receiver with large, costly records delays
+ * another sender's records by about 16 KiB of its own, not by all it has
+ * queued, and a sender of small records is not held to one record per
+ * turn; each source's records keep their order.
  *
  * @module
  */
@@ -43,7 +45,14 @@ export class Lane {
   readonly sizes: Fifo<number> = new Fifo();
   /** Whether the lane is in the buffer's turn order. */
   queued = false;
+  /** Bytes it may still take in its turn (negative: owed from a large one). */
+  credit = 0;
 }
+
+/** Bytes a lane may take per turn (deficit round robin). */
+const QUANTUM = 16384;
+/** What a record counts for in a turn, at least. */
+const MIN_COST = 256;
 
 /**
  * Records waiting to be taken, at most `max`; calls of `next()` waiting for
@@ -117,6 +126,7 @@ export class RecordBuffer {
     lane.sizes.push(bytes);
     if (!lane.queued) {
       lane.queued = true;
+      lane.credit = Math.min(lane.credit, 0) + QUANTUM;
       this.#turns.push(lane);
     }
     const size = ++this.#size;
@@ -243,13 +253,31 @@ export class RecordBuffer {
     }
   }
 
+  /**
+   * The next record, by deficit round robin: the lane at the head of the
+   * turns takes records while its credit lasts, then goes to the back with
+   * {@linkcode QUANTUM} more; a lane still owing for a large record passes.
+   */
   #take(): PythonLogRecord {
-    const lane = this.#turns.shift()!;
+    const turns = this.#turns;
+    let lane = turns.peek()!;
+    while (lane.credit <= 0 && turns.size > 1) {
+      turns.push(turns.shift()!);
+      lane.credit += QUANTUM;
+      lane = turns.peek()!;
+    }
     const r = lane.records.shift()!;
+    const bytes = lane.sizes.shift() ?? 0;
     this.#size--;
-    if (lane.records.size > 0) this.#turns.push(lane);
-    else lane.queued = false;
-    this.#released(lane.sizes.shift() ?? 0);
+    lane.credit -= Math.max(bytes, MIN_COST);
+    if (lane.records.size === 0) {
+      turns.shift();
+      lane.queued = false;
+    } else if (lane.credit <= 0) {
+      turns.push(turns.shift()!);
+      lane.credit += QUANTUM;
+    }
+    this.#released(bytes);
     const wake = this.#spaceWaiters.shift();
     if (wake) wake();
     return r;

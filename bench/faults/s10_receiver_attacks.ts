@@ -237,7 +237,8 @@ class Cli {
     })();
     this.reading = (async () => {
       const dec = new TextDecoder();
-      let rest = "";
+      let parts: Uint8Array[] = [];
+      let partLength = 0;
       for await (const chunk of child.stdout) {
         if (this.#gate) await this.#gate;
         this.outBytes += chunk.length;
@@ -247,10 +248,24 @@ class Cli {
             dec.decode(chunk.subarray(Math.max(0, bad - 40), bad + 20)),
           );
         }
-        const text = rest + dec.decode(chunk, { stream: true });
-        const lines = text.split("\n");
-        rest = lines.pop()!;
-        for (const line of lines) this.#line(line);
+        // Lines are cut from the bytes; only short ones are decoded whole
+        // (a legitimate record's line is short, hostile ones may be MBs).
+        let from = 0;
+        for (;;) {
+          const nl = chunk.indexOf(0x0a, from);
+          const piece = chunk.subarray(from, nl < 0 ? chunk.length : nl);
+          if (partLength < SHORT_LINE) parts.push(piece);
+          else if (parts.length === 0) parts.push(piece.subarray(0, 64));
+          partLength += piece.length;
+          if (nl < 0) break;
+          const bytes = parts.length === 1 ? parts[0]! : concat(parts);
+          this.#line(
+            dec.decode(partLength < SHORT_LINE ? bytes : bytes.subarray(0, 64)),
+          );
+          parts = [];
+          partLength = 0;
+          from = nl + 1;
+        }
       }
       await err;
     })();
@@ -310,6 +325,19 @@ class Cli {
     await this.reading;
     return { code: status.code, alive };
   }
+}
+
+/** Lines shorter than this are decoded whole; of longer ones, the start. */
+const SHORT_LINE = 65536;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 /** Reads a child's stdout lines into an array (and a line waiter). */
