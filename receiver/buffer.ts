@@ -6,11 +6,11 @@
  * its size estimate, given back to the receiver's byte budget when the
  * record is taken, handed over or dropped. Records are queued per source
  * (a {@linkcode Lane}: a connection, or all datagrams) and taken from the
- * sources in turn by their bytes (deficit round robin, 16 KiB a turn), so
- * that a sender flooding the receiver with large, costly records delays
- * another sender's records by about 16 KiB of its own, not by all it has
- * queued, and a sender of small records is not held to one record per
- * turn; each source's records keep their order.
+ * sources in turn by their bytes (deficit round robin: 16 KiB a turn, a
+ * record counting at least 4 KiB), so that a sender flooding the receiver
+ * with costly records delays another sender's records by at most four of
+ * its own, not by all it has queued; each source's records keep their
+ * order.
  *
  * @module
  */
@@ -51,8 +51,12 @@ export class Lane {
 
 /** Bytes a lane may take per turn (deficit round robin). */
 const QUANTUM = 16384;
-/** What a record counts for in a turn, at least. */
-const MIN_COST = 256;
+/**
+ * What a record counts for in a turn, at least: rendering a record costs
+ * more than its bytes when it is small (a 700-byte frame of shared
+ * references prints 10 KB).
+ */
+const MIN_COST = 4096;
 
 /**
  * Records waiting to be taken, at most `max`; calls of `next()` waiting for
