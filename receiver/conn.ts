@@ -308,6 +308,8 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           return;
         }
         if (end - start - 4 < len) break;
+        // Once closing, no more records: they could no longer be taken.
+        if (c.closing) return;
         while (budget.over && !c.closing) {
           // Records decoded earlier hold more heap than the bound: wait for
           // the consumer before building more.
