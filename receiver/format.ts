@@ -12,12 +12,14 @@
  * that reads as another record. The only escapes written are the CLI's own
  * colours.
  *
- * Values print as `pyRepr`/`pyStr` give them, so hostile values stay
- * cheap: a shared container is expanded once per value and then printed as
- * `<shared list>` (memo fan-out cannot blow up), an `int` beyond 4,300
- * digits as `<int of N bits>`, and each value's text stops with `…` after
- * 1 MiB. (Extras and `%s` arguments are rendered one by one: the bound is
- * per value, not yet per record.)
+ * Values print as `pyRepr`/`pyStr` give them, within one
+ * {@linkcode TextBudget} per record, so hostile values stay cheap: a
+ * container shared anywhere in the record is expanded the first time it is
+ * written and then printed as `<shared list>` (memo fan-out cannot blow
+ * up), an `int` beyond 4,300 digits as `<int of N bits>`, and the record's
+ * values (message, extras, `exc_text`…) print at most `MAX_RECORD_TEXT`
+ * (1 MiB) in all: a string cut ends with `…[N more characters]`, other
+ * text with `…`.
  *
  * @module
  */
@@ -25,9 +27,11 @@ import { STANDARD_FIELDS } from "../record/schema.ts";
 import { PyFloat } from "../pickle/py_types.ts";
 import { percentFormat } from "../text/percent_format.ts";
 import { pyRepr } from "../text/python_text.ts";
+import { DeferredText, TextBudget } from "../text/text_budget.ts";
 import { indented, oneLine } from "../text/terminal_safe.ts";
 import { formatJson } from "./json_record.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
+import { recordMessage } from "./record.ts";
 
 export { formatJson };
 
@@ -59,6 +63,9 @@ export function pythonAsctime(record: PythonLogRecord): string {
 
 /**
  * Renders a record like Python's `logging.Formatter(fmt).format(record)`.
+ * The record's values print within one text budget, in the order written:
+ * at most 1 MiB of them, a shared container expanded the first time (see
+ * the module docs).
  *
  * @param fmt A `%`-style format with `%(field)s` keys.
  * @param record The record.
@@ -76,16 +83,15 @@ export function formatPython(fmt: string, record: PythonLogRecord): string {
   map.created = new PyFloat(record.created);
   map.msecs = new PyFloat(record.msecs);
   map.relativeCreated = new PyFloat(record.relativeCreated);
-  map.message = record.getMessage();
+  // Rendered where the format writes it, within the same budget.
+  map.message = new DeferredText((b) => recordMessage(record, b));
   if (fmt.includes("%(asctime)")) map.asctime = pythonAsctime(record);
-  let s = percentFormat(fmt, [], map).text;
-  if (record.exc_text) {
+  const budget = new TextBudget();
+  let s = percentFormat(fmt, [], map, budget).text;
+  for (const text of [record.exc_text, record.stack_info]) {
+    if (!text) continue;
     if (!s.endsWith("\n")) s += "\n";
-    s += record.exc_text;
-  }
-  if (record.stack_info) {
-    if (!s.endsWith("\n")) s += "\n";
-    s += record.stack_info;
+    s += budget.cut(text);
   }
   return s;
 }
@@ -126,7 +132,8 @@ export function nameColumn(name: string): string {
  * The `pretty` format: local time `HH:MM:SS.mmm`, level, logger name (a
  * column of {@linkcode NAME_WIDTH}, see {@linkcode nameColumn}) and
  * message; the message's further lines, extras, `exc_text`, `stack_info`
- * and problems indented below. Terminal-safe (see the module docs).
+ * and problems indented below. Terminal-safe (see the module docs); the
+ * record's values print within one text budget, in the order written.
  */
 export class Pretty {
   #colour: boolean;
@@ -146,12 +153,13 @@ export class Pretty {
    */
   format(record: PythonLogRecord): string {
     const c = this.#colour;
+    const budget = new TextBudget();
     const time = `${localClock(record.created)}.${
       pad(Math.trunc(record.msecs), 3)
     }`;
-    const level = oneLine(record.levelname).padEnd(8);
+    const level = oneLine(budget.cut(record.levelname)).padEnd(8);
     const name = nameColumn(oneLine(record.name ?? "root"));
-    const message = indented(record.getMessage(), INDENT);
+    const message = indented(recordMessage(record, budget), INDENT);
     let line = "";
     if (c) {
       const colour = COLOURS.find(([n]) => (record.levelno ?? 0) >= n)?.[1] ??
@@ -164,10 +172,10 @@ export class Pretty {
     for (const key in record.extra) {
       line += `\n${INDENT}${c ? DIM : ""}${indented(key, INDENT)}=${
         c ? RESET : ""
-      }${indented(pyRepr(record.extra[key]), INDENT)}`;
+      }${indented(pyRepr(record.extra[key], budget), INDENT)}`;
     }
     for (const text of [record.exc_text, record.stack_info]) {
-      if (text) line += "\n" + INDENT + indented(text, INDENT);
+      if (text) line += "\n" + INDENT + indented(budget.cut(text), INDENT);
     }
     for (const p of record.problems) {
       line += `\n${INDENT}${c ? "\x1b[33m" : ""}! ${indented(p, INDENT)}${

@@ -18,14 +18,21 @@
  * | any other `dict` | `{"$dict":[[key, value], …]}` |
  * | an inert `PyObject` | `{"$object":"datetime.date","repr":"datetime.date(2024, 1, 2)","str":"2024-01-02"}` |
  * | a container met again inside itself | `{"$cycle":"list"}` (or `tuple`, `set`, `dict`, `object`) |
- * | a non-empty container met again elsewhere in the same field (a shared reference) | `{"$shared":"list"}` (or `tuple`, `set`, `dict`): its contents are written the first time only |
+ * | a non-empty container met again elsewhere in the record (a shared reference) | `{"$shared":"list"}` (or `tuple`, `set`, `dict`): its contents are written the first time only |
+ * | a value left out as the record's budget is spent | `{"$omitted":N}` |
  *
- * Each field's JSON is bounded, so that a small pickle of shared references
- * or repeated strings cannot expand without limit: after about 1 MiB of
- * text in one field, a longer string is cut and ends with `…[N more
- * characters]`, and a list, tuple or set stops with a last item
+ * A record's JSON is bounded, so that a small pickle of shared references
+ * or repeated strings cannot expand without limit: its values share one
+ * `TextBudget` of `MAX_RECORD_TEXT` (1 MiB) of text, spent in the order
+ * written, except that the short standard fields (all but `msg`, `args`,
+ * `exc_text` and `stack_info`) are charged first. When it runs out, a
+ * string is cut and ends with `…[N more characters]` (N: the UTF-16 code
+ * units left out), a list, tuple or set stops with a last item
  * `{"$omitted":N}` (a dict: a key `"$omitted"`), N being the items left
- * out.
+ * out, and an `int` or `bytes`, written whole while the budget lasts, is
+ * then `{"$omitted":1}`. `message` gets what is left of the budget, with
+ * shared references of its own (it is text beside `msg` and `args`: a
+ * container of `args` prints in full in both).
  *
  * So a JSON number is a Python `int` when it is integral and a `float`
  * otherwise. The record object itself holds the standard fields (typed as
@@ -49,7 +56,9 @@ import {
 } from "../pickle/py_types.ts";
 import { PyObject } from "../pickle/py_object.ts";
 import { isHugeInt, pyFloatRepr, pyRepr, pyStr } from "../text/python_text.ts";
+import { TextBudget } from "../text/text_budget.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
+import { recordMessage } from "./record.ts";
 
 function base64(bytes: Uint8Array): string {
   let bin = "";
@@ -75,21 +84,12 @@ function isPlainDict(v: object): v is Record<string, unknown> {
   return proto === null || proto === Object.prototype;
 }
 
-/** Text written for one field before strings are cut and items omitted. */
-const MAX_FIELD_TEXT = 1_048_576;
-
-/** The state of one field's conversion. */
+/** The state of one record's conversion. */
 interface JsonState {
   /** The containers above (cycles). */
   seen: object[];
-  /** The non-empty containers already written (shared references). */
-  done: Set<object>;
-  /** Text left in the field's budget. */
-  left: number;
-}
-
-function newJsonState(): JsonState {
-  return { seen: [], done: new Set(), left: MAX_FIELD_TEXT };
+  /** The record's text budget (and its shared containers). */
+  budget: TextBudget;
 }
 
 function bigintJson(v: bigint): unknown {
@@ -102,11 +102,20 @@ function bigintJson(v: bigint): unknown {
   };
 }
 
-function stringJson(s: string, st: JsonState): string {
-  const left = Math.max(st.left, 0);
-  st.left -= s.length;
-  if (s.length <= left) return s;
-  return s.slice(0, left) + `…[${s.length - left} more characters]`;
+/** What stands for a value left out as the budget is spent. */
+function omitted(budget: TextBudget): unknown {
+  budget.cuts++;
+  return { $omitted: 1 };
+}
+
+/**
+ * A value JSON cannot cut (an `int`, `bytes`): written whole while the
+ * budget lasts, else `{"$omitted":1}`.
+ */
+function whole(text: string, json: unknown, budget: TextBudget): unknown {
+  if (budget.left <= 0) return omitted(budget);
+  budget.left -= text.length;
+  return json;
 }
 
 function containerSize(v: object): number {
@@ -119,14 +128,19 @@ function containerSize(v: object): number {
 
 /** The JSON form of a decoded value. */
 function toJson(v: unknown, st: JsonState): unknown {
-  st.left -= 8;
+  const budget = st.budget;
+  budget.left -= 8;
   switch (typeof v) {
-    case "bigint":
-      return bigintJson(v);
+    case "bigint": {
+      const json = bigintJson(v);
+      return typeof json === "number"
+        ? json
+        : whole((json as { $bigint: string }).$bigint, json, budget);
+    }
     case "number":
       return Number.isFinite(v) && !Object.is(v, -0) ? v : floatJson(v);
     case "string":
-      return stringJson(v, st);
+      return budget.cut(v);
     case "boolean":
       return v;
     case "object":
@@ -137,31 +151,35 @@ function toJson(v: unknown, st: JsonState): unknown {
   if (v === null) return null;
   if (v instanceof PyFloat) return floatJson(v.value);
   if (v instanceof PyObject) {
-    return {
-      $object: v.qualname,
-      repr: stringJson(pyRepr(v), st),
-      str: stringJson(pyStr(v), st),
-    };
+    const $object = budget.cut(v.qualname);
+    const [repr, str] = budget.alike(
+      () => pyRepr(v, budget),
+      () => pyStr(v, budget),
+    );
+    return { $object, repr, str };
   }
   if (v instanceof Uint8Array) {
-    st.left -= Math.ceil(v.length / 3) * 4;
-    return v instanceof PyByteArray
-      ? { $bytearray: base64(v) }
-      : { $bytes: base64(v) };
+    if (budget.left <= 0) return omitted(budget);
+    const text = base64(v);
+    return whole(
+      text,
+      v instanceof PyByteArray ? { $bytearray: text } : { $bytes: text },
+      budget,
+    );
   }
   const seen = st.seen;
   if (seen.includes(v)) return { $cycle: cycleName(v) };
-  if (containerSize(v) !== 0) {
-    if (st.done.has(v)) return { $shared: cycleName(v) };
-    st.done.add(v);
+  if (containerSize(v) !== 0 && !budget.firstTime(v)) {
+    return { $shared: cycleName(v) };
   }
   seen.push(v);
   try {
     const all = (items: Iterable<unknown>, size: number) => {
       const out: unknown[] = [];
       for (const x of items) {
-        if (st.left <= 0) {
+        if (budget.left <= 0) {
           out.push({ $omitted: size - out.length });
+          budget.cuts++;
           break;
         }
         out.push(toJson(x, st));
@@ -177,7 +195,7 @@ function toJson(v: unknown, st: JsonState): unknown {
       : isPlainDict(v)
       ? Object.entries(v)
       : undefined;
-    if (entries === undefined) return stringJson(String(v), st);
+    if (entries === undefined) return budget.cut(String(v));
     if (
       v instanceof Map &&
         entries.some(([k]) => typeof k !== "string" || k.startsWith("$")) ||
@@ -185,8 +203,9 @@ function toJson(v: unknown, st: JsonState): unknown {
     ) {
       const pairs: unknown[] = [];
       for (const [k, x] of entries) {
-        if (st.left <= 0) {
+        if (budget.left <= 0) {
           pairs.push({ $omitted: entries.length - pairs.length });
+          budget.cuts++;
           break;
         }
         pairs.push([toJson(k, st), toJson(x, st)]);
@@ -196,11 +215,12 @@ function toJson(v: unknown, st: JsonState): unknown {
     const out: Record<string, unknown> = {};
     let written = 0;
     for (const [k, x] of entries) {
-      if (st.left <= 0) {
+      if (budget.left <= 0) {
         setOwn(out, "$omitted", entries.length - written);
+        budget.cuts++;
         break;
       }
-      st.left -= k.length;
+      budget.left -= k.length;
       setOwn(out, k as string, toJson(x, st));
       written++;
     }
@@ -218,6 +238,22 @@ function cycleName(v: object): string {
 }
 
 /**
+ * The standard fields whose text may be long (`msg`, `args`, `exc_text`,
+ * `stack_info`), charged to the budget after the others, so that a long
+ * message cannot crowd out the level or the logger name. Only `msg` and
+ * `args` may hold containers, and they keep their order: a shared
+ * container is still expanded where it is first written.
+ */
+const LONG_FIELDS: readonly string[] = [
+  "msg",
+  "args",
+  "exc_text",
+  "stack_info",
+];
+/** The other standard fields: numbers, `None` and short strings. */
+const SHORT_FIELDS = STANDARD_FIELDS.filter((k) => !LONG_FIELDS.includes(k));
+
+/**
  * One JSON line for a record: standard fields, extras, `message`, and
  * `$problems` when there are any. See the module docs for the tags.
  *
@@ -227,13 +263,18 @@ function cycleName(v: object): string {
 export function formatJson(record: PythonLogRecord): string {
   const out: Record<string, unknown> = {};
   const fields = record as unknown as Record<string, unknown>;
-  for (const key of STANDARD_FIELDS) {
-    out[key] = toJson(fields[key], newJsonState());
-  }
+  const budget = new TextBudget();
+  const st: JsonState = { seen: [], budget };
+  for (const key of STANDARD_FIELDS) out[key] = null; // the keys' order
+  for (const key of SHORT_FIELDS) out[key] = toJson(fields[key], st);
+  for (const key of LONG_FIELDS) out[key] = toJson(fields[key], st);
   for (const key in record.extra) {
-    setOwn(out, key, toJson(record.extra[key], newJsonState()));
+    setOwn(out, key, toJson(record.extra[key], st));
   }
-  out.message = stringJson(record.getMessage(), newJsonState());
+  // The message is text beside the raw `msg` and `args`: what is left of
+  // the budget, but shared containers of its own, so that a container of
+  // `args` prints in full in both.
+  out.message = recordMessage(record, new TextBudget(Math.max(budget.left, 0)));
   if (record.problems.length > 0) out.$problems = record.problems;
   const text = JSON.stringify(out);
   // JSON.stringify escapes C0 controls only: the rest too, as \uXXXX.

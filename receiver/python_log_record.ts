@@ -74,6 +74,10 @@ export interface PythonLogRecord {
    * The message as Python's `LogRecord.getMessage()` renders it:
    * `str(msg) % args` when `args` is truthy, else `str(msg)`. Never throws:
    * when `args` do not fit, returns `str(msg)` (and `problems` says why).
+   * Bounded against hostile senders: a container shared by several
+   * arguments prints once and then as `<shared list>`, and the text stops
+   * after 1 MiB (`MAX_RECORD_TEXT`), a cut string ending with `…[N more
+   * characters]` and other text with `…`.
    *
    * @returns The rendered message.
    */

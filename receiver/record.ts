@@ -21,7 +21,8 @@ import { PyObject } from "../pickle/py_object.ts";
 import { STANDARD_FIELDS } from "../record/schema.ts";
 import { pythonLevelName } from "../record/levels.ts";
 import { percentFormat } from "../text/percent_format.ts";
-import { pyRepr, pyStr } from "../text/python_text.ts";
+import { keyString, pyRepr, pyStr } from "../text/python_text.ts";
+import { TextBudget } from "../text/text_budget.ts";
 import {
   accepts,
   FIELDS_BY_NAME,
@@ -125,46 +126,92 @@ class LogRecordImpl implements PythonLogRecord {
   extra: Record<string, unknown> = Object.create(null);
   problems: string[] = NO_PROBLEMS;
   #message: string | undefined = undefined;
+  #misfit = false;
 
   getMessage(): string {
-    if (this.#message !== undefined) return this.#message;
-    let text = pyStr(this.msg);
-    const args = this.args;
-    if (pyTruthy(args)) {
-      let expected = 1;
-      let result;
-      if (args instanceof PyTuple) {
-        expected = args.items.length;
-        result = percentFormat(text, args.items);
-      } else if (args instanceof Map) {
-        const mapping: Record<string, unknown> = Object.create(null);
-        for (const [k, v] of args) mapping[pyStr(k)] = v;
-        expected = 0;
-        result = percentFormat(text, [args], mapping);
-      } else if (
-        typeof args === "object" && !Array.isArray(args) &&
-        !(args instanceof Uint8Array) && !(args instanceof Set)
-      ) {
-        expected = 0;
-        result = percentFormat(text, [args], args as Record<string, unknown>);
-      } else {
-        result = percentFormat(text, [args]);
-      }
-      if (result.used < expected) {
-        this.problem(
-          `'args' do not fit 'msg': not all arguments converted (${result.used} of ${expected})`,
-        );
-      }
-      text = result.text;
+    if (this.#message === undefined) {
+      this.#message = this.renderMessage(new TextBudget());
     }
-    this.#message = text;
-    return text;
+    return this.#message;
+  }
+
+  /**
+   * The message rendered within `budget`, which the record's other values
+   * share (not cached: it depends on what was rendered before it).
+   */
+  renderMessage(budget: TextBudget): string {
+    const msg = this.msg;
+    const args = this.args;
+    if (!pyTruthy(args)) return pyStr(msg, budget);
+    let template: string;
+    if (typeof msg === "string") {
+      template = msg;
+    } else {
+      // The formatting charges the text it writes, template included.
+      const left = budget.left;
+      template = pyStr(msg, budget);
+      budget.left = left;
+    }
+    let expected = 1;
+    let result;
+    if (args instanceof PyTuple) {
+      expected = args.items.length;
+      result = percentFormat(template, args.items, undefined, budget);
+    } else if (args instanceof Map) {
+      const mapping: Record<string, unknown> = Object.create(null);
+      for (const [k, v] of args) {
+        mapping[typeof k === "string" ? k : keyString(k, [], 0)] = v;
+      }
+      expected = 0;
+      result = percentFormat(template, [args], mapping, budget);
+    } else if (
+      typeof args === "object" && !Array.isArray(args) &&
+      !(args instanceof Uint8Array) && !(args instanceof Set)
+    ) {
+      expected = 0;
+      result = percentFormat(
+        template,
+        [args],
+        args as Record<string, unknown>,
+        budget,
+      );
+    } else {
+      result = percentFormat(template, [args], undefined, budget);
+    }
+    if (result.used < expected && !this.#misfit) {
+      this.#misfit = true;
+      this.problem(
+        `'args' do not fit 'msg': not all arguments converted (${result.used} of ${expected})`,
+      );
+    }
+    return result.text;
   }
 
   problem(text: string): void {
     if (this.problems === NO_PROBLEMS) this.problems = [];
     this.problems.push(text);
   }
+}
+
+/**
+ * A record's message rendered within `budget`, the text budget of the
+ * record's output (see `text/text_budget.ts`): the budget and its shared
+ * containers are those of the record's other values, so a container
+ * already expanded prints as `<shared list>`, and the text stops where the
+ * budget does. A record not built by {@linkcode makeLogRecord} gives its
+ * `getMessage()`, cut to the budget.
+ *
+ * @param record The record.
+ * @param budget The record's text budget.
+ * @returns The message.
+ */
+export function recordMessage(
+  record: PythonLogRecord,
+  budget: TextBudget,
+): string {
+  return record instanceof LogRecordImpl
+    ? record.renderMessage(budget)
+    : budget.cut(record.getMessage());
 }
 
 /**

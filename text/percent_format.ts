@@ -20,6 +20,7 @@
  */
 import { PyFloat } from "../pickle/py_types.ts";
 import { expSuffix, isHugeInt, pyAscii, pyRepr, pyStr } from "./python_text.ts";
+import { cutPoint, DeferredText, type TextBudget } from "./text_budget.ts";
 
 /** Result of {@linkcode percentFormat}. */
 export interface PercentFormatResult {
@@ -68,9 +69,19 @@ const INVALID = Symbol("invalid");
  * - unused arguments are simply not consumed (see
  *   {@linkcode PercentFormatResult.used}).
  *
+ * With a `budget` (the receiver's formatters pass the record's), the
+ * values are rendered within it and share its shared containers, and the
+ * text stops where the budget does: a string value cut ends with
+ * `…[N more characters]`, other text with `…`, and once the budget is
+ * spent the rest is left out (a single `…` marks it) while the arguments
+ * are still counted. A {@linkcode DeferredText} value is rendered only
+ * then, within the same budget.
+ *
  * @param template The format string.
  * @param args Positional arguments, consumed in order.
  * @param mapping Values for `%(key)` conversions.
+ * @param budget The text budget of the record being formatted; without
+ * one (the sender's case), each value is bounded on its own.
  * @returns The text and how many arguments were consumed.
  *
  * @example Mapping keys
@@ -85,15 +96,18 @@ export function percentFormat(
   template: string,
   args: readonly unknown[],
   mapping?: Readonly<Record<string, unknown>>,
+  budget?: TextBudget,
 ): PercentFormatResult {
   let pct = template.indexOf("%");
-  if (pct < 0) return { text: template, used: 0 };
+  if (pct < 0 && budget === undefined) return { text: template, used: 0 };
+  const bt = budget === undefined ? undefined : new BudgetedText(budget);
   const n = template.length;
   let out = "";
   let last = 0;
   let argi = 0;
   while (pct >= 0) {
-    out += template.slice(last, pct);
+    if (bt === undefined) out += template.slice(last, pct);
+    else bt.add(template.slice(last, pct));
     let j = pct + 1;
     const startArg = argi;
     let piece: string | typeof INVALID = INVALID;
@@ -109,7 +123,9 @@ export function percentFormat(
       if ((c1 === 0x73 || c1 === 0x64) && argi < args.length) {
         const v = args[argi++];
         j++;
-        if (c1 === 0x73) {
+        if (bt !== undefined) {
+          piece = bt.format(v, c1 === 0x73 ? "s" : "d", 0, -1, -1);
+        } else if (c1 === 0x73) {
           piece = typeof v === "string" ? v : pyStr(v);
         } else if (typeof v === "number" && Number.isSafeInteger(v)) {
           piece = String(v); // -0 prints "0", as Python's "%d" % -0.0
@@ -196,7 +212,9 @@ export function percentFormat(
         if (argi >= args.length) break parse;
         value = args[argi++];
       }
-      piece = formatOne(value, conv, flags, width, prec);
+      piece = bt === undefined
+        ? formatOne(value, conv, flags, width, prec)
+        : bt.format(value, conv, flags, width, prec);
     }
     if (piece === INVALID) {
       argi = startArg;
@@ -204,12 +222,117 @@ export function percentFormat(
       piece = template.slice(pct, Math.min(j, n));
       if (piece === "") piece = "%";
     }
-    out += piece;
+    if (bt === undefined) out += piece;
+    else bt.add(piece);
     last = Math.max(j, pct + 1);
     pct = last < n ? template.indexOf("%", last) : -1;
   }
-  out += template.slice(last);
-  return { text: out, used: argi };
+  if (bt === undefined) return { text: out + template.slice(last), used: argi };
+  bt.add(template.slice(last));
+  return { text: bt.end(), used: argi };
+}
+
+/**
+ * The text of a budgeted {@linkcode percentFormat}: each piece (template
+ * text or a conversion) is charged as it is written, and once one is cut
+ * nothing more is written.
+ */
+class BudgetedText {
+  text = "";
+  /** Nothing more is written: a piece was cut. */
+  stopped = false;
+  /** Text was left out after the cut: the result ends with `…`. */
+  dropped = false;
+  /** The value text of the piece just formatted was cut by the budget. */
+  cut = false;
+  readonly budget: TextBudget;
+
+  constructor(budget: TextBudget) {
+    this.budget = budget;
+  }
+
+  /**
+   * Formats one conversion, its value rendered within what is left of the
+   * budget; {@linkcode BudgetedText.add} charges what is written.
+   */
+  format(
+    value: unknown,
+    conv: string,
+    flags: number,
+    width: number,
+    prec: number,
+  ): string {
+    if (this.stopped) {
+      this.dropped = true;
+      return "";
+    }
+    const b = this.budget;
+    const left = b.left;
+    // Fast paths: a bare %s of a string that fits, a bare %d of an int.
+    if (flags === 0 && width < 0 && prec < 0) {
+      if (conv === "s" && typeof value === "string" && value.length <= left) {
+        return value;
+      }
+      if (
+        conv === "d" && typeof value === "number" && Number.isSafeInteger(value)
+      ) {
+        return String(value); // -0 prints "0", as Python's "%d" % -0.0
+      }
+    }
+    const cuts = b.cuts;
+    let piece: string;
+    if (value instanceof DeferredText) {
+      const s = value.render(b);
+      piece = conv === "s"
+        ? pad(
+          prec >= 0 ? truncateCodePoints(s, prec) : s,
+          flags & F_LJUST,
+          width,
+        )
+        : formatOne(s, conv, flags, width, prec, b);
+    } else {
+      piece = formatOne(value, conv, flags, width, prec, b);
+    }
+    // A value cut by the budget ends with its marker: written whole.
+    this.cut = b.cuts !== cuts && prec < 0;
+    b.left = left;
+    b.cuts = cuts;
+    return piece;
+  }
+
+  /** Writes a piece, cut with `…` when it does not fit. */
+  add(piece: string): void {
+    const cut = this.cut;
+    this.cut = false;
+    if (this.stopped) {
+      if (piece !== "") this.dropped = true;
+      return;
+    }
+    const b = this.budget;
+    const room = b.left > 0 ? b.left : 0;
+    if (!cut && piece.length <= room) {
+      this.text += piece;
+      b.left -= piece.length;
+      return;
+    }
+    b.cuts++;
+    this.stopped = true;
+    if (cut) {
+      this.text += piece;
+      b.left -= piece.length;
+      return;
+    }
+    this.text += piece.slice(0, cutPoint(piece, room));
+    b.left -= room;
+    this.dropped = true;
+  }
+
+  /** The text, with `…` when some was left out. */
+  end(): string {
+    if (!this.dropped) return this.text;
+    this.budget.left -= 1;
+    return this.text + "…";
+  }
 }
 
 function isDigit(c: number): boolean {
@@ -282,6 +405,7 @@ function formatOne(
   flags: number,
   width: number,
   prec: number,
+  budget?: TextBudget,
 ): string {
   let body: string | undefined;
   switch (conv) {
@@ -289,10 +413,10 @@ function formatOne(
     case "r":
     case "a": {
       let s = conv === "s"
-        ? pyStr(value)
+        ? pyStr(value, budget)
         : conv === "r"
-        ? pyRepr(value)
-        : pyAscii(value);
+        ? pyRepr(value, budget)
+        : pyAscii(value, budget);
       if (prec >= 0) s = truncateCodePoints(s, prec);
       return pad(s, flags & F_LJUST, width);
     }
@@ -345,7 +469,7 @@ function formatOne(
   }
   if (body === undefined) {
     // Python raises TypeError/ValueError/OverflowError here: render as %s.
-    return pad(pyStr(value), flags & F_LJUST, width);
+    return pad(pyStr(value, budget), flags & F_LJUST, width);
   }
   return numericPad(body, conv, flags & ~F_ALT, width);
 }

@@ -11,14 +11,33 @@
  * anything else (functions, symbols, class instances, …) a string describing
  * it. An `int` of more than 4,300 decimal digits (CPython's default
  * `sys.get_int_max_str_digits()`) is never converted to decimal: it prints
- * `<int of N bits>` or `<negative int of N bits>` ({@linkcode intText}). A container met again in the same
- * rendering, but not inside itself (a shared reference, e.g. from a pickle's
- * memo), prints its contents only the first time and then a marker such as
- * `<shared list>` (`tuple`, `set`, `frozenset`, `dict`), so that a small
- * pickle of shared references cannot expand into an exponential text;
- * empty containers print as themselves. A container inside itself prints
- * `[...]` as in Python. Also the helpers that read values without ever throwing
- * ({@linkcode safeString}, {@linkcode unreadable}, {@linkcode describe}).
+ * `<int of N bits>` or `<negative int of N bits>` ({@linkcode intText}).
+ * A container inside itself prints `[...]` as in Python. Also the helpers
+ * that read values without ever throwing ({@linkcode safeString},
+ * {@linkcode unreadable}, {@linkcode describe}).
+ *
+ * **Bounds.** Every rendering is bounded by a `TextBudget`
+ * (`text_budget.ts`): the receiver's formatters pass one per record to all
+ * the record's values, so these rules hold for the record as a whole; a
+ * call without one gets its own (1 MiB; a `str()` of a `str` is the string
+ * itself).
+ * - Shared references: a non-empty container met again within the budget,
+ *   but not inside itself (a shared reference, e.g. from a pickle's memo),
+ *   prints its contents only the first time and then a marker such as
+ *   `<shared list>` (`tuple`, `set`, `frozenset`, `dict`), so that a small
+ *   pickle of shared references cannot expand into an exponential text;
+ *   empty containers print as themselves.
+ * - Truncation: the text stops where the budget does, visibly. A string
+ *   keeps what fits and ends with `…[N more characters]`, N being the
+ *   UTF-16 code units left out (inside the quotes in a `repr()`: `'abc…[5
+ *   more characters]'`); other text (a number's digits, bytes, an object)
+ *   is cut and ends with `…`; and when more would have followed the cut
+ *   (the rest of a container, of an object, of a message), a last `…`
+ *   says so: `['abc…[5 more characters]'…`. Once the budget is spent, a
+ *   further value prints as its marker alone (`…`, or `'…[N more
+ *   characters]'` for a string). The markers are written as they are,
+ *   even by `ascii()`. The CLI's JSON follows the same rules
+ *   (`receiver/json_record.ts`), with `{"$omitted":N}` for items left out.
  *
  * @example Usage
  * ```ts
@@ -28,6 +47,19 @@
  * equal(pyStr(1.5), "1.5");
  * equal(pyStr(2 ** 60), "1.152921504606847e+18");
  * equal(pyRepr(["a", null, true]), "['a', None, True]");
+ * ```
+ *
+ * @example One budget for a record's values
+ * ```ts
+ * import { pyRepr, pyStr } from "./python_text.ts";
+ * import { TextBudget } from "./text_budget.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const shared = [1, 2];
+ * const budget = new TextBudget(31); // 6 + 24 + 1
+ * equal(pyRepr(shared, budget), "[1, 2]");
+ * equal(pyRepr({ again: shared }, budget), "{'again': <shared list>}");
+ * equal(pyStr("0123456789", budget), "0…[9 more characters]");
  * ```
  *
  * @module
@@ -40,8 +72,12 @@ import {
 } from "../pickle/py_types.ts";
 import { PyObject } from "../pickle/py_object.ts";
 import { objectRepr, objectStr, type TextSink } from "./py_object_text.ts";
+import { cutPoint, moreCharacters, TextBudget } from "./text_budget.ts";
 
-/** Longest `repr()` text built for one value, in UTF-16 code units. */
+/**
+ * Longest text built for one value rendered without a record's budget, in
+ * UTF-16 code units.
+ */
 const MAX_REPR_LENGTH = 1_048_576;
 /** Deepest container nesting rendered by `repr()`. */
 const MAX_DEPTH = 32;
@@ -153,49 +189,49 @@ export function pyFloatRepr(x: number): string {
  * module documentation). Never throws.
  *
  * @param value Any value.
+ * @param budget The text budget of the record `value` belongs to, shared
+ * with its other values (see the module documentation). Without one, a
+ * string prints whole and anything else stops after 1 MiB.
  * @returns The text.
  */
-export function pyStr(value: unknown): string {
+export function pyStr(value: unknown, budget?: TextBudget): string {
   switch (typeof value) {
     case "string":
-      return value;
+      return budget === undefined ? value : budget.cut(value);
     case "number":
-      return Number.isSafeInteger(value) && !Object.is(value, -0)
-        ? String(value)
-        : pyFloatRepr(value);
+      return within(
+        Number.isSafeInteger(value) && !Object.is(value, -0)
+          ? String(value)
+          : pyFloatRepr(value),
+        budget,
+      );
     case "boolean":
-      return value ? "True" : "False";
+      return within(value ? "True" : "False", budget);
     case "bigint":
-      return intText(value);
+      return within(intText(value), budget);
     case "undefined":
-      return "None";
+      return within("None", budget);
     case "symbol":
     case "function":
-      return describe(value);
+      return within(describe(value), budget);
   }
-  if (value === null) return "None";
+  if (value === null) return within("None", budget);
   try {
-    if (isError(value)) return errorMessage(value);
-    if (value instanceof Date) return dateString(value);
+    if (isError(value)) {
+      const message = errorMessage(value);
+      return budget === undefined ? message : budget.cut(message);
+    }
+    if (value instanceof Date) return within(dateString(value), budget);
     if (value instanceof PyObject) {
-      const st = newState(MAX_REPR_LENGTH);
+      const st = newState(budget ?? new TextBudget(MAX_REPR_LENGTH));
       objectStr(value, sink(st, 0, false));
-      return st.out.length > st.limit
-        ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
-        : st.out;
+      return finish(st);
     }
-    if (
-      Array.isArray(value) || value instanceof PyTuple ||
-      value instanceof PyFloat || value instanceof Map ||
-      value instanceof Set || value instanceof Uint8Array ||
-      isPlainObject(value)
-    ) {
-      return pyRepr(value);
-    }
+    if (printsRepr(value)) return pyRepr(value, budget);
   } catch {
     // a hostile proxy: describe it
   }
-  return describe(value);
+  return within(describe(value), budget);
 }
 
 /**
@@ -203,81 +239,171 @@ export function pyStr(value: unknown): string {
  * module documentation). Nesting deeper than 32 levels renders as `'…'`, a
  * container seen again inside itself as `[...]`/`{...}` (like Python), a
  * shared container seen again elsewhere as `<shared list>` (or `tuple`,
- * `set`, `frozenset`, `dict`), and the text stops with `…` after 1 MiB.
- * Never throws.
+ * `set`, `frozenset`, `dict`), and the text stops at its budget (1 MiB by
+ * default), ending with `…`. Never throws.
  *
  * @param value Any value.
+ * @param budget The text budget of the record `value` belongs to, shared
+ * with its other values (see the module documentation); by default 1 MiB
+ * for this value alone.
  * @returns The text.
  */
-export function pyRepr(value: unknown): string {
-  const st = newState(MAX_REPR_LENGTH);
-  reprInto(value, st, 0, false);
-  return st.out.length > st.limit
-    ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
-    : st.out;
+export function pyRepr(value: unknown, budget?: TextBudget): string {
+  return render(value, budget, false);
 }
 
 /**
  * Python's `ascii()`: {@linkcode pyRepr} with every non-ASCII character
- * escaped.
+ * escaped (the truncation markers excepted).
  *
  * @param value Any value.
+ * @param budget The text budget of the record `value` belongs to, as for
+ * {@linkcode pyRepr}.
  * @returns The text.
  */
-export function pyAscii(value: unknown): string {
-  const st = newState(MAX_REPR_LENGTH);
-  reprInto(value, st, 0, true);
-  return st.out.length > st.limit
-    ? st.out.slice(0, MAX_REPR_LENGTH) + "…"
-    : st.out;
+export function pyAscii(value: unknown, budget?: TextBudget): string {
+  return render(value, budget, true);
 }
 
+/** A text within the budget, if any (cut with `…`). */
+function within(text: string, budget: TextBudget | undefined): string {
+  return budget === undefined ? text : budget.take(text);
+}
+
+/** Whether Python's `str()` of a value is its `repr()`. Never throws. */
+function printsRepr(v: unknown): boolean {
+  try {
+    return Array.isArray(v) || v instanceof PyTuple || v instanceof PyFloat ||
+      v instanceof Map || v instanceof Set || v instanceof Uint8Array ||
+      isPlainObject(v);
+  } catch {
+    return false;
+  }
+}
+
+/** One rendering: its text so far, its cycle guard and its budget. */
 interface ReprState {
   out: string;
+  /** The containers being rendered around the current value. */
   seen: object[];
-  /** Non-empty containers already expanded in this rendering. */
-  done: Set<object>;
+  /** The record's budget: shared containers, and the text it allows. */
+  budget: TextBudget;
+  /** Length of `out` at which the text is cut. */
   limit: number;
+  /** Nothing more is written: the text was cut. */
+  stopped: boolean;
+  /** Text was left out after the cut: the result ends with `…`. */
+  dropped: boolean;
 }
 
 function newState(
-  limit: number,
+  budget: TextBudget,
+  limit = budget.left > 0 ? budget.left : 0,
   seen: object[] = [],
-  done = new Set<object>(),
-) {
-  return { out: "", seen, done, limit };
+): ReprState {
+  return { out: "", seen, budget, limit, stopped: false, dropped: false };
+}
+
+function render(
+  value: unknown,
+  budget: TextBudget | undefined,
+  ascii: boolean,
+): string {
+  if (budget !== undefined && typeof value !== "object") {
+    // Fast paths: a string that fits, a number (no state to build).
+    if (typeof value === "string") {
+      if (value.length + 2 <= budget.left) {
+        const t = strRepr(value, ascii);
+        if (t.length <= budget.left) {
+          budget.left -= t.length;
+          return t;
+        }
+      }
+    } else if (typeof value === "number") {
+      return budget.take(pyStr(value));
+    }
+  }
+  const st = newState(budget ?? new TextBudget(MAX_REPR_LENGTH));
+  reprInto(value, st, 0, ascii);
+  return finish(st);
+}
+
+/** The text of a rendering, charged to its budget. */
+function finish(st: ReprState): string {
+  const text = st.dropped ? st.out + "…" : st.out;
+  st.budget.left -= text.length;
+  if (st.stopped) st.budget.cuts++;
+  return text;
+}
+
+/** Appends text; what does not fit is cut and nothing more is written. */
+function put(st: ReprState, s: string): void {
+  if (st.stopped) {
+    if (s !== "") st.dropped = true;
+    return;
+  }
+  const room = st.limit - st.out.length;
+  if (s.length <= room) {
+    st.out += s;
+    return;
+  }
+  st.out += s.slice(0, cutPoint(s, room));
+  st.stopped = st.dropped = true;
+}
+
+/** Appends a string as `str()` writes it, cut with `…[N more characters]`. */
+function textInto(st: ReprState, s: string): void {
+  if (st.stopped) {
+    if (s !== "") st.dropped = true;
+    return;
+  }
+  const room = st.limit - st.out.length;
+  if (s.length <= room) {
+    st.out += s;
+    return;
+  }
+  const keep = cutPoint(s, room);
+  st.out += s.slice(0, keep) + moreCharacters(s.length - keep);
+  st.stopped = true;
 }
 
 /**
- * The marker of a non-empty container already expanded (not a cycle), or
- * `undefined` the first time (then it counts as expanded).
+ * Appends a string's `repr()` (or `ascii()`), cut inside its quotes with
+ * `…[N more characters]`.
  */
-function sharedMarker(st: ReprState, o: object, size: number, kind: string) {
-  if (size === 0) return undefined;
-  if (st.done.has(o)) return `<shared ${kind}>`;
-  st.done.add(o);
-  return undefined;
+function quotedInto(st: ReprState, s: string, ascii: boolean): void {
+  if (st.stopped) {
+    st.dropped = true;
+    return;
+  }
+  if (s === "") {
+    put(st, "''");
+    return;
+  }
+  const room = st.limit - st.out.length;
+  if (s.length + 2 <= room) {
+    const t = strRepr(s, ascii);
+    if (t.length <= room) {
+      st.out += t;
+      return;
+    }
+  }
+  st.out += strReprCut(s, ascii, room - 2);
+  st.stopped = true;
 }
 
 /** A sink writing a placeholder's text and nested values into `st`. */
 function sink(st: ReprState, depth: number, ascii: boolean): TextSink {
   return {
-    text: (s) => {
-      if (st.out.length <= st.limit) st.out += s;
-    },
+    text: (s) => put(st, s),
     repr: (v) => reprInto(v, st, depth + 1, ascii),
     str: (v) => {
-      if (st.out.length > st.limit) return;
-      const s = typeof v === "string"
-        ? v
-        : v instanceof PyObject && depth < MAX_DEPTH
-        ? (() => {
-          const sub = newState(st.limit, st.seen, st.done);
-          objectStr(v, sink(sub, depth + 1, ascii));
-          return sub.out;
-        })()
-        : pyStr(v);
-      st.out += s;
+      if (typeof v === "string") textInto(st, v);
+      else if (v instanceof PyObject && depth < MAX_DEPTH) {
+        objectStr(v, sink(st, depth + 1, ascii));
+      } else if (typeof v === "object" && v !== null && printsRepr(v)) {
+        reprInto(v, st, depth + 1, ascii);
+      } else put(st, pyStr(v));
     },
   };
 }
@@ -286,174 +412,202 @@ function sink(st: ReprState, depth: number, ascii: boolean): TextSink {
 const MAX_KEY_LENGTH = 2000;
 
 function reprInto(v: unknown, st: ReprState, depth: number, ascii: boolean) {
-  if (st.out.length > st.limit) return;
+  if (st.stopped) {
+    st.dropped = true;
+    return;
+  }
   switch (typeof v) {
     case "string":
-      st.out += strRepr(v, ascii);
+      quotedInto(st, v, ascii);
       return;
     case "number":
     case "boolean":
     case "bigint":
     case "undefined":
-      st.out += pyStr(v);
+      put(st, pyStr(v));
       return;
     case "symbol":
     case "function":
-      st.out += strRepr(describe(v), ascii);
+      quotedInto(st, describe(v), ascii);
       return;
   }
   if (v === null) {
-    st.out += "None";
+    put(st, "None");
     return;
   }
   const o = v as object;
   if (depth >= MAX_DEPTH) {
-    st.out += strRepr("…", ascii);
+    quotedInto(st, "…", ascii);
     return;
   }
   try {
     if (o instanceof PyFloat) {
-      st.out += pyFloatRepr(Number(o.value));
+      put(st, pyFloatRepr(Number(o.value)));
       return;
     }
     if (o instanceof PyObject) {
       if (st.seen.includes(o)) {
-        st.out += "...";
+        put(st, "...");
         return;
       }
       st.seen.push(o);
-      objectRepr(o, sink(st, depth, ascii));
-      st.seen.pop();
+      try {
+        objectRepr(o, sink(st, depth, ascii));
+      } finally {
+        st.seen.pop();
+      }
       return;
     }
     if (Array.isArray(o) || o instanceof PyTuple || o instanceof Set) {
-      const tuple = o instanceof PyTuple;
-      const set = o instanceof Set;
-      if (st.seen.includes(o)) {
-        st.out += tuple ? "(...)" : set ? "{...}" : "[...]";
-        return;
-      }
-      const frozen = o instanceof PyFrozenSet;
-      const shared = sharedMarker(
-        st,
-        o,
-        tuple
-          ? o.items.length
-          : set
-          ? (o as Set<unknown>).size
-          : (o as unknown[]).length,
-        tuple ? "tuple" : frozen ? "frozenset" : set ? "set" : "list",
-      );
-      if (shared !== undefined) {
-        st.out += shared;
-        return;
-      }
-      const items: readonly unknown[] | Iterable<unknown> = tuple
-        ? o.items
-        : set
-        ? Set.prototype.values.call(o)
-        : o;
-      st.seen.push(o);
-      const open = tuple ? "(" : set ? "{" : "[";
-      const start = st.out.length;
-      st.out += frozen ? "frozenset({" : open;
-      let count = 0;
-      if (Array.isArray(items)) {
-        for (let i = 0; i < items.length; i++) {
-          if (st.out.length > st.limit) break;
-          if (i > 0) st.out += ", ";
-          reprInto(items[i], st, depth + 1, ascii);
-          count++;
-        }
-      } else {
-        for (const item of items) {
-          if (st.out.length > st.limit) break;
-          if (count > 0) st.out += ", ";
-          if (set) keyInto(item, st, depth + 1, ascii);
-          else reprInto(item, st, depth + 1, ascii);
-          count++;
-        }
-      }
-      st.seen.pop();
-      if (set && count === 0) {
-        st.out = st.out.slice(0, start) + (frozen ? "frozenset()" : "set()");
-        return;
-      }
-      st.out += tuple
-        ? (count === 1 ? ",)" : ")")
-        : frozen
-        ? "})"
-        : set
-        ? "}"
-        : "]";
+      sequenceInto(o, st, depth, ascii);
       return;
     }
     if (o instanceof Map || isPlainObject(o)) {
-      if (st.seen.includes(o)) {
-        st.out += "{...}";
-        return;
-      }
-      const shared = sharedMarker(
-        st,
-        o,
-        o instanceof Map ? o.size : Object.keys(o).length === 0 ? 0 : 1,
-        "dict",
-      );
-      if (shared !== undefined) {
-        st.out += shared;
-        return;
-      }
-      st.seen.push(o);
-      st.out += "{";
-      let first = true;
-      if (o instanceof Map) {
-        for (const [k, val] of Map.prototype.entries.call(o)) {
-          if (st.out.length > st.limit) break;
-          if (!first) st.out += ", ";
-          first = false;
-          keyInto(k, st, depth + 1, ascii);
-          st.out += ": ";
-          reprInto(val, st, depth + 1, ascii);
-        }
-      } else {
-        for (const k of Object.keys(o)) {
-          if (st.out.length > st.limit) break;
-          if (!first) st.out += ", ";
-          first = false;
-          st.out += strRepr(k, ascii) + ": ";
-          let val: unknown;
-          try {
-            val = (o as Record<string, unknown>)[k];
-          } catch (e) {
-            val = unreadable(e);
-          }
-          reprInto(val, st, depth + 1, ascii);
-        }
-      }
-      st.seen.pop();
-      st.out += "}";
+      dictInto(o, st, depth, ascii);
       return;
     }
     if (o instanceof Uint8Array) {
-      st.out += o instanceof PyByteArray
-        ? `bytearray(${bytesRepr(o)})`
-        : bytesRepr(o);
+      const n = Math.min(o.length, st.limit - st.out.length + 1);
+      put(
+        st,
+        o instanceof PyByteArray
+          ? `bytearray(${bytesRepr(o, n)})`
+          : bytesRepr(o, n),
+      );
       return;
     }
     if (o instanceof Date) {
-      st.out += strRepr(dateString(o), ascii);
+      quotedInto(st, dateString(o), ascii);
       return;
     }
     if (isError(o)) {
-      const name = errorName(o);
       const msg = errorMessage(o);
-      st.out += name + "(" + (msg === "" ? "" : strRepr(msg, ascii)) + ")";
+      put(st, errorName(o) + "(");
+      if (msg !== "") quotedInto(st, msg, ascii);
+      put(st, ")");
       return;
     }
   } catch {
     // fall through to the description
   }
-  st.out += strRepr(describe(o), ascii);
+  quotedInto(st, describe(o), ascii);
+}
+
+/** A list, tuple, set or frozenset. */
+function sequenceInto(
+  o: unknown[] | PyTuple | Set<unknown>,
+  st: ReprState,
+  depth: number,
+  ascii: boolean,
+) {
+  const tuple = o instanceof PyTuple;
+  const set = o instanceof Set;
+  if (st.seen.includes(o)) {
+    put(st, tuple ? "(...)" : set ? "{...}" : "[...]");
+    return;
+  }
+  const frozen = o instanceof PyFrozenSet;
+  const size = tuple
+    ? o.items.length
+    : set
+    ? (o as Set<unknown>).size
+    : (o as unknown[]).length;
+  if (size !== 0 && !st.budget.firstTime(o)) {
+    put(
+      st,
+      tuple
+        ? "<shared tuple>"
+        : frozen
+        ? "<shared frozenset>"
+        : set
+        ? "<shared set>"
+        : "<shared list>",
+    );
+    return;
+  }
+  const items: readonly unknown[] | Iterable<unknown> = tuple
+    ? o.items
+    : set
+    ? Set.prototype.values.call(o)
+    : o as unknown[];
+  st.seen.push(o);
+  const start = st.out.length;
+  put(st, frozen ? "frozenset({" : tuple ? "(" : set ? "{" : "[");
+  let count = 0;
+  if (Array.isArray(items)) {
+    for (let i = 0; i < items.length; i++) {
+      if (st.stopped) break;
+      if (i > 0) put(st, ", ");
+      reprInto(items[i], st, depth + 1, ascii);
+      count++;
+    }
+  } else {
+    for (const item of items) {
+      if (st.stopped) break;
+      if (count > 0) put(st, ", ");
+      if (set) keyInto(item, st, depth + 1, ascii);
+      else reprInto(item, st, depth + 1, ascii);
+      count++;
+    }
+  }
+  st.seen.pop();
+  if (set && count === 0 && !st.stopped) {
+    st.out = st.out.slice(0, start);
+    put(st, frozen ? "frozenset()" : "set()");
+    return;
+  }
+  put(st, tuple ? (count === 1 ? ",)" : ")") : frozen ? "})" : set ? "}" : "]");
+}
+
+/** A dict: a `Map` or a plain object. */
+function dictInto(
+  o: Map<unknown, unknown> | Record<string, unknown>,
+  st: ReprState,
+  depth: number,
+  ascii: boolean,
+) {
+  if (st.seen.includes(o)) {
+    put(st, "{...}");
+    return;
+  }
+  const keys = o instanceof Map ? undefined : Object.keys(o);
+  const size = keys === undefined
+    ? (o as Map<unknown, unknown>).size
+    : keys.length;
+  if (size !== 0 && !st.budget.firstTime(o)) {
+    put(st, "<shared dict>");
+    return;
+  }
+  st.seen.push(o);
+  put(st, "{");
+  let first = true;
+  if (keys === undefined) {
+    for (const [k, val] of Map.prototype.entries.call(o)) {
+      if (st.stopped) break;
+      if (!first) put(st, ", ");
+      first = false;
+      keyInto(k, st, depth + 1, ascii);
+      put(st, ": ");
+      reprInto(val, st, depth + 1, ascii);
+    }
+  } else {
+    for (const k of keys) {
+      if (st.stopped) break;
+      if (!first) put(st, ", ");
+      first = false;
+      quotedInto(st, k, ascii);
+      put(st, ": ");
+      let val: unknown;
+      try {
+        val = (o as Record<string, unknown>)[k];
+      } catch (e) {
+        val = unreadable(e);
+      }
+      reprInto(val, st, depth + 1, ascii);
+    }
+  }
+  st.seen.pop();
+  put(st, "}");
 }
 
 /**
@@ -470,7 +624,7 @@ function keyInto(k: unknown, st: ReprState, depth: number, ascii: boolean) {
     reprInto(k, st, depth, ascii);
     return;
   }
-  st.out += strRepr(keyString(k, st.seen, depth, st.done), ascii);
+  quotedInto(st, keyString(k, st.seen, depth, st.budget), ascii);
 }
 
 /**
@@ -479,35 +633,31 @@ function keyInto(k: unknown, st: ReprState, depth: number, ascii: boolean) {
  * @param k The key.
  * @param seen The containers being rendered around it (cycle guard).
  * @param depth Its nesting depth.
- * @param done The containers already expanded in this rendering (shared
- * references print as `<shared list>`…).
- * @returns The text, at most 2,000 code units and `…`.
+ * @param budget The budget of the record it belongs to, for its shared
+ * containers (`<shared list>`…); its text is not charged here.
+ * @returns The text, cut after 2,000 code units (ending with `…`).
  */
 export function keyString(
   k: unknown,
   seen: object[],
   depth: number,
-  done: Set<object> = new Set(),
+  budget?: TextBudget,
 ): string {
-  let s: string;
-  if (typeof k !== "object" || k === null) {
-    s = pyStr(k);
-  } else {
-    let container = false;
-    try {
-      container = Array.isArray(k) || k instanceof PyTuple ||
-        k instanceof Map || k instanceof Set || isPlainObject(k);
-    } catch {
-      container = false;
-    }
+  if (typeof k === "object" && k !== null) {
+    const container = k instanceof PyObject || (printsRepr(k) &&
+      !(k instanceof PyFloat) && !(k instanceof Uint8Array));
     if (container) {
-      const sub = newState(MAX_KEY_LENGTH, seen, done);
-      reprInto(k, sub, depth, false);
-      s = sub.out;
-    } else {
-      s = pyStr(k);
+      const st = newState(
+        budget ?? new TextBudget(MAX_KEY_LENGTH),
+        MAX_KEY_LENGTH,
+        seen,
+      );
+      if (k instanceof PyObject) objectStr(k, sink(st, depth, false));
+      else reprInto(k, st, depth, false);
+      return st.dropped ? st.out + "…" : st.out;
     }
   }
+  const s = pyStr(k);
   return s.length > MAX_KEY_LENGTH ? s.slice(0, MAX_KEY_LENGTH) + "…" : s;
 }
 
@@ -656,10 +806,50 @@ const NEEDS_ESCAPE_ASCII = /[\x00-\x1f\x7f-\uffff'\\]/;
  * @returns The quoted literal.
  */
 export function strRepr(s: string, ascii = false): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  const quote = quoteFor(s);
   if (!NEEDS_ESCAPE_ASCII.test(s)) return quote + s + quote;
-  let out = quote;
-  for (let i = 0; i < s.length; i++) {
+  return quote + escapeBody(s, quote, ascii, Infinity) + quote;
+}
+
+/** The quote Python's `repr()` of a `str` uses. */
+function quoteFor(s: string): string {
+  return s.includes("'") && !s.includes('"') ? '"' : "'";
+}
+
+/**
+ * {@linkcode strRepr} of a string too long for `max` code units (quotes
+ * not counted): what fits, then `…[N more characters]` inside the quotes.
+ */
+function strReprCut(s: string, ascii: boolean, max: number): string {
+  const quote = quoteFor(s);
+  let body: string;
+  if (NEEDS_ESCAPE_ASCII.test(s)) {
+    body = escapeBody(s, quote, ascii, max);
+  } else {
+    body = s.slice(0, Math.min(Math.max(max, 0), s.length));
+    escapedUnits = body.length;
+  }
+  return quote + body + moreCharacters(s.length - escapedUnits) + quote;
+}
+
+/** The code units of `s` covered by the last {@linkcode escapeBody}. */
+let escapedUnits = 0;
+
+/**
+ * The escaped characters of a `str` literal, at most `max` code units
+ * (never half an escape or a surrogate pair); sets
+ * {@linkcode escapedUnits}.
+ */
+function escapeBody(
+  s: string,
+  quote: string,
+  ascii: boolean,
+  max: number,
+): string {
+  let out = "";
+  const q = quote.charCodeAt(0);
+  let i = 0;
+  for (; i < s.length; i++) {
     let c = s.charCodeAt(i);
     let len = 1;
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
@@ -669,23 +859,27 @@ export function strRepr(s: string, ascii = false): string {
         len = 2;
       }
     }
-    if (c === 0x5c) out += "\\\\";
-    else if (c === quote.charCodeAt(0)) out += "\\" + quote;
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c < 0x20 || c === 0x7f) out += "\\x" + hex(c, 2);
-    else if (c < 0x7f) out += s[i];
+    let e: string;
+    if (c === 0x5c) e = "\\\\";
+    else if (c === q) e = "\\" + quote;
+    else if (c === 0x09) e = "\\t";
+    else if (c === 0x0a) e = "\\n";
+    else if (c === 0x0d) e = "\\r";
+    else if (c < 0x20 || c === 0x7f) e = "\\x" + hex(c, 2);
+    else if (c < 0x7f) e = s[i]!;
     else {
       const ch = s.slice(i, i + len);
-      if (!ascii && !NON_PRINTABLE.test(ch)) out += ch;
-      else if (c <= 0xff) out += "\\x" + hex(c, 2);
-      else if (c <= 0xffff) out += "\\u" + hex(c, 4);
-      else out += "\\U" + hex(c, 8);
+      if (!ascii && !NON_PRINTABLE.test(ch)) e = ch;
+      else if (c <= 0xff) e = "\\x" + hex(c, 2);
+      else if (c <= 0xffff) e = "\\u" + hex(c, 4);
+      else e = "\\U" + hex(c, 8);
     }
+    if (out.length + e.length > max) break;
+    out += e;
     i += len - 1;
   }
-  return out + quote;
+  escapedUnits = i;
+  return out;
 }
 
 /** Escaped form of each byte inside a `'`-quoted bytes literal. */
@@ -705,10 +899,13 @@ const BYTE_ESCAPES: readonly string[] = Array.from(
       : String.fromCharCode(c),
 );
 
-function bytesRepr(b: Uint8Array): string {
+/**
+ * Python's `repr()` of `bytes`, of its first `n` bytes (the caller cuts
+ * the text when `n` is less than its length).
+ */
+function bytesRepr(b: Uint8Array, n: number = b.length): string {
   let hasSingle = false;
   let hasDouble = false;
-  const n = Math.min(b.length, MAX_REPR_LENGTH >> 2);
   for (let i = 0; i < n; i++) {
     if (b[i] === 0x27) hasSingle = true;
     else if (b[i] === 0x22) hasDouble = true;
@@ -719,5 +916,5 @@ function bytesRepr(b: Uint8Array): string {
     const c = b[i]!;
     parts.push(c === 0x27 && q === "'" ? "\\'" : BYTE_ESCAPES[c]!);
   }
-  return "b" + q + parts.join("") + q + (n < b.length ? "…" : "");
+  return "b" + q + parts.join("") + q;
 }
