@@ -102,19 +102,17 @@ export class RecordBuffer {
    * @param record The record.
    * @param bytes Its size estimate, given back when it leaves the buffer.
    * @param lane Its source's lane (one per connection).
-   * @returns `false` when the buffer is full (the bytes stay with the
-   * caller); `true` once closed (the record is dropped: nobody will read
-   * it).
+   * @param force Queue it even when the buffer is full (a record decoded
+   * before its connection or the receiver closed: it can still be taken).
+   * @returns `false` when the buffer is full and `force` is not set (the
+   * bytes stay with the caller), else `true`.
    */
   push(
     record: PythonLogRecord,
     bytes = 0,
     lane: Lane = this.#default,
+    force = false,
   ): boolean {
-    if (this.#closed) {
-      this.#released(bytes);
-      return true;
-    }
     const w = this.#waiters[0];
     if (w) {
       this.#released(bytes);
@@ -125,7 +123,7 @@ export class RecordBuffer {
       }
       return true;
     }
-    if (this.#size >= this.#max) return false;
+    if (this.#size >= this.#max && !force) return false;
     lane.records.push(record);
     lane.sizes.push(bytes);
     if (!lane.queued) {

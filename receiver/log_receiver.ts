@@ -456,7 +456,9 @@ export class LogReceiver
     if (pending) await pending;
     while (!this.#buffer.push(record, bytes, c.lane)) {
       if (this.#closing || c.closing) {
-        this.#budget.releaseRecord(bytes);
+        // Decoded before the close: still delivered (over the bound by at
+        // most one record per connection).
+        this.#buffer.push(record, bytes, c.lane, true);
         return;
       }
       c.paused = true;
@@ -468,6 +470,7 @@ export class LogReceiver
 
   /** Delivers a datagram's record; `false` when the buffer was full. */
   #offer(record: PythonLogRecord, from: ConnectionInfo): boolean {
+    if (this.#closing) return true;
     void this.#callOnRecord(record, from, undefined);
     return !this.#settings.buffer || this.#buffer.push(record);
   }

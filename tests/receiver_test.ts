@@ -545,7 +545,13 @@ Deno.test("LogReceiver.close() with open connections ends everything", async () 
     error.message,
     "Cannot receive 5 records as the receiver is closed: got 1",
   );
+  // "2", decoded before the close and waiting for space, is still
+  // delivered; "3" is never decoded.
+  const last = await iter.next();
+  equal(last.done, false);
+  equal(last.value?.getMessage(), "2");
   deepEqual(await iter.next(), { value: undefined, done: true });
+  equal(receiver.stats().records, 2);
   deepEqual(c.closed, [
     "receiver-closed",
     "receiver-closed",
