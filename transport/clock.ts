@@ -8,9 +8,13 @@
  * @module
  */
 
-/** Timer/clock hooks for tests; default: globalThis setTimeout/clearTimeout, Date.now, Math.random. */
+/**
+ * Timer/clock hooks for tests; default: globalThis setTimeout/clearTimeout,
+ * `performance.now` (monotonic: backoff, timeouts, watchdogs and rate
+ * limits are durations, unaffected by wall-clock steps) and Math.random.
+ */
 export interface EngineClock {
-  /** Current time in milliseconds. */
+  /** Current time in milliseconds, monotonic (only differences count). */
   now(): number;
   /** A uniform random number in `[0, 1)`. */
   random(): number;
@@ -28,7 +32,7 @@ export interface EngineClock {
  */
 export function engineClock(hooks: Partial<EngineClock> = {}): EngineClock {
   return {
-    now: hooks.now ?? (() => Date.now()),
+    now: hooks.now ?? (() => performance.now()),
     random: hooks.random ?? (() => Math.random()),
     setTimeout: hooks.setTimeout ?? ((fn, ms) => setTimeout(fn, ms)),
     clearTimeout: hooks.clearTimeout ??
