@@ -337,10 +337,28 @@ export class SocketEngine<C extends Connection = Deno.Conn>
           this.#dropAll("exit");
           return n;
         },
+        drainBy: async (deadline) => {
+          if (this.#link.permissionDenied) return;
+          this.#writer.keepAlive(true);
+          this.#writer.lastChance(deadline);
+          await this.#waitFor(Math.max(0, deadline - this.#clock.now()));
+          this.#writer.keepAlive(this.#keepAlive());
+        },
+        exitReason: () =>
+          this.#link.permissionDenied
+            ? "no permission to connect"
+            : this.#link.conn
+            ? "deadline reached while sending"
+            : `receiver unreachable${
+              this.#lastError
+                ? `: ${this.#lastError.replace(/; retrying in .*$/, "")}`
+                : ""
+            }`,
       },
       config.exitTimeout,
       clock,
       options.handleExit ?? true,
+      config.exitSignals,
     );
     this.#errors = new ErrorReporter(
       config.onError,
@@ -408,8 +426,10 @@ export class SocketEngine<C extends Connection = Deno.Conn>
 
   /** Kicks the writer after a frame was (or was not) queued. */
   #queued(queued: boolean): boolean {
-    if (queued) this.#writer.kick();
-    else this.#writer.kickNotice();
+    if (queued) {
+      this.#writer.kick();
+      if (!this.#exit.active) this.#exit.activate();
+    } else this.#writer.kickNotice();
     return queued;
   }
 

@@ -71,6 +71,8 @@ export interface Defaults {
   readonly overflow: OverflowPolicy;
   /** How long a natural exit (and `close()`) may wait for the queue. */
   readonly exitTimeout: number;
+  /** Whether SIGINT, SIGTERM and SIGHUP drain the queue before they end the process. */
+  readonly exitSignals: boolean;
   /** Largest write of coalesced frames. */
   readonly maxBatchBytes: number;
   /** Rate-limit interval of `onError`. */
@@ -99,6 +101,7 @@ export const DEFAULTS: Defaults = Object.freeze({
   maxQueueBytes: 8 * 1024 * 1024,
   overflow: "drop-oldest",
   exitTimeout: 2000,
+  exitSignals: true,
   maxBatchBytes: 262144,
   errorInterval: 60000,
   noticeLoggerName: "pylogging.socket_handler",
@@ -133,6 +136,16 @@ export interface QueueOptions {
    * @default {2000}
    */
   exitTimeout?: number;
+  /**
+   * Whether SIGINT, SIGTERM and SIGHUP (where the platform has them) first
+   * drain the queue, up to `exitTimeout`, and then end the process as they
+   * would have (the signal is raised again). Set it to false in a program
+   * that handles these signals itself, and call `await handler.close(ms)`
+   * in its handler. Uncaught exceptions and unhandled rejections are
+   * drained either way (unless the program prevents their default).
+   * @default {true}
+   */
+  exitSignals?: boolean;
   /**
    * Called with rate limiting: at most once per `kind` per errorInterval
    * (the suppressed count is appended to the next message). Default: one
@@ -314,6 +327,7 @@ const QUEUE_KEYS = [
   "maxQueueBytes",
   "overflow",
   "exitTimeout",
+  "exitSignals",
   "onError",
   "errorInterval",
 ] as const;
@@ -482,6 +496,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   maxQueueBytes: integerFrom(1, 2 ** 52),
   overflow: oneOf("drop-oldest", "drop-newest"),
   exitTimeout: numberFrom(0),
+  exitSignals: (value) =>
+    typeof value === "boolean" ? undefined : [TypeError, "must be a boolean"],
   onError: fn,
   errorInterval: numberFrom(0),
   // Stream
@@ -721,6 +737,7 @@ export function engineConfig(options: EngineTuning): EngineConfig {
     maxQueueBytes: options.maxQueueBytes ?? DEFAULTS.maxQueueBytes,
     overflow: options.overflow ?? DEFAULTS.overflow,
     exitTimeout: options.exitTimeout ?? DEFAULTS.exitTimeout,
+    exitSignals: options.exitSignals ?? DEFAULTS.exitSignals,
     onError: options.onError,
     errorInterval: options.errorInterval ?? DEFAULTS.errorInterval,
     retryStart: options.retryStart ?? DEFAULTS.retryStart,

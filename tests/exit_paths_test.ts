@@ -1,0 +1,143 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+// How a program ends — SIGTERM, SIGINT, an uncaught exception, an unhandled
+// rejection — with @std/log + SocketHandler, the receiver up or down: the
+// queue is drained (up to exitTimeout), what is left is reported with the
+// reason, and the process ends exactly as the same program without the
+// handler does (exit code, signal, the error printed).
+import { equal, match, ok } from "node:assert/strict";
+import { LogReceiver } from "../receiver.ts";
+import { readFirstLine } from "./_first_line.ts";
+
+const importMap = new URL("./import_map.json", import.meta.url).pathname;
+const handlerUrl = new URL("../handler.ts", import.meta.url).href;
+
+type Ending = "SIGTERM" | "SIGINT" | "throw" | "reject";
+
+const SCRIPT = `import * as log from "@std/log";
+import { SocketHandler } from "${handlerUrl}";
+const [how, port, count, withHandler] = Deno.args;
+const handlers: Record<string, log.BaseHandler> = {};
+if (withHandler === "yes") {
+  handlers.py = new SocketHandler("INFO", {
+    hostname: "127.0.0.1", port: Number(port), exitTimeout: 3000,
+  });
+}
+log.setup({
+  handlers,
+  loggers: { app: { level: "INFO", handlers: Object.keys(handlers) } },
+});
+const logger = log.getLogger("app");
+for (let i = 0; i < Number(count); i++) logger.info("record %d", i);
+console.log("LOGGED");
+if (how === "throw") setTimeout(() => { throw new Error("boom"); }, 0);
+else if (how === "reject") Promise.reject(new Error("boom"));
+else setInterval(() => {}, 1000); // runs until a signal ends it
+`;
+
+let scriptFile: string | undefined;
+async function script(): Promise<string> {
+  if (scriptFile) return scriptFile;
+  const dir = await Deno.makeTempDir();
+  scriptFile = `${dir}/app.ts`;
+  await Deno.writeTextFile(scriptFile, SCRIPT);
+  return scriptFile;
+}
+
+interface Run {
+  code: number;
+  signal: Deno.Signal | null;
+  stderr: string;
+  ms: number;
+}
+
+async function run(
+  how: Ending,
+  port: number,
+  count: number,
+  withHandler: boolean,
+): Promise<Run> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--import-map=${importMap}`,
+      "--allow-net=127.0.0.1",
+      await script(),
+      how,
+      String(port),
+      String(count),
+      withHandler ? "yes" : "no",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const out = await readFirstLine(child.stdout);
+  equal(out.first, "LOGGED");
+  const t0 = performance.now();
+  if (how === "SIGTERM" || how === "SIGINT") child.kill(how);
+  const status = await child.status;
+  await out.rest();
+  return {
+    code: status.code,
+    signal: status.signal,
+    stderr: await stderr,
+    ms: performance.now() - t0,
+  };
+}
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  await new Promise((r) => setTimeout(r, 0));
+  return port;
+}
+
+/** The part of stderr the runtime prints for the error (no stack). */
+function errorLine(stderr: string): string {
+  return stderr.split("\n").find((l) => l.startsWith("error: ")) ?? "";
+}
+
+for (const how of ["SIGTERM", "SIGINT", "throw", "reject"] as const) {
+  Deno.test(`${how}, receiver up: every record delivered, the same end as without the handler`, async () => {
+    const N = 5_000; // within the queue (10,000 records): nothing overflows
+    let got = 0;
+    let inOrder = true;
+    await using receiver = new LogReceiver({
+      port: 0,
+      onRecord: (r) => {
+        if (r.getMessage() !== `record ${got}`) inOrder = false;
+        got++;
+      },
+    });
+    const without = await run(how, receiver.port, N, false);
+    const withIt = await run(how, receiver.port, N, true);
+    // The receiver may still be reading what the program sent before it
+    // ended.
+    const end = performance.now() + 10_000;
+    while (got < N && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    equal(got, N, withIt.stderr);
+    ok(inOrder);
+    equal(withIt.code, without.code);
+    equal(withIt.signal, without.signal);
+    equal(errorLine(withIt.stderr), errorLine(without.stderr));
+    ok(!/dropped/.test(withIt.stderr), withIt.stderr);
+  });
+
+  Deno.test(`${how}, receiver down: ends within exitTimeout, reports the drops, the same end as without the handler`, async () => {
+    const port = await freePort();
+    const without = await run(how, port, 1000, false);
+    const withIt = await run(how, port, 1000, true);
+    equal(withIt.code, without.code);
+    equal(withIt.signal, without.signal);
+    equal(errorLine(withIt.stderr), errorLine(without.stderr));
+    match(
+      withIt.stderr,
+      /^1000 log records dropped at exit \(receiver unreachable: .+\)$/m,
+    );
+    ok(withIt.ms < 3000 + 3000, `took ${withIt.ms} ms`);
+  });
+}
