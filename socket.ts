@@ -332,10 +332,13 @@ export class SocketEngine<C extends Connection = Deno.Conn>
           !this.#closing && !this.#closed && this.#queue.records > 0,
         canDeliverBy: (deadline) => this.#writer.canDeliverBy(deadline),
         dropAtExit: () => {
-          const n = this.#queue.records;
-          if (n === 0 || this.#closed) return 0;
+          if (this.#queue.records === 0 || this.#closed) {
+            return { dropped: 0, unsure: 0 };
+          }
+          const unsure = this.#writer.settleAtExit();
+          const dropped = this.#queue.records;
           this.#dropAll("exit");
-          return n;
+          return { dropped, unsure };
         },
         drainBy: async (deadline) => {
           if (this.#link.permissionDenied) return;

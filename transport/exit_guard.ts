@@ -37,11 +37,13 @@ export interface ExitHost {
    */
   canDeliverBy(deadline: number): boolean;
   /**
-   * Drops what is still pending, as `"exit"`.
+   * Drops what is still pending, as `"exit"`; frames of a write in
+   * progress known to be written in full count as sent.
    *
-   * @returns The number of frames dropped.
+   * @returns The number of frames dropped, and how many of them were in a
+   * write still in progress (they may have arrived).
    */
-  dropAtExit(): number;
+  dropAtExit(): { dropped: number; unsure: number };
   /**
    * Delivers what it can by `deadline` (connecting once more if need be).
    *
@@ -211,6 +213,8 @@ export class ExitGuard {
   #holding = false;
   #listening = false;
   #armed = false;
+  /** Whether an abrupt end (signal, uncaught error) drained the engine. */
+  #draining = false;
   /** Whether SIGINT, SIGTERM and SIGHUP are drained (`exitSignals`). */
   readonly signals: boolean;
 
@@ -254,6 +258,7 @@ export class ExitGuard {
    */
   async drain(): Promise<void> {
     this.deadline ??= this.#clock.now() + this.timeout;
+    this.#draining = true;
     try {
       await this.#host.drainBy(this.deadline);
     } catch { /* reported by the engine */ }
@@ -261,12 +266,20 @@ export class ExitGuard {
 
   /** Drops what is still pending and says so, once, on stderr. */
   dropAndReport(): void {
-    const reason = this.#host.exitReason();
-    const n = this.#host.dropAtExit();
+    const reason = this.#draining || this.deadline !== undefined
+      ? this.#host.exitReason()
+      : "Deno.exit() was called before they were sent; await handler.flush(ms) before it";
+    const { dropped: n, unsure } = this.#host.dropAtExit();
     if (n === 0) return;
     try {
       console.error(
-        `${n} log record${n === 1 ? "" : "s"} dropped at exit (${reason})`,
+        `${n} log record${n === 1 ? "" : "s"} dropped at exit (${reason})${
+          unsure > 0
+            ? `; ${unsure} of them ${
+              unsure === 1 ? "was" : "were"
+            } in a write still in progress and may have arrived`
+            : ""
+        }`,
       );
     } catch { /* ignore */ }
   }

@@ -260,6 +260,23 @@ export class BackgroundWriter<C extends Connection> {
     link.delivered(conn);
   }
 
+  /**
+   * At an exit that cannot wait: counts the frames of the write in progress
+   * that are known to be written in full as sent; the rest go back to the
+   * head of the queue.
+   *
+   * @returns How many frames of the write in progress were not known to be
+   * written (they may still have reached the kernel).
+   */
+  settleAtExit(): number {
+    const { queue, watchdog } = this.#o;
+    const inFlight = queue.inFlight;
+    if (inFlight === 0) return 0;
+    const before = this.sent;
+    this.#settle(watchdog.progress);
+    return inFlight - (this.sent - before);
+  }
+
   /** Counts the frames written in full as sent; the rest go back to the head (or are dropped for `reason`). */
   #settle(written: number, reason?: DropReason): void {
     const { queue, hooks } = this.#o;
