@@ -422,7 +422,10 @@ export class SocketHandler<C extends Connection = Deno.Conn>
 
   /**
    * Waits until every record queued before the call is written, or until
-   * the deadline.
+   * the deadline. With the receiver unreachable, it returns as soon as the
+   * next connection attempt is scheduled after the deadline (waiting could
+   * not help), with `timedOut: true`; records stay queued. Call it before
+   * `Deno.exit()`, which cannot wait.
    *
    * @param timeout Deadline in milliseconds (default: no deadline).
    * @returns Counts after the flush; never rejects.

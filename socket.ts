@@ -237,6 +237,8 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   #errors: ErrorReporter;
   #emitted = 0;
   #lastError: string | undefined;
+  /** Whether a record logged after close() was reported (once per close). */
+  #toldClosed = false;
   #state: EngineState = "idle";
   #closing = false;
   #closed = false;
@@ -424,6 +426,15 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     this.#emitted++;
     if (!this.#closing && !this.#link.permissionDenied) return true;
     this.#drops.count(this.#closing ? "closed" : "permission");
+    if (this.#closing && !this.#toldClosed) {
+      this.#toldClosed = true;
+      this.reportError(
+        new Error(
+          "A record was logged after close(): records logged after close() are dropped (counted as 'closed' in stats())",
+        ),
+        "closed",
+      );
+    }
     return false;
   }
 
@@ -594,7 +605,27 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       }
       this.#closed = true;
       await this.#writer.stop();
+      const left = this.#queue.records;
       this.#dropAll("closed");
+      if (left > 0) {
+        this.reportError(
+          new Error(
+            `${left} log record${
+              left === 1 ? " was" : "s were"
+            } dropped by close(): ${
+              this.#link.permissionDenied
+                ? "no permission to connect"
+                : timedOut
+                ? `not sent within its ${timeout} ms (${
+                  this.#lastError?.replace(/; retrying in .*$/, "") ??
+                    "the receiver was slow"
+                })`
+                : "not sent"
+            }`,
+          ),
+          "close",
+        );
+      }
       this.#waiters.expireAll();
       this.#state = "closed";
       // Removed last: a `Deno.exit()` while draining still reports at unload.
@@ -628,6 +659,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     }
     this.#closed = false;
     this.#closing = false;
+    this.#toldClosed = false;
     this.#closePromise = undefined;
     this.#link.reopen();
     this.#state = "idle";

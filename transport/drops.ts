@@ -225,5 +225,7 @@ export function formatDropNotice(notice: DropNotice): string {
     .join(", ");
   const first = new Date(notice.firstDropMs).toISOString();
   const last = new Date(notice.lastDropMs).toISOString();
-  return `${notice.dropped} records dropped between ${first} and ${last} (${reasons})`;
+  return `${notice.dropped} record${
+    notice.dropped === 1 ? "" : "s"
+  } dropped between ${first} and ${last} (${reasons})`;
 }
