@@ -83,6 +83,7 @@ export class ErrorReporter {
   #interval: number;
   #now: () => number;
   #state = new Map<string, { last: number; suppressed: number }>();
+  #inCallback = false;
 
   /**
    * Creates the reporter.
@@ -118,7 +119,9 @@ export class ErrorReporter {
       st = { last: -Infinity, suppressed: 0 };
       this.#state.set(kind, st);
     }
-    if (now - st.last < this.#interval) {
+    // An error caused from inside onError (e.g. by logging there) is
+    // counted, not reported recursively.
+    if (this.#inCallback || now - st.last < this.#interval) {
       st.suppressed++;
       return;
     }
@@ -133,8 +136,13 @@ export class ErrorReporter {
     }
     st.last = now;
     st.suppressed = 0;
+    this.#inCallback = true;
     try {
       this.#onError(out, kind);
-    } catch { /* never throw into the caller */ }
+    } catch {
+      /* never throw into the caller */
+    } finally {
+      this.#inCallback = false;
+    }
   }
 }

@@ -1,9 +1,11 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 // Nothing is dropped silently by close(): records a close() deadline drops,
 // and records logged after close(), are reported through onError (once, with
-// the count) and counted as "closed".
-import { deepEqual, equal, match } from "node:assert/strict";
+// the count) and counted as "closed". onError that logs is not re-entered.
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import * as log from "@std/log";
 import { SocketEngine } from "../socket.ts";
+import { SocketHandler } from "../handler.ts";
 import { makeFrame } from "./_frame_server.ts";
 
 async function freePort(): Promise<number> {
@@ -61,4 +63,46 @@ Deno.test("close() with everything sent reports nothing", async () => {
   deepEqual(errors, []);
   l.close();
   await reading;
+});
+
+Deno.test("onError that logs through the same handler is not re-entered", async () => {
+  const port = await freePort();
+  let calls = 0;
+  let depth = 0;
+  let maxDepth = 0;
+  const handler = new SocketHandler("INFO", {
+    hostname: "127.0.0.1",
+    port,
+    errorInterval: 0,
+    retryStart: 5,
+    retryMax: 10,
+    maxQueueBytes: 4096,
+    onError: (e) => {
+      calls++;
+      maxDepth = Math.max(maxDepth, ++depth);
+      try {
+        // Over maxQueueBytes: dropped as oversize, which is reported
+        // synchronously, from inside this callback.
+        logger.error("log error: %s %s", e.message, "x".repeat(8192));
+      } finally {
+        depth--;
+      }
+    },
+  });
+  log.setup({
+    handlers: { py: handler },
+    loggers: { app: { level: "INFO", handlers: ["py"] } },
+  });
+  const logger = log.getLogger("app");
+  try {
+    for (let i = 0; i < 20; i++) logger.info("record %d", i);
+    logger.info("too large %s", "x".repeat(8192));
+    await new Promise((r) => setTimeout(r, 300));
+    equal(maxDepth, 1);
+    // Connect failures every 5 to 10 ms for 300 ms, no recursion.
+    ok(calls > 0 && calls < 200, `${calls} calls`);
+  } finally {
+    log.setup({ handlers: {}, loggers: {} });
+    await handler.close(0);
+  }
 });
