@@ -40,6 +40,7 @@ import {
   DEFAULTS,
   type EngineTuning,
   engineTuning,
+  frameLimit,
   type OptionOwner,
   type SocketOptions,
   validateOptions,
@@ -183,7 +184,8 @@ export class SocketHandler<C extends Connection = Deno.Conn>
 
   #engine: SocketEngine<C>;
   #target: SocketTarget;
-  #maxQueueBytes: number;
+  /** The largest frame queued, and the option that sets it. */
+  #limit: { bytes: number; option: string };
   #framerOf: RecordFramer | undefined;
 
   /**
@@ -203,7 +205,7 @@ export class SocketHandler<C extends Connection = Deno.Conn>
     validateOptions(transport?.owner ?? "SocketHandler", options);
     const given = options as Readonly<Record<string, unknown>>;
     this.#target = transport?.target(given) ?? socketTarget(options);
-    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
+    this.#limit = frameLimit(options);
     this.hostname = this.#target.hostname;
     this.port = this.#target.port;
     this.path = this.#target.path;
@@ -243,7 +245,7 @@ export class SocketHandler<C extends Connection = Deno.Conn>
         : undefined;
       if (input !== undefined) {
         const framer = this.#framer();
-        const max = this.#maxQueueBytes;
+        const max = this.#limit.bytes;
         if (framer.writeEvent(input, this.#engine, max) === undefined) {
           this.#checkSize(record, framer.textLength);
         }
@@ -280,7 +282,7 @@ export class SocketHandler<C extends Connection = Deno.Conn>
     const framer = this.#framer();
     const input = this.recordInput(record);
     if (input !== undefined) {
-      const frame = framer.frameEvent(input, this.#maxQueueBytes);
+      const frame = framer.frameEvent(input, this.#limit.bytes);
       if (frame === undefined) this.#checkSize(record, framer.textLength);
       return frame!;
     }
@@ -316,9 +318,9 @@ export class SocketHandler<C extends Connection = Deno.Conn>
    * spending time and memory on encoding it.
    */
   #checkSize(record: LogRecord, size: number): void {
-    if (size > this.#maxQueueBytes) {
+    if (size > this.#limit.bytes) {
       throw new RecordTooLargeError(
-        `Cannot queue record of logger '${record.loggerName}' as its message is larger than 'maxQueueBytes': current size is at least ${size} bytes, the bound is ${this.#maxQueueBytes}`,
+        `Cannot queue record of logger '${record.loggerName}' as its message is larger than '${this.#limit.option}' allows: current size is at least ${size} bytes, the bound is ${this.#limit.bytes}`,
       );
     }
   }

@@ -49,6 +49,7 @@ import {
   DEFAULTS,
   type EngineTuning,
   engineTuning,
+  frameLimit,
   type SocketOptions,
   validateOptions,
 } from "./transport/options.ts";
@@ -528,7 +529,8 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
   const noticeName = options.noticeLoggerName ?? DEFAULTS.noticeLoggerName;
   const target = socketTarget(options);
   const framer = new RecordFramer(protocol);
-  const maxText = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
+  const limit = frameLimit(options);
+  const maxText = limit.bytes;
   const engine = new SocketEngine({
     connect: (signal) => connectTo(target, signal),
     dropNotice: (notice) =>
@@ -547,7 +549,7 @@ export function getSocketSink(options: SocketSinkOptions = {}): SocketSink {
       category = input.name;
       engine.reportError(
         new RangeError(
-          `Cannot queue record of category '${category}' as its message is larger than 'maxQueueBytes': current size is at least ${framer.textLength} bytes, the bound is ${maxText}`,
+          `Cannot queue record of category '${category}' as its message is larger than '${limit.option}' allows: current size is at least ${framer.textLength} bytes, the bound is ${maxText}`,
         ),
         "oversize",
       );

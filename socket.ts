@@ -269,6 +269,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     this.#queue = new FrameQueue({
       maxRecords: config.maxQueueRecords,
       maxBytes: config.maxQueueBytes,
+      maxFrameBytes: config.maxRecordBytes + 4,
       overflow: config.overflow,
       onDrop: (reason, n) => {
         this.#drops.count(reason, n);

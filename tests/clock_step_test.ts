@@ -81,6 +81,7 @@ Deno.test("SocketEngine's write watchdog ignores a 1-hour forward wall-clock ste
       Deno.connect({ hostname: "127.0.0.1", port: server.port, signal }),
     writeTimeout: 1000,
     maxQueueBytes: 48 << 20,
+    maxRecordBytes: 40 << 20,
     handleExit: false,
     onError: () => {},
   });

@@ -106,3 +106,48 @@ Deno.test("onError that logs through the same handler is not re-entered", async 
     await handler.close(0);
   }
 });
+
+Deno.test("a record over the receiver's frame limit is dropped at the sender (defaults on both ends), the rest arrive", async () => {
+  const { LogReceiver } = await import("../receiver.ts");
+  const got: string[] = [];
+  await using receiver = new LogReceiver({
+    port: 0,
+    onRecord: (r) => void got.push(r.getMessage().slice(0, 40)),
+  });
+  const errors: [string, string][] = [];
+  const handler = new SocketHandler("INFO", {
+    hostname: "127.0.0.1",
+    port: receiver.port,
+    onError: (e, kind) => errors.push([kind, e.message]),
+  });
+  log.setup({
+    handlers: { py: handler },
+    loggers: { app: { level: "INFO", handlers: ["py"] } },
+  });
+  const logger = log.getLogger("app");
+  try {
+    logger.info("huge %s", "x".repeat(5_000_000));
+    for (let i = 0; i < 599; i++) logger.info("record %d", i);
+    const r = await handler.flush(10_000);
+    equal(r.timedOut, false);
+    const end = performance.now() + 10_000;
+    while (got.length < 600 && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The 599 records, and the notice of the one dropped.
+    equal(got.length, 600);
+    equal(got.filter((m) => m.startsWith("record ")).length, 599);
+    ok(got.some((m) => m.startsWith("1 record dropped between")), got[0]);
+    equal(handler.stats().droppedByReason.oversize, 1);
+    equal(errors.length, 1);
+    equal(errors[0]![0], "oversize");
+    match(
+      errors[0]![1],
+      /^Cannot queue record of logger 'app' as its message is larger than 'maxRecordBytes' allows: current size is at least 500000\d bytes, the bound is 4194308$/,
+    );
+    equal(receiver.stats().framesRefused, 0);
+  } finally {
+    log.setup({ handlers: {}, loggers: {} });
+    await handler.close(0);
+  }
+});

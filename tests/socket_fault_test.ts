@@ -574,6 +574,7 @@ Deno.test("SocketEngine writeTimeout measures time without progress, not the who
       Deno.connect({ hostname: "127.0.0.1", port: server.port, signal }),
     writeTimeout: 300,
     maxQueueBytes: 32 << 20,
+    maxRecordBytes: 32 << 20,
     handleExit: false,
     onError: () => {},
   });

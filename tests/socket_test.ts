@@ -120,7 +120,10 @@ Deno.test("SocketEngine delivers 10,000 frames in order over a Unix socket", asy
 
 Deno.test("SocketEngine sends a 10 MB frame intact between small ones", async () => {
   await using server = FrameServer.tcp();
-  const engine = tcpEngine(server.port, { maxQueueBytes: 16 * 1024 * 1024 });
+  const engine = tcpEngine(server.port, {
+    maxQueueBytes: 16 * 1024 * 1024,
+    maxRecordBytes: 16 * 1024 * 1024,
+  });
   engine.enqueue(makeFrame(1, 100));
   engine.enqueue(makeFrame(2, 10 * 1024 * 1024));
   engine.enqueue(makeFrame(3, 100));

@@ -158,6 +158,8 @@ export interface FrameQueueOptions {
   maxRecords: number;
   /** Maximum number of pending bytes. */
   maxBytes: number;
+  /** Largest frame admitted (default `maxBytes`). */
+  maxFrameBytes?: number;
   /** What to drop when a bound is reached. */
   overflow: OverflowPolicy;
   /** Called with every drop the queue makes (and those of `dropAll`). */
@@ -174,6 +176,7 @@ const INITIAL_SLOTS = 64;
 export class FrameQueue implements FrameStore {
   #maxRecords: number;
   #maxBytes: number;
+  #maxFrame: number;
   #dropOldest: boolean;
   #onDrop: (reason: DropReason, count: number) => void;
 
@@ -218,6 +221,10 @@ export class FrameQueue implements FrameStore {
   constructor(options: FrameQueueOptions) {
     this.#maxRecords = options.maxRecords;
     this.#maxBytes = options.maxBytes;
+    this.#maxFrame = Math.min(
+      options.maxFrameBytes ?? options.maxBytes,
+      options.maxBytes,
+    );
     this.#dropOldest = options.overflow === "drop-oldest";
     this.#onDrop = options.onDrop;
   }
@@ -281,7 +288,7 @@ export class FrameQueue implements FrameStore {
    * dropping the oldest frames it needs room for.
    */
   #admit(size: number): boolean {
-    if (size > this.#maxBytes) {
+    if (size > this.#maxFrame) {
       this.#onDrop("oversize", 1);
       return false;
     }

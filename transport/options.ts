@@ -67,6 +67,8 @@ export interface Defaults {
   readonly maxQueueRecords: number;
   /** Bound of the queue in bytes (8 MiB). */
   readonly maxQueueBytes: number;
+  /** Largest record (its pickle, without the length prefix). */
+  readonly maxRecordBytes: number;
   /** Overflow policy. */
   readonly overflow: OverflowPolicy;
   /** How long a natural exit (and `close()`) may wait for the queue. */
@@ -99,6 +101,7 @@ export const DEFAULTS: Defaults = Object.freeze({
   writeTimeout: 10000,
   maxQueueRecords: 10000,
   maxQueueBytes: 8 * 1024 * 1024,
+  maxRecordBytes: 4 * 1024 * 1024,
   overflow: "drop-oldest",
   exitTimeout: 2000,
   exitSignals: true,
@@ -125,6 +128,16 @@ export interface QueueOptions {
    * @default {8388608}
    */
   maxQueueBytes?: number;
+  /**
+   * Largest record, in bytes of its pickle (the frame without its 4-byte
+   * length): a larger one is dropped as `oversize` before it is queued, and
+   * reported. The default is the frame limit of this package's receiver
+   * (`maxFrameBytes`), so no record is sent that it would refuse and that
+   * would be sent again on every reconnect; CPython's receiver has no
+   * limit.
+   * @default {4194304}
+   */
+  maxRecordBytes?: number;
   /**
    * Overflow policy.
    * @default {"drop-oldest"}
@@ -325,6 +338,7 @@ const TARGET_KEYS = ["hostname", "port", "path", "tls"] as const;
 const QUEUE_KEYS = [
   "maxQueueRecords",
   "maxQueueBytes",
+  "maxRecordBytes",
   "overflow",
   "exitTimeout",
   "exitSignals",
@@ -494,6 +508,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   // Queue
   maxQueueRecords: integerFrom(1, 2 ** 30),
   maxQueueBytes: integerFrom(1, 2 ** 52),
+  maxRecordBytes: integerFrom(1, 2 ** 52),
   overflow: oneOf("drop-oldest", "drop-newest"),
   exitTimeout: numberFrom(0),
   exitSignals: (value) =>
@@ -735,6 +750,7 @@ export function engineConfig(options: EngineTuning): EngineConfig {
   return {
     maxQueueRecords: options.maxQueueRecords ?? DEFAULTS.maxQueueRecords,
     maxQueueBytes: options.maxQueueBytes ?? DEFAULTS.maxQueueBytes,
+    maxRecordBytes: options.maxRecordBytes ?? DEFAULTS.maxRecordBytes,
     overflow: options.overflow ?? DEFAULTS.overflow,
     exitTimeout: options.exitTimeout ?? DEFAULTS.exitTimeout,
     exitSignals: options.exitSignals ?? DEFAULTS.exitSignals,
@@ -763,4 +779,21 @@ export function engineTuning(options: EngineTuning): EngineTuning {
     if (options[key] !== undefined) out[key] = options[key];
   }
   return out as EngineTuning;
+}
+
+/**
+ * The largest frame a sender queues (its 4-byte length included): the
+ * record bound, or the queue's byte bound if that is smaller.
+ *
+ * @param options The handler's or engine's options.
+ * @returns The bound in bytes, and the option that sets it.
+ */
+export function frameLimit(
+  options: { maxQueueBytes?: number; maxRecordBytes?: number },
+): { bytes: number; option: "maxRecordBytes" | "maxQueueBytes" } {
+  const queue = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
+  const record = (options.maxRecordBytes ?? DEFAULTS.maxRecordBytes) + 4;
+  return record <= queue
+    ? { bytes: record, option: "maxRecordBytes" }
+    : { bytes: queue, option: "maxQueueBytes" };
 }
