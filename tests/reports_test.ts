@@ -6,7 +6,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import * as log from "@std/log";
 import { SocketEngine } from "../socket.ts";
 import { SocketHandler } from "../handler.ts";
-import { makeFrame } from "./_frame_server.ts";
+import { frameId, makeFrame } from "./_frame_server.ts";
 
 async function freePort(): Promise<number> {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -149,5 +149,73 @@ Deno.test("a record over the receiver's frame limit is dropped at the sender (de
   } finally {
     log.setup({ handlers: {}, loggers: {} });
     await handler.close(0);
+  }
+});
+
+Deno.test("a frame the receiver closes the connection on three times in a row is dropped as refused; the rest arrive", async () => {
+  // A receiver with a 1 MB frame limit that closes (unread: a reset)
+  // on a larger length prefix, as a stricter receiver would.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const ids: number[] = [];
+  let connections = 0;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      try {
+        const head = new Uint8Array(4);
+        for (;;) {
+          let got = 0;
+          while (got < 4) {
+            const n = await conn.read(head.subarray(got));
+            if (n === null) throw new Error("eof");
+            got += n;
+          }
+          const len = new DataView(head.buffer).getUint32(0);
+          if (len > 1_000_000) throw new Error("too large");
+          const body = new Uint8Array(len);
+          let have = 0;
+          while (have < len) {
+            const n = await conn.read(body.subarray(have));
+            if (n === null) throw new Error("eof");
+            have += n;
+          }
+          ids.push(frameId(body));
+        }
+      } catch {
+        conn.close();
+      }
+    }
+  })();
+  const errors: [string, string][] = [];
+  const engine = new SocketEngine({
+    connect: (signal) => Deno.connect({ hostname: "127.0.0.1", port, signal }),
+    retryStart: 10,
+    retryMax: 20,
+    maxQueueBytes: 64 << 20,
+    maxRecordBytes: 64 << 20,
+    handleExit: false,
+    onError: (e, kind) => errors.push([kind, e.message]),
+  });
+  try {
+    for (let i = 0; i < 5; i++) engine.enqueue(makeFrame(i));
+    engine.enqueue(makeFrame(100, 24 << 20));
+    for (let i = 5; i < 10; i++) engine.enqueue(makeFrame(i));
+    const r = await engine.flush(20_000);
+    equal(r.timedOut, false);
+    const end = performance.now() + 5000;
+    while (ids.length < 10 && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    deepEqual(ids, [...Array(10).keys()]);
+    const s = engine.stats();
+    equal(s.droppedByReason.refused, 1);
+    equal(s.sent, 10);
+    ok(connections >= 4, `${connections} connections`);
+    deepEqual(errors.filter(([k]) => k === "refused").length, 1);
+  } finally {
+    await engine.close(0);
+    listener.close();
+    await serving;
   }
 });

@@ -21,6 +21,9 @@
  * - `"exit"`: still pending when the process exited.
  * - `"send"`: the operating system refused the datagram (e.g. no route, an
  *   unresolvable host name); stream connections never drop for this reason.
+ * - `"refused"`: the receiver closed the connection while this frame was
+ *   being written, three times in a row (e.g. it is over the receiver's
+ *   frame limit): it is dropped so that the frames behind it are delivered.
  */
 export type DropReason =
   | "overflow"
@@ -29,7 +32,8 @@ export type DropReason =
   | "closed"
   | "permission"
   | "exit"
-  | "send";
+  | "send"
+  | "refused";
 
 /** Every drop reason, in the order of the counters. */
 export const DROP_REASONS: readonly DropReason[] = Object.freeze([
@@ -40,6 +44,7 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
   "permission",
   "exit",
   "send",
+  "refused",
 ]);
 
 /** The drops not yet announced to the receiver. */
@@ -68,6 +73,7 @@ export function zeroByReason(): Record<DropReason, number> {
     permission: 0,
     exit: 0,
     send: 0,
+    refused: 0,
   };
 }
 

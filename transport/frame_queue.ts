@@ -137,6 +137,13 @@ export interface FrameStore {
    * @returns The number of frames dropped.
    */
   dropAll(reason: DropReason): number;
+  /**
+   * Drops the oldest queued frame; nothing may be in flight.
+   *
+   * @param reason The drop reason.
+   * @returns Whether a frame was dropped.
+   */
+  dropFirst(reason: DropReason): boolean;
 }
 
 /**
@@ -527,6 +534,24 @@ export class FrameQueue implements FrameStore {
    * batch's bytes are in the ring, the queued frames first move to a new
    * ring: the write still reads the old one.
    */
+  /**
+   * Drops the oldest queued frame; nothing may be in flight (a batch taken
+   * and not settled).
+   *
+   * @param reason The drop reason.
+   * @returns Whether a frame was dropped.
+   */
+  dropFirst(reason: DropReason): boolean {
+    if (this.#batchCount > 0 || this.#queued === 0) return false;
+    const length = this.#lengths[this.#first]!;
+    this.#first = (this.#first + 1) & this.#mask;
+    this.#queued--;
+    this.#queuedBytes -= length;
+    this.#release(length);
+    this.#onDrop(reason, 1);
+    return true;
+  }
+
   #dropOldestFor(size: number): void {
     if (this.#batchInRing) {
       const old = this.#ring;

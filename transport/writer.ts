@@ -86,7 +86,14 @@ export interface WriterOptions<C extends Connection> {
 }
 
 /** The engine's one background writer. */
+/** Connections lost while writing the same head frame before it is dropped. */
+const MAX_STRIKES = 3;
+
 export class BackgroundWriter<C extends Connection> {
+  /** The head frame's sequence number when a connection was last lost. */
+  #strikeSeq = -1;
+  /** Connections lost in a row while writing that frame. */
+  #strikes = 0;
   /** Frames fully written. */
   sent = 0;
   /** Bytes of the frames fully written. */
@@ -246,6 +253,9 @@ export class BackgroundWriter<C extends Connection> {
     } catch (e) {
       const refused = e instanceof FramesRefusedError ? e : undefined;
       if (data !== undefined) this.#settle(watchdog.progress, refused?.reason);
+      if (data !== undefined && refused === undefined && !hooks.closed()) {
+        this.#strike();
+      }
       if (refused !== undefined) {
         hooks.report(refused, refused.reason);
       } else if (hooks.closed()) {
@@ -257,7 +267,35 @@ export class BackgroundWriter<C extends Connection> {
       return;
     }
     this.#settle(data.byteLength);
+    this.#strikes = 0;
     link.delivered(conn);
+  }
+
+  /**
+   * The connection was lost while the frame now at the head was being
+   * written: the third time in a row, the frame is dropped as `refused`
+   * (the receiver closes rather than take it, e.g. it is over its frame
+   * limit) and reported, so that the frames behind it are delivered.
+   */
+  #strike(): void {
+    const { queue, hooks } = this.#o;
+    if (queue.records === 0) return;
+    const seq = queue.firstSeq;
+    if (seq === this.#strikeSeq) this.#strikes++;
+    else {
+      this.#strikeSeq = seq;
+      this.#strikes = 1;
+    }
+    if (this.#strikes < MAX_STRIKES) return;
+    this.#strikes = 0;
+    if (queue.dropFirst("refused")) {
+      hooks.report(
+        new Error(
+          `The receiver closed the connection while the same record was being written ${MAX_STRIKES} times in a row: dropped it as 'refused' (it may be over the receiver's frame limit) so that the records behind it are delivered`,
+        ),
+        "refused",
+      );
+    }
   }
 
   /**
