@@ -113,7 +113,11 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     await writeErr(
       `error: ${
-        e instanceof RangeError ? flagText(e.message) : listenErrorText(e, opts)
+        e instanceof RangeError
+          ? flagText(e.message)
+          : e instanceof FlagFileError
+          ? e.message
+          : listenErrorText(e, opts)
       }\n`,
     );
     return USAGE_ERROR;
@@ -153,10 +157,10 @@ async function startReceiver(
 ): Promise<LogReceiver> {
   const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
     ? {
-      cert: await Deno.readTextFile(opts.tlsCert),
-      key: await Deno.readTextFile(opts.tlsKey),
+      cert: await readFlagFile("--tls-cert", opts.tlsCert),
+      key: await readFlagFile("--tls-key", opts.tlsKey),
       ...(opts.tlsCa !== undefined
-        ? { caCerts: [await Deno.readTextFile(opts.tlsCa)] }
+        ? { caCerts: [await readFlagFile("--tls-ca", opts.tlsCa)] }
         : {}),
     }
     : undefined;
@@ -213,6 +217,24 @@ function flagText(message: string): string {
   );
 }
 
+/** A file named by a flag that cannot be read. */
+class FlagFileError extends Error {
+  override name = "FlagFileError";
+}
+
+/** Reads the file of `flag`, or throws a FlagFileError saying which. */
+async function readFlagFile(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new FlagFileError(
+      `cannot read ${flag} file '${path}': ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+    );
+  }
+}
+
 /** Why the receiver could not start, for the user; rethrows a non-Error. */
 function listenErrorText(e: unknown, opts: Args): string {
   if (
@@ -227,9 +249,11 @@ function listenErrorText(e: unknown, opts: Args): string {
     e instanceof Deno.errors.NotCapable ||
     e instanceof Deno.errors.PermissionDenied
   ) {
-    return `cannot listen: ${e.message} (run with --allow-net${
-      opts.unix !== undefined ? " --allow-read --allow-write" : ""
-    })`;
+    return `cannot listen: ${e.message}${
+      opts.unix !== undefined
+        ? " (a Unix socket needs --allow-read=PATH, --allow-write=PATH and --allow-net=unix:PATH)"
+        : ""
+    }`;
   }
   if (e instanceof Error) {
     return `cannot listen on ${

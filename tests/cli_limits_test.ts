@@ -164,3 +164,27 @@ Deno.test("cli --frame-timeout closes a connection stuck in a frame as slow", as
     sender.close();
   }
 });
+
+Deno.test("cli names a TLS file it cannot read, exit code 2", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      CLI,
+      "--port",
+      "0",
+      "--tls-cert",
+      "/nonexistent/cert.pem",
+      "--tls-key",
+      "/nonexistent/key.pem",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  equal(out.code, 2);
+  match(
+    new TextDecoder().decode(out.stderr),
+    /^error: cannot read --tls-cert file '\/nonexistent\/cert\.pem': No such file or directory/,
+  );
+});

@@ -486,7 +486,7 @@ Deno.test("DatagramHandler: a program without net permission exits, its records 
   // Deno's node:dgram would throw an uncaught error at its implicit bind.
   match(
     run.stderr,
-    /^\[datagram-handler\] permission: Cannot connect to the log receiver: net permission denied; run with --allow-net.*"0\.0\.0\.0:0"/,
+    /^\[datagram-handler\] permission: Cannot connect to the log receiver: Requires net access to "0\.0\.0\.0:0".*\(a TCP receiver needs --allow-net=HOST:PORT/,
   );
   equal(run.stderr.trim().split("\n").length, 1, run.stderr);
   equal(run.stats.droppedByReason.permission, 3);

@@ -219,3 +219,42 @@ Deno.test("a frame the receiver closes the connection on three times in a row is
     await serving;
   }
 });
+
+Deno.test("a Unix socket without read permission: the error names it and every permission a Unix socket needs", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/log.sock`;
+  const script = `${dir}/app.ts`;
+  const handlerUrl = new URL("../handler.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { SocketHandler } from "${handlerUrl}";
+const h = new SocketHandler("INFO", { path: ${JSON.stringify(path)} });
+h.handle(new (await import("@std/log")).LogRecord({
+  msg: "x", args: [], level: 20, loggerName: "app",
+}));
+await h.close(1000);
+`,
+  );
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--import-map=${
+          new URL("./import_map.json", import.meta.url).pathname
+        }`,
+        `--allow-net=unix:${path}`,
+        `--allow-read=${script}`,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    match(
+      stderr,
+      /permission: Cannot connect to the log receiver: Requires read access to ".*log\.sock".*\(a TCP receiver needs --allow-net=HOST:PORT; a Unix socket needs --allow-read=PATH, --allow-write=PATH and --allow-net=unix:PATH\); log records are dropped/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

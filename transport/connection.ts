@@ -332,9 +332,9 @@ export class Connector<C extends Connection> {
       this.permissionDenied = true;
       this.#hooks.report(
         new Error(
-          `Cannot connect to the log receiver: net permission denied; run with --allow-net=<host:port> (a Unix socket path needs --allow-read and --allow-write); log records are dropped: ${
+          `Cannot connect to the log receiver: ${
             messageOf(e)
-          }`,
+          } (a TCP receiver needs --allow-net=HOST:PORT; a Unix socket needs --allow-read=PATH, --allow-write=PATH and --allow-net=unix:PATH); log records are dropped`,
         ),
         "permission",
       );
