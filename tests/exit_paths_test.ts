@@ -1,15 +1,18 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 // How a program ends — SIGTERM, SIGINT, an uncaught exception, an unhandled
-// rejection — with @std/log + SocketHandler, the receiver up or down: the
-// queue is drained (up to exitTimeout), what is left is reported with the
-// reason, and the process ends exactly as the same program without the
-// handler does (exit code, signal, the error printed).
+// rejection, Deno.exit() — with @std/log + SocketHandler (and the LogTape
+// sink, and DatagramHandler over UDP), the receiver up or down: the queue is
+// drained (up to exitTimeout), what is left is reported with the reason, and
+// the process ends exactly as the same program without the handler does
+// (exit code, signal, the error printed).
 import { equal, match, ok } from "node:assert/strict";
 import { LogReceiver } from "../receiver.ts";
 import { readFirstLine } from "./_first_line.ts";
 
 const importMap = new URL("./import_map.json", import.meta.url).pathname;
 const handlerUrl = new URL("../handler.ts", import.meta.url).href;
+const datagramUrl = new URL("../datagram.ts", import.meta.url).href;
+const logtapeUrl = new URL("../logtape.ts", import.meta.url).href;
 
 type Ending = "SIGTERM" | "SIGINT" | "throw" | "reject" | "exit";
 
@@ -37,13 +40,49 @@ else if (how === "exit") setTimeout(() => Deno.exit(0), 2);
 else setInterval(() => {}, 1000); // runs until a signal ends it
 `;
 
-let scriptFile: string | undefined;
-async function script(): Promise<string> {
-  if (scriptFile) return scriptFile;
+/** The same program with DatagramHandler (UDP). */
+const UDP_SCRIPT = SCRIPT.replace(
+  `import { SocketHandler } from "${handlerUrl}";`,
+  `import { DatagramHandler as SocketHandler } from "${datagramUrl}";`,
+);
+
+/** The same program through LogTape and the socket sink. */
+const LOGTAPE_SCRIPT =
+  `import { configure, getLogger } from "npm:@logtape/logtape@^2";
+import { getSocketSink } from "${logtapeUrl}";
+const [how, port, count, withHandler] = Deno.args;
+await configure({
+  sinks: withHandler === "yes"
+    ? { py: getSocketSink({ hostname: "127.0.0.1", port: Number(port), exitTimeout: 3000 }) }
+    : {},
+  loggers: [
+    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    { category: "app", lowestLevel: "info", sinks: withHandler === "yes" ? ["py"] : [] },
+  ],
+});
+const logger = getLogger("app");
+for (let i = 0; i < Number(count); i++) logger.info("record {i}", { i });
+console.log("LOGGED");
+if (how === "throw") setTimeout(() => { throw new Error("boom"); }, 0);
+else if (how === "reject") Promise.reject(new Error("boom"));
+else setInterval(() => {}, 1000);
+`;
+
+type Kind = "std" | "udp" | "logtape";
+const SCRIPTS: Record<Kind, string> = {
+  std: SCRIPT,
+  udp: UDP_SCRIPT,
+  logtape: LOGTAPE_SCRIPT,
+};
+const scriptFiles = new Map<Kind, string>();
+async function script(kind: Kind = "std"): Promise<string> {
+  const known = scriptFiles.get(kind);
+  if (known) return known;
   const dir = await Deno.makeTempDir();
-  scriptFile = `${dir}/app.ts`;
-  await Deno.writeTextFile(scriptFile, SCRIPT);
-  return scriptFile;
+  const file = `${dir}/app_${kind}.ts`;
+  await Deno.writeTextFile(file, SCRIPTS[kind]);
+  scriptFiles.set(kind, file);
+  return file;
 }
 
 interface Run {
@@ -58,13 +97,17 @@ async function run(
   port: number,
   count: number,
   withHandler: boolean,
+  kind: Kind = "std",
 ): Promise<Run> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       `--import-map=${importMap}`,
-      "--allow-net=127.0.0.1",
-      await script(),
+      // A datagram socket binds 0.0.0.0:0 first.
+      kind === "udp" ? "--allow-net" : "--allow-net=127.0.0.1",
+      "--allow-env",
+      "--allow-read",
+      await script(kind),
       how,
       String(port),
       String(count),
@@ -180,3 +223,32 @@ Deno.test("Deno.exit() while sending: the exact records not written are reported
     `delivered ${got}, reported dropped ${dropped} (unsure ${unsure})`,
   );
 });
+
+for (const kind of ["udp", "logtape"] as const) {
+  for (const how of ["SIGTERM", "throw"] as const) {
+    Deno.test(`${kind}: ${how}, receiver up: every record delivered, the same end as without the handler`, async () => {
+      // UDP: few enough that the receiver's socket buffer holds a burst
+      // (a loopback datagram takes ~2.3 KB of the 208 KB default).
+      const N = kind === "udp" ? 50 : 2_000;
+      let got = 0;
+      await using receiver = new LogReceiver({
+        port: 0,
+        ...(kind === "udp" ? { udp: true } : {}),
+        maxBuffered: 100_000,
+        onRecord: () => void got++,
+      });
+      await receiver.ready;
+      const without = await run(how, receiver.port, N, false, kind);
+      const withIt = await run(how, receiver.port, N, true, kind);
+      const end = performance.now() + 10_000;
+      while (got < N && performance.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      equal(got, N, `got ${got}: ${withIt.stderr}`);
+      equal(withIt.code, without.code);
+      equal(withIt.signal, without.signal);
+      equal(errorLine(withIt.stderr), errorLine(without.stderr));
+      ok(!/dropped/.test(withIt.stderr), withIt.stderr);
+    });
+  }
+}

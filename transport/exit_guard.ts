@@ -159,7 +159,9 @@ class AbruptExits {
     }
     this.#ending = true;
     await this.#drainAll();
-    if (this.#ending) this.#finish(() => raise(sig));
+    // One more turn of the event loop: writes reported done may still be
+    // on their way to the kernel (node:dgram).
+    if (this.#ending) this.#finish(() => setTimeout(() => raise(sig), 0));
   }
 
   #onError = (e: Event): void => {
