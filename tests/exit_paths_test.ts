@@ -10,80 +10,11 @@ import { LogReceiver } from "../receiver.ts";
 import { readFirstLine } from "./_first_line.ts";
 
 const importMap = new URL("./import_map.json", import.meta.url).pathname;
-const handlerUrl = new URL("../handler.ts", import.meta.url).href;
-const datagramUrl = new URL("../datagram.ts", import.meta.url).href;
-const logtapeUrl = new URL("../logtape.ts", import.meta.url).href;
+/** The program: bench/faults/exit_app.ts (shared with the fault suite). */
+const APP = new URL("../bench/faults/exit_app.ts", import.meta.url).pathname;
 
 type Ending = "SIGTERM" | "SIGINT" | "throw" | "reject" | "exit";
-
-const SCRIPT = `import * as log from "@std/log";
-import { SocketHandler } from "${handlerUrl}";
-const [how, port, count, withHandler] = Deno.args;
-const handlers: Record<string, log.BaseHandler> = {};
-if (withHandler === "yes") {
-  handlers.py = new SocketHandler("INFO", {
-    hostname: "127.0.0.1", port: Number(port), exitTimeout: 3000,
-  });
-}
-log.setup({
-  handlers,
-  loggers: { app: { level: "INFO", handlers: Object.keys(handlers) } },
-});
-const logger = log.getLogger("app");
-// Deno.exit: 2 KB records, so that the exit comes while they are sent.
-const pad = how === "exit" ? " " + "x".repeat(2000) : "";
-for (let i = 0; i < Number(count); i++) logger.info("record %d" + pad, i);
-console.log("LOGGED");
-if (how === "throw") setTimeout(() => { throw new Error("boom"); }, 0);
-else if (how === "reject") Promise.reject(new Error("boom"));
-else if (how === "exit") setTimeout(() => Deno.exit(0), 2);
-else setInterval(() => {}, 1000); // runs until a signal ends it
-`;
-
-/** The same program with DatagramHandler (UDP). */
-const UDP_SCRIPT = SCRIPT.replace(
-  `import { SocketHandler } from "${handlerUrl}";`,
-  `import { DatagramHandler as SocketHandler } from "${datagramUrl}";`,
-);
-
-/** The same program through LogTape and the socket sink. */
-const LOGTAPE_SCRIPT =
-  `import { configure, getLogger } from "npm:@logtape/logtape@^2";
-import { getSocketSink } from "${logtapeUrl}";
-const [how, port, count, withHandler] = Deno.args;
-await configure({
-  sinks: withHandler === "yes"
-    ? { py: getSocketSink({ hostname: "127.0.0.1", port: Number(port), exitTimeout: 3000 }) }
-    : {},
-  loggers: [
-    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    { category: "app", lowestLevel: "info", sinks: withHandler === "yes" ? ["py"] : [] },
-  ],
-});
-const logger = getLogger("app");
-for (let i = 0; i < Number(count); i++) logger.info("record {i}", { i });
-console.log("LOGGED");
-if (how === "throw") setTimeout(() => { throw new Error("boom"); }, 0);
-else if (how === "reject") Promise.reject(new Error("boom"));
-else setInterval(() => {}, 1000);
-`;
-
 type Kind = "std" | "udp" | "logtape";
-const SCRIPTS: Record<Kind, string> = {
-  std: SCRIPT,
-  udp: UDP_SCRIPT,
-  logtape: LOGTAPE_SCRIPT,
-};
-const scriptFiles = new Map<Kind, string>();
-async function script(kind: Kind = "std"): Promise<string> {
-  const known = scriptFiles.get(kind);
-  if (known) return known;
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/app_${kind}.ts`;
-  await Deno.writeTextFile(file, SCRIPTS[kind]);
-  scriptFiles.set(kind, file);
-  return file;
-}
 
 interface Run {
   code: number;
@@ -107,11 +38,11 @@ async function run(
       kind === "udp" ? "--allow-net" : "--allow-net=127.0.0.1",
       "--allow-env",
       "--allow-read",
-      await script(kind),
+      APP,
       how,
       String(port),
       String(count),
-      withHandler ? "yes" : "no",
+      withHandler ? kind : "none",
     ],
     stdout: "piped",
     stderr: "piped",
