@@ -311,6 +311,8 @@ export interface Row {
   /** Who logged: our handler, CPython (for comparison), or a legitimate
    * CPython sender beside an attack on the receiver (scenario 10). */
   sender: "ours" | "cpython" | "cpython (legit)";
+  /** What the sender column shows instead (scenario 11). */
+  label?: string;
   logged: number;
   delivered: number;
   dropped: number;

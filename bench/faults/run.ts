@@ -17,6 +17,7 @@ import * as s7 from "./s7_hostile_values.ts";
 import * as s8 from "./s8_hostile_input.ts";
 import * as s9 from "./s9_load.ts";
 import * as s10 from "./s10_receiver_attacks.ts";
+import * as s11 from "./s11_exit_paths.ts";
 
 const quick = Deno.args.includes("--quick");
 const onlyArg = Deno.args.find((a) => a.startsWith("--only="));
@@ -35,6 +36,7 @@ const scenarios: [string, (p: Params) => Promise<Row[]>][] = [
   ["8", s8.run],
   ["9", s9.run],
   ["10", s10.run],
+  ["11", s11.run],
 ];
 
 function fmt(n: number, digits = 0): string {
@@ -90,11 +92,11 @@ for (const r of rows) {
   const failed = r.checks.filter((c) => !c.ok);
   lines.push(
     `| ${r.scenario} | ${
-      r.sender === "ours"
+      r.label ?? (r.sender === "ours"
         ? "ours"
         : r.sender === "cpython"
         ? "CPython 3.11"
-        : "CPython 3.11 (legit)"
+        : "CPython 3.11 (legit)")
     } | ${r.logged} | ${r.delivered} | ${r.dropped} | ${
       r.sender === "ours" ? r.inflight : "—"
     } | ${r.lost} | ${fmt(r.maxLatencyMs, 2)} | ${fmt(r.appRssMB)} / ${
