@@ -228,10 +228,13 @@ Deno.test("SocketEngine delivers everything in order when the receiver comes up 
   await using server = FrameServer.tcp(port);
   const r = await engine.flush(10000);
   equal(r.timedOut, false);
-  await server.waitForFrames(1000);
-  deepEqual(ids(server.frames), range(0, 1000));
+  await delay(30); // up for retryStart: the connection proves good
+  engine.enqueue(makeFrame(1000));
+  equal((await engine.flush(10000)).timedOut, false);
+  await server.waitForFrames(1001);
+  deepEqual(ids(server.frames), range(0, 1001));
   const s = engine.stats();
-  equal(s.sent, 1000);
+  equal(s.sent, 1001);
   equal(s.dropped, 0);
   equal(s.connects, 1);
   equal(s.retryPeriod, undefined); // reset once the connection proved good
@@ -287,14 +290,15 @@ Deno.test("SocketEngine notices a peer FIN via the read watcher and reconnects a
   const engine = new SocketEngine({
     connect: (signal) =>
       Deno.connect({ hostname: "127.0.0.1", port: server.port, signal }),
-    retryStart: 60000, // a backoff would make this test time out
-    retryMax: 60000,
+    retryStart: 200, // a connection up this long proved good
+    retryMax: 60000, // a backoff would make this test time out
     handleExit: false,
     onError: () => {},
   });
   engine.enqueue(makeFrame(1));
   await engine.flush(5000);
   await server.waitForFrames(1);
+  await delay(250);
   await server.dropConnections();
   await until(() => engine.sock === undefined, "EOF to be noticed");
   const s1 = engine.stats();
@@ -311,6 +315,41 @@ Deno.test("SocketEngine notices a peer FIN via the read watcher and reconnects a
   equal(s.reconnects, 1);
   assertBalanced(s);
   await engine.close();
+});
+
+Deno.test("SocketEngine backs off from a receiver that accepts and closes without reading", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  let accepted = 0;
+  const serving = (async () => {
+    for await (const c of listener) {
+      accepted++;
+      c.close();
+    }
+  })();
+  const engine = new SocketEngine({
+    connect: (signal) => Deno.connect({ hostname: "127.0.0.1", port, signal }),
+    retryStart: 50,
+    retryMax: 5000,
+    jitter: 0,
+    handleExit: false,
+    onError: () => {},
+  });
+  try {
+    // An application logging all along.
+    for (let t = 0; t < 30; t++) {
+      for (let i = 0; i < 10; i++) engine.enqueue(makeFrame(t * 10 + i));
+      await delay(50);
+    }
+    // 0, 50, 150, 350, 750 ms…: the written frames do not prove a
+    // connection the peer closes at once.
+    ok(accepted >= 3 && accepted <= 7, `${accepted} connections in 1.5 s`);
+    ok(engine.stats().retryPeriod! >= 400, `${engine.stats().retryPeriod}`);
+  } finally {
+    await engine.close(0);
+    listener.close();
+    await serving;
+  }
 });
 
 /** An engine whose receiver is down until `up()`; the notice frame has id 1e9 + dropped. */
@@ -749,7 +788,7 @@ Deno.test("SocketEngine: without net permission one clear line, records dropped,
   const lines = r.stderr.trim().split("\n");
   equal(lines.length, 1, r.stderr);
   ok(lines[0]!.startsWith("[socket-handler] permission: "), lines[0]);
-  ok(lines[0]!.includes("net permission"), lines[0]);
+  ok(lines[0]!.includes("Requires net access"), lines[0]);
   ok(lines[0]!.includes("--allow-net"), lines[0]);
   equal(r.stats.droppedByReason.permission, 10);
   equal(r.stats.connectFailures, 1);

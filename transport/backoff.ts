@@ -54,6 +54,14 @@ export class Backoff {
    * @param options The schedule.
    * @param random A uniform random number in `[0, 1)`.
    */
+  /**
+   * How long a connection must stay up to count as good: the first retry
+   * delay (`retryStart`), in milliseconds.
+   */
+  get provenAfter(): number {
+    return this.#options.retryStart;
+  }
+
   constructor(options: BackoffOptions, random: () => number) {
     this.#options = options;
     this.#random = random;

@@ -193,7 +193,11 @@ export class Connector<C extends Connection> {
    */
   lost(conn: C, reason: string): void {
     if (this.conn !== conn) return;
-    const proven = this.proven;
+    // A connection that lived long enough proved good even if it was idle;
+    // one lost sooner did not, whatever it took (an accept-and-close peer).
+    const lived = this.#clock.now() - (this.lastConnectedAt ?? 0);
+    const proven = this.proven || lived >= this.backoff.provenAfter;
+    if (proven && !this.proven) this.backoff.proven();
     this.close(conn);
     if (!proven && !this.#hooks.closed()) this.#retryLater(this.#clock.now());
     this.#hooks.report(
@@ -216,6 +220,10 @@ export class Connector<C extends Connection> {
    */
   delivered(conn: C): void {
     if (this.proven || this.conn !== conn) return;
+    // Written is not read: a peer that accepts and closes takes the first
+    // writes too. Proven once it has also stayed up for retryStart.
+    const lived = this.#clock.now() - (this.lastConnectedAt ?? 0);
+    if (lived < this.backoff.provenAfter) return;
     this.proven = true;
     this.backoff.proven();
   }
