@@ -173,6 +173,12 @@ export interface EngineStats {
   emitted: number;
   /** Frames fully written to a connection. */
   sent: number;
+  /**
+   * Of `sent`, the frames written into connections that the receiver closed
+   * before they had stayed up for `retryStart` (e.g. one that accepts and
+   * closes without reading): the receiver may not have read them.
+   */
+  unconfirmed: number;
   /** Bytes of the sent frames. */
   sentBytes: number;
   /** Records dropped, all reasons. */
@@ -237,6 +243,12 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   #errors: ErrorReporter;
   #emitted = 0;
   #lastError: string | undefined;
+  /** Frames sent when the current connection opened. */
+  #sentAtConnect = 0;
+  /** The connection count `#sentAtConnect` was taken at. */
+  #connectsSeen = 0;
+  /** See {@linkcode EngineStats.unconfirmed}. */
+  #unconfirmed = 0;
   /** Whether a record logged after close() was reported (once per close). */
   #toldClosed = false;
   #state: EngineState = "idle";
@@ -278,7 +290,15 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     });
     const engine = {
       closed: () => this.#closed,
-      state: (state: EngineState) => this.#setState(state),
+      state: (state: EngineState) => {
+        if (
+          state === "connected" && this.#link.connects !== this.#connectsSeen
+        ) {
+          this.#connectsSeen = this.#link.connects;
+          this.#sentAtConnect = this.#writer.sent;
+        }
+        this.#setState(state);
+      },
       report: (error: Error, kind: string) => this.reportError(error, kind),
     };
     this.#link = new Connector<C>({
@@ -298,7 +318,12 @@ export class SocketEngine<C extends Connection = Deno.Conn>
           this.#waiters.expireBefore(retryTime);
           this.#exit.retryAt(retryTime);
         },
-        lost: () => {
+        lost: (proven) => {
+          // Written into a connection the peer closed at once: it may not
+          // have read them.
+          if (!proven) {
+            this.#unconfirmed += this.#writer.sent - this.#sentAtConnect;
+          }
           if (this.#writer.hasWork()) this.#writer.kick();
         },
         peerGone: (conn, reason) =>
@@ -696,6 +721,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       state: this.#state,
       emitted: this.#emitted,
       sent: this.#writer.sent,
+      unconfirmed: this.#unconfirmed,
       sentBytes: this.#writer.sentBytes,
       dropped: this.#drops.dropped,
       droppedByReason: { ...this.#drops.byReason },

@@ -79,8 +79,12 @@ export interface ConnectorHooks<C extends Connection> {
    * @param retryTime Its clock time (ms).
    */
   retryScheduled(retryTime: number): void;
-  /** The open connection was lost (it is closed already). */
-  lost(): void;
+  /**
+   * The open connection was lost (it is closed already).
+   *
+   * @param proven Whether it had proved good (stayed up for `retryStart`).
+   */
+  lost(proven: boolean): void;
   /**
    * The read side of the open connection ended (EOF or an error): the peer
    * is gone. The engine decides what to say, then calls
@@ -209,7 +213,7 @@ export class Connector<C extends Connection> {
       "send",
     );
     this.#hooks.state("idle");
-    this.#hooks.lost();
+    this.#hooks.lost(proven);
   }
 
   /**
