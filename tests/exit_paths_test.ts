@@ -13,7 +13,7 @@ const importMap = new URL("./import_map.json", import.meta.url).pathname;
 /** The program: bench/faults/exit_app.ts (shared with the fault suite). */
 const APP = new URL("../bench/faults/exit_app.ts", import.meta.url).pathname;
 
-type Ending = "SIGTERM" | "SIGINT" | "throw" | "reject" | "exit";
+type Ending = "SIGTERM" | "SIGINT" | "throw" | "reject" | "exit" | "end";
 type Kind = "std" | "udp" | "logtape";
 
 interface Run {
@@ -182,4 +182,26 @@ for (const kind of ["udp", "logtape"] as const) {
       ok(!/dropped/.test(withIt.stderr), withIt.stderr);
     });
   }
+}
+
+for (const kind of ["udp", "std", "logtape"] as const) {
+  Deno.test(`${kind}: a program that logs and ends ends by itself, everything delivered`, async () => {
+    const N = kind === "udp" ? 50 : 2_000;
+    let got = 0;
+    await using receiver = new LogReceiver({
+      port: 0,
+      ...(kind === "udp" ? { udp: true } : {}),
+      onRecord: () => void got++,
+    });
+    await receiver.ready;
+    const r = await run("end", receiver.port, N, true, kind);
+    equal(r.code, 0, r.stderr);
+    equal(r.stderr, "");
+    ok(r.ms < 5000, `took ${r.ms} ms`);
+    const end = performance.now() + 5000;
+    while (got < N && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    equal(got, N);
+  });
 }

@@ -6,7 +6,7 @@
  * - how: `SIGTERM`/`SIGINT`/`SIGHUP` (it waits to be signalled), `throw`
  *   (an uncaught exception), `reject` (an unhandled rejection), `exit`
  *   (`Deno.exit(0)` 2 ms after logging; records of 2 KB so that it comes
- *   while they are sent).
+ *   while they are sent), `end` (nothing: the program ends by itself).
  * - sender: `std` (`@std/log` + `SocketHandler`), `logtape` (the LogTape
  *   sink), `udp` (`DatagramHandler`), or `none` (the same program without
  *   a handler, for comparison).
@@ -58,6 +58,8 @@ if (how === "throw") {
   Promise.reject(new Error("boom"));
 } else if (how === "exit") {
   setTimeout(() => Deno.exit(0), 2);
+} else if (how === "end") {
+  // nothing more: the program ends by itself
 } else {
   setInterval(() => {}, 1000); // runs until a signal ends it
 }
