@@ -1,9 +1,10 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
  * Scenario 10: attacks on the receiver's resources, each against a fresh
- * `cli.ts` process (the receiver operators run) limited to
- * `ulimit -n 1024`, on its default limits, while a legitimate CPython 3.11
- * `SocketHandler` logs 100 records/s to it:
+ * `cli.ts` process (the receiver operators run, as `deno task receive`
+ * runs it: with a 384 MB heap cap) limited to `ulimit -n 1024`, on its
+ * default limits, while a legitimate CPython 3.11 `SocketHandler` logs 100
+ * records/s to it:
  *
  * - a. memo fan-out frames of under 1 KB (10⁹ leaves each), `--format json`;
  * - b. 4 MiB LONG4 integers (and 60 KiB ones that decode);
@@ -210,6 +211,9 @@ class Cli {
         Deno.execPath(),
         "run",
         "--allow-net=127.0.0.1",
+        // As `deno task receive`: garbage from decoding floods is collected
+        // before the heap passes 384 MB (live data stays far below).
+        "--v8-flags=--max-old-space-size=384",
         root + "cli.ts",
         "--port",
         "0",
