@@ -6,6 +6,9 @@
 //   --mode engine   recordDict() + RecordFramer.writeDict() into SocketEngine
 //                   (the frame is written in place into the engine's queue)
 //   --mode logtape  LogTape logger.info`request ${i} served in ${12.5} ms`
+//   --mode noop     logger.info(MESSAGE, i, 12.5) via @std/log + a handler
+//                   whose handle() does nothing: @std/log's own cost (no
+//                   connection; the rate is the sender's own timing)
 //                   via getSocketSink()
 //
 // The loop yields one macrotask every --chunk records (so the background
@@ -110,8 +113,37 @@ async function logTapeTarget(): Promise<Target> {
   };
 }
 
+async function noopTarget(): Promise<Target> {
+  const log = await import("@std/log");
+  class NoopHandler extends log.BaseHandler {
+    override handle(): void {}
+    log(): void {}
+  }
+  log.setup({
+    handlers: { noop: new NoopHandler("INFO") },
+    loggers: { bench: { level: "INFO", handlers: ["noop"] } },
+  });
+  const logger = log.getLogger("bench");
+  const idle = {
+    pendingRecords: 0,
+    emitted: 0,
+    sent: 0,
+    sentBytes: 0,
+    dropped: 0,
+  } as EngineStats;
+  return {
+    log: (i) => logger.info(MESSAGE, i, 12.5),
+    stats: () => idle,
+    flush: () =>
+      Promise.resolve({ sent: 0, dropped: 0, pending: 0, timedOut: false }),
+    close: () => Promise.resolve(),
+  };
+}
+
 const target = mode === "std_log"
   ? await stdLogTarget()
+  : mode === "noop"
+  ? await noopTarget()
   : mode === "engine"
   ? await engineTarget()
   : mode === "logtape"

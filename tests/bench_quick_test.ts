@@ -71,6 +71,9 @@ Deno.test("bench/run.ts --quick completes every section and every record arrives
         ok(run.rate > 0, `${sender} rate`);
       }
     }
+    // The no-op handler's run: @std/log alone, its own rate.
+    equal(sections.e2e.runs.noop.length, 1);
+    ok(sections.e2e.runs.noop[0].rate > sections.e2e.median.std_log);
     // Receiver: both receivers got every replayed CPython frame.
     equal(sections.receiver.arrived, true);
     equal(sections.receiver.records, N);
