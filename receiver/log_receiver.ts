@@ -470,7 +470,6 @@ export class LogReceiver
 
   /** Delivers a datagram's record; `false` when the buffer was full. */
   #offer(record: PythonLogRecord, from: ConnectionInfo): boolean {
-    if (this.#closing) return true;
     void this.#callOnRecord(record, from, undefined);
     return !this.#settings.buffer || this.#buffer.push(record);
   }

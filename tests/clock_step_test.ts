@@ -11,6 +11,7 @@ import {
   FrameServer,
   makeFrame,
 } from "./_frame_server.ts";
+import { freePort } from "./_free_port.ts";
 
 const HOUR = 3_600_000;
 
@@ -37,14 +38,6 @@ async function stepped<T>(step: number, fn: () => Promise<T>): Promise<T> {
   } finally {
     Date.now = real;
   }
-}
-
-async function freePort(): Promise<number> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  await delay(0);
-  return port;
 }
 
 Deno.test("SocketEngine reconnects on schedule across a 1-hour backward wall-clock step", async () => {

@@ -8,6 +8,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { LogReceiver } from "../receiver.ts";
 import { readFirstLine } from "./_first_line.ts";
+import { freePort } from "./_free_port.ts";
 
 const importMap = new URL("./import_map.json", import.meta.url).pathname;
 /** The program: bench/faults/exit_app.ts (shared with the fault suite). */
@@ -61,14 +62,6 @@ async function run(
     stderr: await stderr,
     ms: performance.now() - t0,
   };
-}
-
-async function freePort(): Promise<number> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  await new Promise((r) => setTimeout(r, 0));
-  return port;
 }
 
 /** The part of stderr the runtime prints for the error (no stack). */

@@ -7,14 +7,7 @@ import * as log from "@std/log";
 import { SocketEngine } from "../socket.ts";
 import { SocketHandler } from "../handler.ts";
 import { frameId, makeFrame } from "./_frame_server.ts";
-
-async function freePort(): Promise<number> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  await new Promise((r) => setTimeout(r, 0));
-  return port;
-}
+import { freePort } from "./_free_port.ts";
 
 Deno.test("close() reports the records its deadline dropped, then those logged after it, once each", async () => {
   const port = await freePort();

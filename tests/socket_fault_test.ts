@@ -14,6 +14,7 @@ import {
   makeFrame,
 } from "./_frame_server.ts";
 import { assertBalanced } from "./_stats.ts";
+import { freePort } from "./_free_port.ts";
 
 function ids(frames: Uint8Array[]): number[] {
   return frames.map((f) => {
@@ -40,14 +41,6 @@ async function until(
     if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
     await delay(5);
   }
-}
-
-async function freePort(): Promise<number> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  await delay(0);
-  return port;
 }
 
 /** A manual clock: timers run only when advanced. */

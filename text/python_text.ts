@@ -336,23 +336,12 @@ function finish(st: ReprState): string {
   return text;
 }
 
-/** Appends text; what does not fit is cut and nothing more is written. */
-function put(st: ReprState, s: string): void {
-  if (st.stopped) {
-    if (s !== "") st.dropped = true;
-    return;
-  }
-  const room = st.limit - st.out.length;
-  if (s.length <= room) {
-    st.out += s;
-    return;
-  }
-  st.out += s.slice(0, cutPoint(s, room));
-  st.stopped = st.dropped = true;
-}
-
-/** Appends a string as `str()` writes it, cut with `…[N more characters]`. */
-function textInto(st: ReprState, s: string): void {
+/**
+ * Appends text; what does not fit is cut and nothing more is written. A
+ * string value (`more`) ends its cut with `…[N more characters]`, other
+ * text with the `…` that `finish` adds.
+ */
+function put(st: ReprState, s: string, more = false): void {
   if (st.stopped) {
     if (s !== "") st.dropped = true;
     return;
@@ -363,8 +352,15 @@ function textInto(st: ReprState, s: string): void {
     return;
   }
   const keep = cutPoint(s, room);
-  st.out += s.slice(0, keep) + moreCharacters(s.length - keep);
+  st.out += s.slice(0, keep);
+  if (more) st.out += moreCharacters(s.length - keep);
+  else st.dropped = true;
   st.stopped = true;
+}
+
+/** Appends a string as `str()` writes it, cut with `…[N more characters]`. */
+function textInto(st: ReprState, s: string): void {
+  put(st, s, true);
 }
 
 /**

@@ -113,16 +113,7 @@ export class TextBudget {
    * @returns The text to write.
    */
   cut(s: string): string {
-    const room = this.left > 0 ? this.left : 0;
-    if (s.length <= room) {
-      this.left -= s.length;
-      return s;
-    }
-    const keep = cutPoint(s, room);
-    const text = s.slice(0, keep) + moreCharacters(s.length - keep);
-    this.left -= text.length;
-    this.cuts++;
-    return text;
+    return this.#fit(s, moreCharacters);
   }
 
   /**
@@ -134,12 +125,18 @@ export class TextBudget {
    * @returns The text to write.
    */
   take(s: string): string {
+    return this.#fit(s, () => "…");
+  }
+
+  /** `s` within what is left, charged; a cut ends with `suffix(left out)`. */
+  #fit(s: string, suffix: (leftOut: number) => string): string {
     const room = this.left > 0 ? this.left : 0;
     if (s.length <= room) {
       this.left -= s.length;
       return s;
     }
-    const text = s.slice(0, cutPoint(s, room)) + "…";
+    const keep = cutPoint(s, room);
+    const text = s.slice(0, keep) + suffix(s.length - keep);
     this.left -= text.length;
     this.cuts++;
     return text;

@@ -65,16 +65,9 @@ export interface DropNotice {
  * @returns The counters.
  */
 export function zeroByReason(): Record<DropReason, number> {
-  return {
-    overflow: 0,
-    oversize: 0,
-    encode: 0,
-    closed: 0,
-    permission: 0,
-    exit: 0,
-    send: 0,
-    refused: 0,
-  };
+  const counters = {} as Record<DropReason, number>;
+  for (const reason of DROP_REASONS) counters[reason] = 0;
+  return counters;
 }
 
 /** Drops that may share one clock reading (see DropLedger's dropTime). */

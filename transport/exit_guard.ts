@@ -165,30 +165,31 @@ class AbruptExits {
   }
 
   #onError = (e: Event): void => {
-    if (this.#ending || e.defaultPrevented) return;
-    if (this.#pending().length === 0) return;
-    e.preventDefault();
-    this.#ending = true;
     const error = (e as ErrorEvent).error;
-    void this.#drainAll().then(() =>
-      this.#finish(() => {
-        setTimeout(() => {
-          throw error;
-        }, 0);
-      })
-    );
+    this.#drainBefore(e, () => {
+      setTimeout(() => {
+        throw error;
+      }, 0);
+    });
   };
 
   #onRejection = (e: Event): void => {
+    const reason = (e as PromiseRejectionEvent).reason;
+    this.#drainBefore(e, () => void Promise.reject(reason));
+  };
+
+  /**
+   * Holds an uncaught error (unless the program prevented its default, or
+   * nothing is pending) until the engines are drained, then raises it
+   * `again`.
+   */
+  #drainBefore(e: Event, again: () => void): void {
     if (this.#ending || e.defaultPrevented) return;
     if (this.#pending().length === 0) return;
     e.preventDefault();
     this.#ending = true;
-    const reason = (e as PromiseRejectionEvent).reason;
-    void this.#drainAll().then(() =>
-      this.#finish(() => void Promise.reject(reason))
-    );
-  };
+    void this.#drainAll().then(() => this.#finish(again));
+  }
 }
 
 /** Raises `sig` again; where that is not possible, exits with 128 + its number. */

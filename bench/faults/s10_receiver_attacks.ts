@@ -242,8 +242,9 @@ class Cli {
     })();
     this.reading = (async () => {
       const dec = new TextDecoder();
-      let parts: Uint8Array[] = [];
-      let partLength = 0;
+      const lineDec = new TextDecoder();
+      let text = "";
+      let length = 0;
       for await (const chunk of child.stdout) {
         if (this.#gate) await this.#gate;
         this.outBytes += chunk.length;
@@ -253,22 +254,22 @@ class Cli {
             dec.decode(chunk.subarray(Math.max(0, bad - 40), bad + 20)),
           );
         }
-        // Lines are cut from the bytes; only short ones are decoded whole
-        // (a legitimate record's line is short, hostile ones may be MBs).
+        // Lines are cut from the bytes; only the first SHORT_LINE bytes of
+        // a line are decoded (a legitimate record's line is short, hostile
+        // ones may be MBs), and of a longer one only its start is looked at.
         let from = 0;
         for (;;) {
           const nl = chunk.indexOf(0x0a, from);
           const piece = chunk.subarray(from, nl < 0 ? chunk.length : nl);
-          if (partLength < SHORT_LINE) parts.push(piece);
-          else if (parts.length === 0) parts.push(piece.subarray(0, 64));
-          partLength += piece.length;
+          if (length < SHORT_LINE) {
+            text += lineDec.decode(piece, { stream: true });
+          }
+          length += piece.length;
           if (nl < 0) break;
-          const bytes = parts.length === 1 ? parts[0]! : concat(parts);
-          this.#line(
-            dec.decode(partLength < SHORT_LINE ? bytes : bytes.subarray(0, 64)),
-          );
-          parts = [];
-          partLength = 0;
+          lineDec.decode(); // ends what a long line's cut left undecoded
+          this.#line(length < SHORT_LINE ? text : text.slice(0, 64));
+          text = "";
+          length = 0;
           from = nl + 1;
         }
       }
@@ -334,16 +335,6 @@ class Cli {
 
 /** Lines shorter than this are decoded whole; of longer ones, the start. */
 const SHORT_LINE = 65536;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** Reads a child's stdout lines into an array (and a line waiter). */
 function lines(child: Deno.ChildProcess) {

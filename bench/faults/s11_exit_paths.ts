@@ -14,6 +14,7 @@
  */
 import type { Params, Row } from "./_common.ts";
 import { sleep } from "./_common.ts";
+import { freePort } from "./_timeline.ts";
 import { LogReceiver } from "../../receiver.ts";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -97,14 +98,6 @@ function statusText(e: Ended): string {
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }
 
-async function freePort(): Promise<number> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  await sleep(0);
-  return port;
-}
-
 async function oneRun(
   sender: Sender,
   how: How,
@@ -128,7 +121,7 @@ async function oneRun(
     await receiver.ready;
     port = receiver.port;
   } else {
-    port = await freePort();
+    port = freePort();
   }
   try {
     const without = await runApp(sender, how, port, count, false);
