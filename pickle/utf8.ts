@@ -6,15 +6,16 @@
  */
 
 /**
- * Writes `value` from index `i` into `buf` at `pos` as UTF-8 with
- * surrogatepass (a lone surrogate becomes its 3-byte form, as CPython
- * writes it); returns the new position. `buf` must have room for 3 bytes per
- * remaining code unit.
+ * Writes `value` from index `i` up to `end` into `buf` at `pos` as UTF-8
+ * with surrogatepass (a lone surrogate becomes its 3-byte form, as CPython
+ * writes it; a high surrogate at `end - 1` counts as lone); returns the new
+ * position. `buf` must have room for 3 bytes per code unit written.
  *
  * @param buf The output.
  * @param value The string.
  * @param i The first code unit to write.
  * @param pos Where to write it.
+ * @param end Where to stop in `value` (its length by default).
  * @returns The position after the last byte written.
  */
 export function utf8Into(
@@ -22,8 +23,9 @@ export function utf8Into(
   value: string,
   i: number,
   pos: number,
+  end: number = value.length,
 ): number {
-  const n = value.length;
+  const n = end;
   for (; i < n; i++) {
     const c = value.charCodeAt(i);
     if (c < 0x80) {

@@ -61,6 +61,19 @@ export interface RecordFields {
   process: number | null;
 }
 
+/**
+ * {@linkcode RecordFields} as the framer reads them: the message's args
+ * may be left for it to apply (it writes `msg % args` straight into its
+ * buffer).
+ */
+export interface HeadFields extends RecordFields {
+  /**
+   * When not undefined, `msg` is still the template and these are its args,
+   * all primitives; else `msg` is final.
+   */
+  args: readonly unknown[] | undefined;
+}
+
 /** `pathname`, `filename` and `module` of a record without a caller. */
 export const UNKNOWN_FILE = "(unknown file)";
 /** `funcName` of a record without a caller. */
@@ -72,7 +85,7 @@ export const UNKNOWN_FUNCTION = "(unknown function)";
  *
  * @returns The fields.
  */
-export function newFields(): RecordFields {
+export function newFields(): HeadFields {
   return {
     name: "",
     msg: "",
@@ -90,11 +103,12 @@ export function newFields(): RecordFields {
     threadName: THREAD_NAME,
     processName: PROCESS_NAME,
     process: PROCESS,
+    args: undefined,
   };
 }
 
 // The fields of the last event plainRecordFields read.
-const plain: RecordFields = newFields();
+const plain: HeadFields = newFields();
 
 /**
  * Reads an event's name, level, message and time into `out` as its record
@@ -105,11 +119,17 @@ const plain: RecordFields = newFields();
  *
  * @param input The event.
  * @param out Where to write the fields read (the others are left alone).
- * @returns Whether the message is final (formatted, or no args) and the
- * dict has no extras and no `exc_text`.
+ * @param defer Leave primitive args for the caller to apply (in
+ * `out.args`, `out.msg` then being the template).
+ * @returns Whether the message is final (formatted, no args, or deferred)
+ * and the dict has no extras and no `exc_text`.
  * @throws What reading a hostile `input` throws.
  */
-export function readHead(input: RecordInput, out: RecordFields): boolean {
+export function readHead(
+  input: RecordInput,
+  out: HeadFields,
+  defer = false,
+): boolean {
   const name = typeof input.name === "string"
     ? input.name
     : safeString(input.name);
@@ -127,10 +147,17 @@ export function readHead(input: RecordInput, out: RecordFields): boolean {
   const extra = input.extra;
   let final = (extra === undefined || extra === null) &&
     input.error === undefined;
+  let deferred: readonly unknown[] | undefined;
   if (final && args !== undefined && args !== null && args.length > 0) {
-    const formatted = primitiveArgsMessage(msg, args);
-    if (formatted === undefined) final = false;
-    else msg = formatted;
+    if (!allPrimitives(args)) {
+      final = false;
+    } else if (defer) {
+      deferred = args;
+    } else {
+      const formatted = primitiveArgsMessage(msg, args);
+      if (formatted === undefined) final = false;
+      else msg = formatted;
+    }
   }
 
   // CPython 3.13: ct = time_ns(); created = ct / 1e9;
@@ -138,8 +165,13 @@ export function readHead(input: RecordInput, out: RecordFields): boolean {
   // For whole milliseconds msecs and relativeCreated are the same; created
   // is timeMs / 1000 correctly rounded (ct / 1e9 rounds twice and is 1 ulp
   // lower for about one time in five: 1700000000.2499998 for ...250 ms).
+  // msecs is floor(((timeMs % 1000) + 1000) % 1000); for whole
+  // milliseconds (the rest is exact then), without the (slow) remainders.
   const created = timeMs / 1000;
-  let msecs = Math.floor(((timeMs % 1000) + 1000) % 1000);
+  const rem = timeMs - Math.floor(created) * 1000;
+  let msecs = rem >= 0 && rem < 1000 && rem === Math.floor(rem)
+    ? rem
+    : Math.floor(((timeMs % 1000) + 1000) % 1000);
   if (
     msecs === 999 && Math.floor(created) !== Math.floor((timeMs - 999) / 1000)
   ) {
@@ -152,6 +184,7 @@ export function readHead(input: RecordInput, out: RecordFields): boolean {
   out.created = created;
   out.msecs = msecs;
   out.relativeCreated = timeMs - START_MS;
+  out.args = deferred;
   return final;
 }
 
@@ -181,11 +214,42 @@ export function plainRecordFields(
   input: RecordInput,
 ): RecordFields | undefined {
   try {
-    if (input.caller !== undefined || !readHead(input, plain)) return undefined;
+    if (input.caller !== undefined || !readHead(input, plain)) {
+      return undefined;
+    }
   } catch {
     return undefined; // recordDict salvages what it can
   }
   return plain;
+}
+
+/**
+ * {@linkcode plainRecordFields}, for the framer: reads into its own `out`
+ * (made by {@linkcode newFields}, never handed to anyone else, so its
+ * caller fields stay those of a record without a caller), and primitive
+ * args are left in `out.args` for it to apply.
+ *
+ * @param input The event.
+ * @param out The framer's fields.
+ * @returns Whether the event is a plain one (then `out` holds it). Never
+ * throws.
+ */
+export function readEventFields(input: RecordInput, out: HeadFields): boolean {
+  try {
+    return input.caller === undefined && readHead(input, out, true);
+  } catch {
+    return false; // recordDict salvages what it can
+  }
+}
+
+/** Whether no arg is an object (null is a primitive here). */
+function allPrimitives(args: readonly unknown[]): boolean {
+  const n = args.length;
+  for (let i = 0; i < n; i++) {
+    const a = args[i];
+    if (typeof a === "object" && a !== null) return false;
+  }
+  return true;
 }
 
 /**
@@ -194,17 +258,18 @@ export function plainRecordFields(
  * `Extras.applyArgs` returns for them. Undefined when an arg is an object,
  * reading one throws, or a leftover arg's text would hit a string limit; the
  * caller then takes the general path.
+ *
+ * @param msg The template.
+ * @param args The args.
+ * @returns The message, or undefined. Never throws.
  */
-function primitiveArgsMessage(
+export function primitiveArgsMessage(
   msg: string,
   args: readonly unknown[],
 ): string | undefined {
   try {
     const n = args.length;
-    for (let i = 0; i < n; i++) {
-      const a = args[i];
-      if (typeof a === "object" && a !== null) return undefined;
-    }
+    if (!allPrimitives(args)) return undefined;
     let text = msg;
     let used = 0;
     if (msg.includes("%")) {

@@ -16,7 +16,14 @@ import * as op from "../pickle/opcodes.ts";
 import { utf8Into } from "../pickle/utf8.ts";
 import { STANDARD_FIELDS } from "./schema.ts";
 import type { RecordInput } from "./input.ts";
-import { plainRecordFields, type RecordFields } from "./fields.ts";
+import {
+  type HeadFields,
+  newFields,
+  primitiveArgsMessage,
+  readEventFields,
+  type RecordFields,
+} from "./fields.ts";
+import { PercentUtf8 } from "../text/percent_utf8.ts";
 import { recordDict } from "./dict.ts";
 import type { FrameRoom } from "../transport/frame_queue.ts";
 
@@ -265,7 +272,17 @@ export class RecordFramer {
   textLength = 0;
   #templates: RecordTemplate[] = [];
   #values: unknown[] = new Array(CONSTANT_FIELDS.length);
-  #fields: RecordFields | undefined;
+  /** The fields of the event being framed (see readEventFields). */
+  #fields: HeadFields = newFields();
+  /** Writes `msg % args` of the event being framed into its frame. */
+  #percent = new PercentUtf8();
+  // The template of the last event framed, and its name and level: an
+  // event's other constant fields are always those of a record without a
+  // caller (headFields), so these three pick its template.
+  #lastTemplate: RecordTemplate | undefined;
+  #lastName = "";
+  #lastLevelname = "";
+  #lastLevelno = NaN;
   /** The three times of the dict #dictTemplate last read. */
   #floats = new Float64Array(3);
 
@@ -314,10 +331,12 @@ export class RecordFramer {
     const template = this.#eventTemplate(input, maxText);
     if (template === null) return undefined;
     if (template !== undefined) {
-      const f = this.#fields!;
+      const f = this.#fields;
       return pooledRecord(
         template,
         f.msg,
+        this.textLength,
+        f.args === undefined ? undefined : this.#percent,
         f.created,
         f.msecs,
         f.relativeCreated,
@@ -354,11 +373,13 @@ export class RecordFramer {
     const template = this.#eventTemplate(input, maxText);
     if (template === null) return undefined;
     if (template !== undefined) {
-      const f = this.#fields!;
+      const f = this.#fields;
       return sinkRecord(
         template,
         sink,
         f.msg,
+        this.textLength,
+        f.args === undefined ? undefined : this.#percent,
         f.created,
         f.msecs,
         f.relativeCreated,
@@ -369,22 +390,55 @@ export class RecordFramer {
   }
 
   /**
-   * The template of an event read as plain fields (kept in this.#fields),
-   * undefined when it has none (frame its dict), null when its text is
-   * longer than `maxText`.
+   * The template of an event read as plain fields (kept in this.#fields;
+   * when their `args` are kept, this.#percent has measured `msg % args`
+   * and writes it), undefined when it has none (frame its dict), null when
+   * its text is longer than `maxText`.
    */
   #eventTemplate(
     input: RecordInput,
     maxText: number,
   ): RecordTemplate | null | undefined {
     if (this.protocol > 3) return undefined;
-    const fields = this.#fields = plainRecordFields(input);
-    if (fields === undefined) return undefined;
-    const size = this.textLength = fields.msg.length;
+    const fields = this.#fields;
+    if (!readEventFields(input, fields)) return undefined;
+    const args = fields.args;
+    let size: number;
+    if (args === undefined) {
+      size = fields.msg.length;
+    } else {
+      size = this.#percent.measure(fields.msg, args);
+      if (size <= 1) {
+        // Declined, or a text a pickle may share: format it as a string.
+        const msg = primitiveArgsMessage(fields.msg, args);
+        if (msg === undefined) return undefined;
+        fields.msg = msg;
+        fields.args = undefined;
+        size = msg.length;
+      }
+    }
+    this.textLength = size;
     if (size > maxText) return null;
     if (!timesAreNumbers(fields)) return undefined;
+    const template = this.#lastTemplate;
+    if (
+      template !== undefined && fields.name === this.#lastName &&
+      fields.levelname === this.#lastLevelname &&
+      Object.is(fields.levelno, this.#lastLevelno) && size <= MSG_MAX &&
+      (size > 1 || !isSharedStr(fields.msg))
+    ) {
+      this.templated++;
+      return template;
+    }
     fieldsConstants(fields, this.#values);
-    return this.#template(fields.msg);
+    const found = this.#template(fields.msg, size);
+    if (found !== undefined) {
+      this.#lastTemplate = found;
+      this.#lastName = fields.name;
+      this.#lastLevelname = fields.levelname;
+      this.#lastLevelno = fields.levelno;
+    }
+    return found;
   }
 
   /** The dict of an event, undefined when its text is longer than `maxText`. */
@@ -413,9 +467,12 @@ export class RecordFramer {
       const template = this.#dictTemplate(dict);
       if (template !== undefined) {
         const floats = this.#floats;
+        const msg = dict.msg as string;
         return pooledRecord(
           template,
-          dict.msg as string,
+          msg,
+          msg.length,
+          undefined,
           floats[0]!,
           floats[1]!,
           floats[2]!,
@@ -442,10 +499,13 @@ export class RecordFramer {
       const template = this.#dictTemplate(dict);
       if (template !== undefined) {
         const floats = this.#floats;
+        const msg = dict.msg as string;
         return sinkRecord(
           template,
           sink,
-          dict.msg as string,
+          msg,
+          msg.length,
+          undefined,
           floats[0]!,
           floats[1]!,
           floats[2]!,
@@ -497,11 +557,14 @@ export class RecordFramer {
     if (this.protocol > 3) return undefined;
     if (!timesAreNumbers(fields)) return undefined;
     fieldsConstants(fields, this.#values);
-    const template = this.#template(fields.msg);
+    const msg = fields.msg;
+    const template = this.#template(msg, textLength(msg));
     if (template === undefined) return undefined;
     return pooledRecord(
       template,
-      fields.msg,
+      msg,
+      msg.length,
+      undefined,
       fields.created,
       fields.msecs,
       fields.relativeCreated,
@@ -531,17 +594,22 @@ export class RecordFramer {
     floats[0] = created;
     floats[1] = msecs;
     floats[2] = relative;
-    return this.#template(dict.msg);
+    return this.#template(dict.msg, textLength(dict.msg));
   }
 
   /**
    * The template for this.#values (the constant fields) when the record
    * fits one with this message (and times that are numbers: the caller's
-   * check), found or built; else undefined. (Not passed the times: a call
-   * that is not inlined would box them.)
+   * check), found or built; else undefined. `size` is the message's
+   * length (`msg` may be the template of a message still to format, when
+   * that is 2 or more). (Not passed the times: a call that is not inlined
+   * would box them.)
    */
-  #template(msg: unknown): RecordTemplate | undefined {
-    if (typeof msg !== "string" || msg.length > MSG_MAX || isSharedStr(msg)) {
+  #template(msg: unknown, size: number): RecordTemplate | undefined {
+    if (
+      typeof msg !== "string" || size > MSG_MAX ||
+      (size <= 1 && isSharedStr(msg))
+    ) {
       return undefined;
     }
     // #find matches only strs and numbers; #build checks the types.
@@ -620,16 +688,25 @@ function putFloat(
   pos: number,
   x: number,
 ): number {
-  buf.set(segment, pos);
-  pos += segment.length;
+  const n = segment.length;
+  if (n <= 32) {
+    // A few key bytes between two floats: cheaper than a call to set().
+    for (let i = 0; i < n; i++) buf[pos + i] = segment[i]!;
+  } else {
+    buf.set(segment, pos);
+  }
+  pos += n;
   buf[pos] = BINFLOAT;
   view.setFloat64(pos + 1, x);
   return pos + 9;
 }
 
-/** The most bytes the frame of a template and a message takes. */
-function recordBound(t: RecordTemplate, msg: string): number {
-  return 4 + t.fixed + 5 + msg.length * 3 + 27;
+/**
+ * The most bytes the frame of a template and a message of `size` UTF-16
+ * code units takes.
+ */
+function recordBound(t: RecordTemplate, size: number): number {
+  return 4 + t.fixed + 5 + size * 3 + 27;
 }
 
 /**
@@ -640,12 +717,16 @@ function recordBound(t: RecordTemplate, msg: string): number {
 function pooledRecord(
   t: RecordTemplate,
   msg: string,
+  size: number,
+  percent: PercentUtf8 | undefined,
   created: number,
   msecs: number,
   relative: number,
 ): Uint8Array<ArrayBuffer> {
-  const bound = recordBound(t, msg);
-  if (pool.busy) return ownRecord(t, bound, msg, created, msecs, relative);
+  const bound = recordBound(t, size);
+  if (pool.busy) {
+    return ownRecord(t, bound, msg, percent, created, msecs, relative);
+  }
   pool.room(bound);
   const start = pool.pos;
   const end = writeRecord(
@@ -654,6 +735,7 @@ function pooledRecord(
     pool.view,
     start,
     msg,
+    percent,
     created,
     msecs,
     relative,
@@ -667,13 +749,24 @@ function ownRecord(
   t: RecordTemplate,
   bound: number,
   msg: string,
+  percent: PercentUtf8 | undefined,
   created: number,
   msecs: number,
   relative: number,
 ): Uint8Array<ArrayBuffer> {
   const buf = new Uint8Array(bound);
   const view = new DataView(buf.buffer);
-  const end = writeRecord(t, buf, view, 0, msg, created, msecs, relative);
+  const end = writeRecord(
+    t,
+    buf,
+    view,
+    0,
+    msg,
+    percent,
+    created,
+    msecs,
+    relative,
+  );
   return buf.subarray(0, end);
 }
 
@@ -682,11 +775,13 @@ function sinkRecord(
   t: RecordTemplate,
   sink: FrameSink,
   msg: string,
+  size: number,
+  percent: PercentUtf8 | undefined,
   created: number,
   msecs: number,
   relative: number,
 ): boolean {
-  const room = sink.room(recordBound(t, msg));
+  const room = sink.room(recordBound(t, size));
   return sink.commit(
     writeRecord(
       t,
@@ -694,6 +789,7 @@ function sinkRecord(
       room.view,
       room.pos,
       msg,
+      percent,
       created,
       msecs,
       relative,
@@ -702,7 +798,8 @@ function sinkRecord(
 }
 
 /**
- * Writes a templated record frame into `buf` from `start`.
+ * Writes a templated record frame into `buf` from `start`: its message is
+ * `msg`, or, with `percent`, the text it measured.
  *
  * @returns Where the frame ends.
  */
@@ -712,11 +809,11 @@ function writeRecord(
   view: DataView,
   start: number,
   msg: string,
+  percent: PercentUtf8 | undefined,
   created: number,
   msecs: number,
   relative: number,
 ): number {
-  const n = msg.length;
   const seg = t.segments;
   let pos = start + 4;
   buf.set(seg[0]!, pos);
@@ -725,13 +822,18 @@ function writeRecord(
   buf[pos] = BINUNICODE;
   const payload = pos + 5;
   let p = payload;
-  let i = 0;
-  for (; i < n; i++) {
-    const c = msg.charCodeAt(i);
-    if (c >= 0x80) break;
-    buf[p++] = c;
+  if (percent !== undefined) {
+    p = percent.write(buf, p);
+  } else {
+    const n = msg.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = msg.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[p++] = c;
+    }
+    if (i < n) p = utf8Into(buf, msg, i, p);
   }
-  if (i < n) p = utf8Into(buf, msg, i, p);
   view.setUint32(pos + 1, p - payload, true);
   pos = p;
   pos = putFloat(buf, view, seg[1]!, pos, created);

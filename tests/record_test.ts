@@ -7,6 +7,7 @@ import {
   captureCaller,
   fromStdLogRecord,
   LIMITS,
+  plainRecordFields,
   pythonLevelName,
   recordDict,
   RESERVED_KEYS,
@@ -14,6 +15,7 @@ import {
   THREAD_NAME,
 } from "../record.ts";
 import { dumps, dumpsFrame, PyFloat, pyFloat, pyTuple } from "../pickle.ts";
+import fc from "npm:fast-check@^4";
 import { RECORD_KEYS as KEYS } from "./_golden.ts";
 
 const T = 1_700_000_000_250;
@@ -878,4 +880,34 @@ Deno.test("recordDict() renders primitive-only args exactly as args with a plain
   }).msg as string;
   equal(long.length, 2 + LIMITS.stringLength + 1);
   ok(long.startsWith("m yyy") && long.endsWith("y…"));
+});
+
+Deno.test("msecs is floor(((timeMs % 1000) + 1000) % 1000) (CPython 3.13's rounding rule aside) for 20,000 generated times", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.integer({ min: -4e12, max: 4e12 }),
+        fc.double({ min: -1e15, max: 1e15, noNaN: true }),
+        fc.double({ min: -3000, max: 3000, noNaN: true }),
+        fc.constantFrom(0, -0, 999, -1, -999.5, 1700000000999.9998, 8e15 + 999),
+      ),
+      (t) => {
+        let want = Math.floor(((t % 1000) + 1000) % 1000);
+        const created = t / 1000;
+        if (
+          want === 999 &&
+          Math.floor(created) !== Math.floor((t - 999) / 1000)
+        ) want = 0;
+        const f = plainRecordFields({
+          name: "a",
+          level: 20,
+          msg: "m",
+          timeMs: t,
+        });
+        equal(f?.msecs, want, `timeMs ${t}`);
+        equal(f?.created, created);
+      },
+    ),
+    { numRuns: 20_000, seed: 1206 },
+  );
 });
