@@ -195,7 +195,7 @@ export class FrameQueue implements FrameStore {
 
   // The queued frames (not in the batch): lengths and sequence numbers in
   // rings of slots (a power of two).
-  #lengths = new Float64Array(INITIAL_SLOTS);
+  #lengths = new Uint32Array(INITIAL_SLOTS);
   #seqs = new Float64Array(INITIAL_SLOTS);
   #mask = INITIAL_SLOTS - 1;
   #first = 0;
@@ -204,7 +204,7 @@ export class FrameQueue implements FrameStore {
   #nextSeq = 0;
 
   // The batch being written.
-  #batchLengths = new Float64Array(INITIAL_SLOTS);
+  #batchLengths = new Uint32Array(INITIAL_SLOTS);
   #batchSeqs = new Float64Array(INITIAL_SLOTS);
   #batchCount = 0;
   #batchBytes = 0;
@@ -671,7 +671,7 @@ export class FrameQueue implements FrameStore {
   /** Doubles the frame slots, oldest first. */
   #growSlots(): void {
     const size = (this.#mask + 1) * 2;
-    const lengths = new Float64Array(size);
+    const lengths = new Uint32Array(size);
     const seqs = new Float64Array(size);
     for (let k = 0; k < this.#queued; k++) {
       const i = (this.#first + k) & this.#mask;
@@ -686,7 +686,7 @@ export class FrameQueue implements FrameStore {
 
   /** Doubles the batch's slots. */
   #growBatchSlots(): void {
-    const lengths = new Float64Array(this.#batchLengths.length * 2);
+    const lengths = new Uint32Array(this.#batchLengths.length * 2);
     const seqs = new Float64Array(this.#batchSeqs.length * 2);
     lengths.set(this.#batchLengths);
     seqs.set(this.#batchSeqs);
