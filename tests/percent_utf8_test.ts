@@ -112,7 +112,6 @@ Deno.test("PercentUtf8 declines what percentFormat renders otherwise", () => {
       ["%s", [Symbol("s")]],
       ["a\ud83d%s", ["\ude00"]], // a pair across pieces
       ["%s%s", ["\ud83d", "\ude00"]],
-      ["\ud83d%%%s", ["\ude00"]], // a piece ending with a high surrogate
       ["%s".repeat(33), Array(33).fill(1)],
       ["100%", []],
     ] as [string, unknown[]][]
@@ -128,11 +127,38 @@ Deno.test("PercentUtf8 declines what percentFormat renders otherwise", () => {
       ["%s", [-9007199254740991], "-9007199254740991"],
       ["%s", [1e16], "1e+16"],
       ["\ude00%s\ud83d", ["\ude00"], "\ude00\ude00\ud83d"],
+      ["\ud83d%%%s", ["\ude00"], "\ud83d%\ude00"],
     ] as [string, unknown[], string][]
   ) {
     equal(p.measure(t, a), text.length);
     deepEqual([...buf.subarray(0, p.write(buf, 0))], utf8(text));
   }
+});
+
+Deno.test("PercentUtf8 keeps templates parsed: 300 templates, reused in random order with new args, as percentFormat", () => {
+  const p = new PercentUtf8();
+  const buf = new Uint8Array(4096);
+  const pool = fc.sample(templateArgs, { numRuns: 300, seed: 3 });
+  let taken = 0;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: pool.length - 1 }),
+      fc.array(arg, { maxLength: 5 }),
+      (i, fresh) => {
+        const [t, own] = pool[i]!;
+        // Its own args (mostly taken), or others of the same count.
+        const a = fresh.length === own.length ? fresh : own;
+        const n = p.measure(t, a);
+        if (n < 0) return;
+        taken++;
+        const { text } = percentFormat(t, a);
+        equal(n, text.length);
+        deepEqual([...buf.subarray(0, p.write(buf, 0))], utf8(text));
+      },
+    ),
+    { numRuns: 20_000, seed: 11 },
+  );
+  ok(taken > 2000, `${taken} taken`);
 });
 
 const event: fc.Arbitrary<RecordInput> = fc.record({

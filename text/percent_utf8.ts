@@ -30,6 +30,13 @@ import { utf8Into } from "../pickle/utf8.ts";
 
 /** The most conversions a template may have here (more: percentFormat). */
 const MAX_CONVERSIONS = 32;
+/** The most templates kept parsed (the cache is cleared when full). */
+const MAX_TEMPLATES = 256;
+/** The longest template kept parsed. */
+const MAX_TEMPLATE_LENGTH = 4096;
+
+const S = 0x73; // %s
+const D = 0x64; // %d
 
 /** Whether a UTF-16 code unit is a high (leading) surrogate. */
 function isHigh(c: number): boolean {
@@ -44,18 +51,88 @@ function digitCount(a: number): number {
 }
 
 /**
+ * A template this writer takes, parsed once: its conversions (`%s`, `%d`),
+ * and the text around them (`%%` already turned into `%`) as UTF-8.
+ */
+interface Parsed {
+  /** The conversions, in order: 0x73 (`s`) or 0x64 (`d`). */
+  convs: Uint8Array;
+  /** The text before each conversion, then after the last, as UTF-8. */
+  texts: Uint8Array[];
+  /** The length of that text in UTF-16 code units. */
+  textLength: number;
+}
+
+/** A template it declines (cached too). */
+const DECLINED: Parsed = {
+  convs: new Uint8Array(0),
+  texts: [],
+  textLength: -1,
+};
+
+/**
+ * Parses a template: DECLINED unless every `%` is `%s`, `%d` or `%%`, at
+ * most 32 conversions, and no text before a conversion ends with a high
+ * surrogate (it could pair with the value's first code unit).
+ */
+function parse(template: string): Parsed {
+  const convs: number[] = [];
+  const texts: Uint8Array[] = [];
+  let text = "";
+  let textLength = 0;
+  let last = 0;
+  let pct = template.indexOf("%");
+  while (pct >= 0) {
+    text += template.slice(last, pct);
+    const c = template.charCodeAt(pct + 1);
+    if (c === 0x25) {
+      text += "%";
+    } else if (c === S || c === D) {
+      if (convs.length === MAX_CONVERSIONS) return DECLINED;
+      if (text.length > 0 && isHigh(text.charCodeAt(text.length - 1))) {
+        return DECLINED;
+      }
+      convs.push(c);
+      texts.push(utf8(text));
+      textLength += text.length;
+      text = "";
+    } else {
+      return DECLINED;
+    }
+    last = pct + 2;
+    pct = template.indexOf("%", last);
+  }
+  if (convs.length === 0) return DECLINED;
+  text += template.slice(last);
+  texts.push(utf8(text));
+  return {
+    convs: new Uint8Array(convs),
+    texts,
+    textLength: textLength + text.length,
+  };
+}
+
+/** A string as UTF-8 (surrogatepass). */
+function utf8(text: string): Uint8Array {
+  const buf = new Uint8Array(3 * text.length);
+  return buf.slice(0, utf8Into(buf, text, 0, 0));
+}
+
+/**
  * Measures, then writes, `template % args` for the templates and arguments
- * it takes (see the module documentation). One instance holds the last
- * measured text's parts until it is written; `measure` and `write` are
- * called back to back, with nothing else in between.
+ * it takes (see the module documentation). Templates are parsed once (up
+ * to 256 kept). One instance holds the last measured text's parts until it
+ * is written; `measure` and `write` are called back to back, with nothing
+ * else in between.
  */
 export class PercentUtf8 {
-  #template = "";
-  /** Where each conversion's `%` is in the template. */
-  #at = new Int32Array(MAX_CONVERSIONS);
+  #parsed = new Map<string, Parsed>();
+  #lastTemplate = "";
+  #last: Parsed = DECLINED;
+  /** The template being written. */
+  #current: Parsed = DECLINED;
   /** Each conversion's text: a string, or an integer to write as digits. */
   #parts: (string | number)[] = new Array(MAX_CONVERSIONS).fill("");
-  #count = 0;
 
   /**
    * The length (in UTF-16 code units) of `template % args`, when it is the
@@ -67,66 +144,57 @@ export class PercentUtf8 {
    * @returns The text's length, or -1. Never throws.
    */
   measure(template: string, args: readonly unknown[]): number {
-    const n = template.length;
-    const na = args.length;
-    const at = this.#at;
+    let t = this.#last;
+    if (template !== this.#lastTemplate) {
+      if (template.length > MAX_TEMPLATE_LENGTH) return -1;
+      const cache = this.#parsed;
+      let found = cache.get(template);
+      if (found === undefined) {
+        if (cache.size === MAX_TEMPLATES) cache.clear();
+        found = parse(template);
+        cache.set(template, found);
+      }
+      this.#lastTemplate = template;
+      this.#last = t = found;
+    }
+    const convs = t.convs;
+    const count = convs.length;
+    if (count === 0 || args.length !== count) return -1;
     const parts = this.#parts;
-    let count = 0;
-    let len = 0;
-    let last = 0;
-    let argi = 0;
-    let pct = template.indexOf("%");
-    while (pct >= 0) {
-      // A piece ending with a high surrogate could pair with the next one's
-      // first code unit: percentFormat's string holds the pair.
-      if (pct > last && isHigh(template.charCodeAt(pct - 1))) return -1;
-      if (count === MAX_CONVERSIONS) return -1;
-      len += pct - last;
-      const c = template.charCodeAt(pct + 1);
+    let len = t.textLength;
+    for (let k = 0; k < count; k++) {
+      const v = args[k];
+      const c = convs[k];
       let part: string | number;
-      if (c === 0x25) { // %%
-        part = "%";
-        len += 1;
-      } else if (c === 0x73 || c === 0x64) { // %s, %d
-        if (argi === na) return -1;
-        const v = args[argi++];
-        if (typeof v === "number") {
-          if (Number.isSafeInteger(v) && (c === 0x64 || !Object.is(v, -0))) {
-            part = v; // -0 prints "0" for %d
-            len += v < 0 ? 1 + digitCount(-v) : digitCount(v);
-          } else if (c === 0x73) {
-            part = pyFloatRepr(v);
-            len += part.length;
-          } else {
-            return -1;
-          }
-        } else if (c === 0x64) {
-          return -1;
-        } else if (typeof v === "string") {
-          if (v.length > 0 && isHigh(v.charCodeAt(v.length - 1))) return -1;
-          part = v;
-          len += v.length;
-        } else if (typeof v === "boolean") {
-          part = v ? "True" : "False";
+      if (typeof v === "number") {
+        if (Number.isSafeInteger(v) && (c === D || !Object.is(v, -0))) {
+          part = v; // -0 prints "0" for %d
+          len += v < 0 ? 1 + digitCount(-v) : digitCount(v);
+        } else if (c === S) {
+          part = pyFloatRepr(v);
           len += part.length;
-        } else if (v === null || v === undefined) {
-          part = "None";
-          len += 4;
         } else {
           return -1;
         }
+      } else if (c === D) {
+        return -1;
+      } else if (typeof v === "string") {
+        if (v.length > 0 && isHigh(v.charCodeAt(v.length - 1))) return -1;
+        part = v;
+        len += v.length;
+      } else if (typeof v === "boolean") {
+        part = v ? "True" : "False";
+        len += part.length;
+      } else if (v === null || v === undefined) {
+        part = "None";
+        len += 4;
       } else {
         return -1;
       }
-      at[count] = pct;
-      parts[count++] = part;
-      last = pct + 2;
-      pct = template.indexOf("%", last);
+      parts[k] = part;
     }
-    if (argi !== na || count === 0) return -1;
-    this.#template = template;
-    this.#count = count;
-    return len + n - last;
+    this.#current = t;
+    return len;
   }
 
   /**
@@ -138,14 +206,12 @@ export class PercentUtf8 {
    * @returns Where the text ends.
    */
   write(buf: Uint8Array, pos: number): number {
-    const template = this.#template;
-    const at = this.#at;
+    const t = this.#current;
+    const texts = t.texts;
     const parts = this.#parts;
-    const count = this.#count;
-    let last = 0;
+    const count = t.convs.length;
     for (let k = 0; k < count; k++) {
-      const pct = at[k]!;
-      pos = putText(buf, pos, template, last, pct);
+      pos = putBytes(buf, pos, texts[k]!);
       const part = parts[k]!;
       if (typeof part === "number") {
         pos = putInt(buf, pos, part);
@@ -153,12 +219,21 @@ export class PercentUtf8 {
         pos = putText(buf, pos, part, 0, part.length);
         parts[k] = "";
       }
-      last = pct + 2;
     }
-    this.#template = "";
-    this.#count = 0;
-    return putText(buf, pos, template, last, template.length);
+    this.#current = DECLINED;
+    return putBytes(buf, pos, texts[count]!);
   }
+}
+
+/** Copies bytes (a loop for the few bytes between conversions). */
+function putBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n > 64) {
+    buf.set(bytes, pos);
+  } else {
+    for (let i = 0; i < n; i++) buf[pos + i] = bytes[i]!;
+  }
+  return pos + n;
 }
 
 /** Writes `s` from `i` to `end` as UTF-8 (surrogatepass). */
