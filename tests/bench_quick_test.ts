@@ -74,6 +74,19 @@ Deno.test("bench/run.ts --quick completes every section and every record arrives
     // The no-op handler's run: @std/log alone, its own rate.
     equal(sections.e2e.runs.noop.length, 1);
     ok(sections.e2e.runs.noop[0].rate > sections.e2e.median.std_log);
+    // The per-round figures: the handler's cost is 1/ours − 1/no-op, and
+    // the GC share comes from a profile of the @std/log sender.
+    const r0 = (s: string) => sections.e2e.runs[s][0].rate;
+    ok(
+      Math.abs(
+        sections.e2e.handlerCost - (1 / r0("std_log") - 1 / r0("noop")) * 1e6,
+      ) < 1e-9,
+    );
+    equal(sections.e2e.ratio.std_log, r0("std_log") / r0("python"));
+    ok(
+      sections.e2e.gcShare > 0 && sections.e2e.gcShare < 1,
+      `GC share ${sections.e2e.gcShare}`,
+    );
     // Receiver: both receivers got every replayed CPython frame.
     equal(sections.receiver.arrived, true);
     equal(sections.receiver.records, N);
