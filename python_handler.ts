@@ -11,7 +11,12 @@
 import { BaseHandler, type BaseHandlerOptions } from "@std/log/base-handler";
 import type { LevelName, LogRecord } from "@std/log/base-handler";
 import type { CallerInfo } from "./record/caller.ts";
-import { handleCaller, stdLogInput } from "./record/std_log.ts";
+import {
+  handleCaller,
+  type InputSlots,
+  newInputSlots,
+  stdLogInput,
+} from "./record/std_log.ts";
 import type { RecordInput } from "./record/input.ts";
 import { recordDict } from "./record/dict.ts";
 import { plainRecordFields, type RecordFields } from "./record/fields.ts";
@@ -61,6 +66,10 @@ export abstract class PythonHandler extends BaseHandler {
 
   #defaultFormatter: BaseHandler["formatter"] | undefined;
   #destroyPending = false;
+  /** How many handle() calls are running (more than 1: a nested log call). */
+  #depth = 0;
+  /** The event recordInput() fills for the outermost handle() call. */
+  #slots: InputSlots = newInputSlots();
 
   /**
    * Sets up level, formatter, filters and encoding options.
@@ -162,10 +171,13 @@ export abstract class PythonHandler extends BaseHandler {
       this.reportError(error, "filter");
       return false;
     }
+    this.#depth++;
     try {
       this.emit(record);
     } catch (error) {
       this.handleError(record, error);
+    } finally {
+      this.#depth--;
     }
     return true;
   }
@@ -238,7 +250,10 @@ export abstract class PythonHandler extends BaseHandler {
    * {@linkcode PythonHandler.prototype.makeRecordFields} are this class's
    * and the formatter is the default. A subclass frames it with
    * `RecordFramer.frameEvent` (the same bytes as framing `makeRecordDict`'s
-   * dict). Undefined otherwise: then frame through those methods.
+   * dict). Undefined otherwise: then frame through those methods. Within
+   * {@linkcode PythonHandler.prototype.handle} (not nested in another
+   * call of it) the event is one object filled again for every record:
+   * frame it at once, do not keep it.
    *
    * @param record The record.
    * @returns The event, or undefined.
@@ -251,7 +266,11 @@ export abstract class PythonHandler extends BaseHandler {
     ) {
       return undefined;
     }
-    return stdLogInput(record, this.#caller(record));
+    return stdLogInput(
+      record,
+      this.#caller(record),
+      this.#depth === 1 ? this.#slots : undefined,
+    );
   }
 
   /** The logging call's site, when `includeCallerInfo`. */

@@ -203,6 +203,16 @@ function timesAreNumbers(fields: RecordFields): boolean {
     typeof fields.relativeCreated === "number";
 }
 
+/**
+ * Copies the three times to `out` (which the writers read: doubles passed
+ * to a call that is not inlined would be boxed, one allocation each).
+ */
+function setTimes(fields: RecordFields, out: Float64Array): void {
+  out[0] = fields.created;
+  out[1] = fields.msecs;
+  out[2] = fields.relativeCreated;
+}
+
 function textLength(value: unknown): number {
   return typeof value === "string" ? value.length : 0;
 }
@@ -283,7 +293,7 @@ export class RecordFramer {
   #lastName = "";
   #lastLevelname = "";
   #lastLevelno = NaN;
-  /** The three times of the dict #dictTemplate last read. */
+  /** The three times of the record being framed (created, msecs, relativeCreated). */
   #floats = new Float64Array(3);
 
   /**
@@ -337,9 +347,7 @@ export class RecordFramer {
         f.msg,
         this.textLength,
         f.args === undefined ? undefined : this.#percent,
-        f.created,
-        f.msecs,
-        f.relativeCreated,
+        this.#floats,
       );
     }
     const dict = this.#eventDict(input, maxText);
@@ -380,9 +388,7 @@ export class RecordFramer {
         f.msg,
         this.textLength,
         f.args === undefined ? undefined : this.#percent,
-        f.created,
-        f.msecs,
-        f.relativeCreated,
+        this.#floats,
       );
     }
     const dict = this.#eventDict(input, maxText);
@@ -420,6 +426,7 @@ export class RecordFramer {
     this.textLength = size;
     if (size > maxText) return null;
     if (!timesAreNumbers(fields)) return undefined;
+    setTimes(fields, this.#floats);
     const template = this.#lastTemplate;
     if (
       template !== undefined && fields.name === this.#lastName &&
@@ -473,9 +480,7 @@ export class RecordFramer {
           msg,
           msg.length,
           undefined,
-          floats[0]!,
-          floats[1]!,
-          floats[2]!,
+          floats,
         );
       }
     }
@@ -506,9 +511,7 @@ export class RecordFramer {
           msg,
           msg.length,
           undefined,
-          floats[0]!,
-          floats[1]!,
-          floats[2]!,
+          floats,
         );
       }
     }
@@ -556,6 +559,7 @@ export class RecordFramer {
   frameFields(fields: RecordFields): Uint8Array<ArrayBuffer> | undefined {
     if (this.protocol > 3) return undefined;
     if (!timesAreNumbers(fields)) return undefined;
+    setTimes(fields, this.#floats);
     fieldsConstants(fields, this.#values);
     const msg = fields.msg;
     const template = this.#template(msg, textLength(msg));
@@ -565,9 +569,7 @@ export class RecordFramer {
       msg,
       msg.length,
       undefined,
-      fields.created,
-      fields.msecs,
-      fields.relativeCreated,
+      this.#floats,
     );
   }
 
@@ -719,13 +721,11 @@ function pooledRecord(
   msg: string,
   size: number,
   percent: PercentUtf8 | undefined,
-  created: number,
-  msecs: number,
-  relative: number,
+  times: Float64Array,
 ): Uint8Array<ArrayBuffer> {
   const bound = recordBound(t, size);
   if (pool.busy) {
-    return ownRecord(t, bound, msg, percent, created, msecs, relative);
+    return ownRecord(t, bound, msg, percent, times);
   }
   pool.room(bound);
   const start = pool.pos;
@@ -736,9 +736,7 @@ function pooledRecord(
     start,
     msg,
     percent,
-    created,
-    msecs,
-    relative,
+    times,
   );
   pool.pos = end;
   return pool.buf.subarray(start, end);
@@ -750,9 +748,7 @@ function ownRecord(
   bound: number,
   msg: string,
   percent: PercentUtf8 | undefined,
-  created: number,
-  msecs: number,
-  relative: number,
+  times: Float64Array,
 ): Uint8Array<ArrayBuffer> {
   const buf = new Uint8Array(bound);
   const view = new DataView(buf.buffer);
@@ -763,9 +759,7 @@ function ownRecord(
     0,
     msg,
     percent,
-    created,
-    msecs,
-    relative,
+    times,
   );
   return buf.subarray(0, end);
 }
@@ -777,9 +771,7 @@ function sinkRecord(
   msg: string,
   size: number,
   percent: PercentUtf8 | undefined,
-  created: number,
-  msecs: number,
-  relative: number,
+  times: Float64Array,
 ): boolean {
   const room = sink.room(recordBound(t, size));
   return sink.commit(
@@ -790,9 +782,7 @@ function sinkRecord(
       room.pos,
       msg,
       percent,
-      created,
-      msecs,
-      relative,
+      times,
     ),
   );
 }
@@ -810,9 +800,7 @@ function writeRecord(
   start: number,
   msg: string,
   percent: PercentUtf8 | undefined,
-  created: number,
-  msecs: number,
-  relative: number,
+  times: Float64Array,
 ): number {
   const seg = t.segments;
   let pos = start + 4;
@@ -836,9 +824,9 @@ function writeRecord(
   }
   view.setUint32(pos + 1, p - payload, true);
   pos = p;
-  pos = putFloat(buf, view, seg[1]!, pos, created);
-  pos = putFloat(buf, view, seg[2]!, pos, msecs);
-  pos = putFloat(buf, view, seg[3]!, pos, relative);
+  pos = putFloat(buf, view, seg[1]!, pos, times[0]!);
+  pos = putFloat(buf, view, seg[2]!, pos, times[1]!);
+  pos = putFloat(buf, view, seg[3]!, pos, times[2]!);
   buf.set(seg[4]!, pos);
   pos += seg[4]!.length;
   view.setUint32(start, pos - start - 4);

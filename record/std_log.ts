@@ -186,17 +186,48 @@ export function fromStdLogRecord(
 }
 
 /**
+ * A {@linkcode RecordInput} with all its fields present (undefined when
+ * absent): one shape, filled again for each record by
+ * {@linkcode stdLogInput}.
+ */
+export type InputSlots = {
+  [K in keyof RecordInput]-?: RecordInput[K] | undefined;
+};
+
+/**
+ * An empty {@linkcode InputSlots}.
+ *
+ * @returns The slots.
+ */
+export function newInputSlots(): InputSlots {
+  return {
+    name: "",
+    level: 0,
+    levelName: undefined,
+    msg: "",
+    args: undefined,
+    extra: undefined,
+    error: undefined,
+    timeMs: 0,
+    caller: undefined,
+  };
+}
+
+/**
  * The {@linkcode RecordInput} of an `@std/log` `LogRecord`: the one read of
  * the record (its copying `args` and `datetime` getters are read once
  * each), from which its dict or its frame is made. Never throws.
  *
  * @param record The `@std/log` record.
  * @param caller Caller information, when wanted.
+ * @param out Slots to fill and return instead of a new object (read them
+ * before the next call).
  * @returns The event.
  */
 export function stdLogInput(
   record: LogRecord,
   caller?: CallerInfo,
+  out?: InputSlots,
 ): RecordInput {
   let name: string = "root";
   let level = 0;
@@ -228,17 +259,30 @@ export function stdLogInput(
   } catch {
     timeMs = Date.now();
   }
-  const input: RecordInput = { name, level, msg, timeMs };
-  if (args !== undefined && args !== null) input.args = args;
-  if (caller !== undefined) input.caller = caller;
+  let error: string | undefined;
   if (typeof msg === "string") {
     // A first line followed by a V8 frame line ("\n    at "); indexOf is
     // ~1 ns where a regex test costs ~80 ns on every message.
     const nl = msg.indexOf("\n");
     if (nl >= 0 && msg.startsWith("    at ", nl + 1)) {
-      input.error = msg;
-      input.msg = msg.slice(0, nl);
+      error = msg;
+      msg = msg.slice(0, nl);
     }
   }
+  if (args === null) args = undefined;
+  if (out !== undefined) {
+    out.name = name;
+    out.level = level;
+    out.msg = msg;
+    out.timeMs = timeMs;
+    out.args = args;
+    out.caller = caller;
+    out.error = error;
+    return out as RecordInput;
+  }
+  const input: RecordInput = { name, level, msg, timeMs };
+  if (args !== undefined) input.args = args;
+  if (caller !== undefined) input.caller = caller;
+  if (error !== undefined) input.error = error;
   return input;
 }

@@ -389,3 +389,35 @@ Deno.test("makePickle() frames the common record from its fields with the bytes 
     await formatted.close(0);
   }
 });
+
+Deno.test("SocketHandler: a record logged while another is being framed (an arg's getter logs) leaves both intact", async () => {
+  const c = collector();
+  const handler = new SocketHandler("INFO", {
+    hostname: "127.0.0.1",
+    port: c.port,
+  });
+  const logger = new Logger("nest", "INFO", { handlers: [handler] });
+  let nested = 0;
+  class Noisy extends Error {
+    override get message(): string {
+      if (nested++ === 0) logger.info("inner %d of %s", 7, "x");
+      return "noisy";
+    }
+  }
+  try {
+    logger.info("plain %d", 1);
+    logger.warn("outer %s and %d", new Noisy(), 2);
+    logger.info("plain %d", 3);
+    const got = await c.waitFor(4);
+    deepEqual(got.map((r) => [r.msg, r.levelname]), [
+      ["plain 1", "INFO"],
+      ["inner 7 of x", "INFO"],
+      ["outer noisy and 2", "WARNING"],
+      ["plain 3", "INFO"],
+    ]);
+    equal(nested > 0, true);
+  } finally {
+    await handler.close();
+    await c.close();
+  }
+});

@@ -50,6 +50,29 @@ function digitCount(a: number): number {
   return d;
 }
 
+// The reprs of recent floats, by value (direct-mapped on the bits of the
+// double): a float that recurs (a constant, a common ratio) is written
+// without a new string. Any other allocates its repr (V8 has no way to
+// print a double's shortest digits without a string).
+const REPR_SLOTS = 64;
+const reprKeys = new Float64Array(REPR_SLOTS).fill(NaN);
+const reprValues: string[] = new Array(REPR_SLOTS).fill("");
+const bits = new Float64Array(1);
+const bitWords = new Uint32Array(bits.buffer);
+
+/** `pyFloatRepr(x)`, from the cache when `x` was printed lately. */
+function floatRepr(x: number): string {
+  bits[0] = x;
+  const slot = (bitWords[0]! ^ bitWords[1]! ^ (bitWords[1]! >>> 16)) &
+    (REPR_SLOTS - 1);
+  // Object.is: NaN finds itself, -0 is not 0.
+  if (Object.is(reprKeys[slot], x)) return reprValues[slot]!;
+  const repr = pyFloatRepr(x);
+  reprKeys[slot] = x;
+  reprValues[slot] = repr;
+  return repr;
+}
+
 /**
  * A template this writer takes, parsed once: its conversions (`%s`, `%d`),
  * and the text around them (`%%` already turned into `%`) as UTF-8.
@@ -171,7 +194,7 @@ export class PercentUtf8 {
           part = v; // -0 prints "0" for %d
           len += v < 0 ? 1 + digitCount(-v) : digitCount(v);
         } else if (c === S) {
-          part = pyFloatRepr(v);
+          part = floatRepr(v);
           len += part.length;
         } else {
           return -1;
