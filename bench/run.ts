@@ -344,6 +344,19 @@ async function gcShare(): Promise<number> {
   }
 }
 
+/** Heap bytes per record of handle() and of the getters (bench/alloc.ts). */
+async function allocOnce(): Promise<Json> {
+  return await withProcs(async (procs) => {
+    const p = Proc.deno("alloc", "alloc.ts", [], [
+      "--v8-flags=--expose-gc,--min-semi-space-size=64,--max-semi-space-size=64",
+    ]);
+    procs.push(p);
+    const out = await p.next(120_000);
+    await p.wait(30_000);
+    return out;
+  });
+}
+
 async function sectionE2e(): Promise<Json> {
   // The no-op handler runs right after @std/log + SocketHandler, so that
   // the handler's cost is taken from two runs side by side.
@@ -380,6 +393,12 @@ async function sectionE2e(): Promise<Json> {
   );
   result.arrived = senders.every((s) => runs[s]!.every((x) => x.arrived));
   result.gcShare = await gcShare();
+  result.alloc = await allocOnce();
+  log(
+    `alloc: handle() ${result.alloc.handle.toFixed(1)} B/record, getters ${
+      result.alloc.getters.toFixed(1)
+    } B`,
+  );
   log(
     `e2e std_log under --cpu-prof: GC ${(100 * result.gcShare).toFixed(1)} %`,
   );
@@ -703,6 +722,19 @@ function buildRows(results: Record<string, Json>): Row[] {
       target: "≤ 0.8 µs",
       pass: cost <= 0.8,
     });
+    const own = results.e2e.alloc.handle - results.e2e.alloc.getters;
+    rows.push({
+      section: "",
+      measure:
+        "heap bytes per record: handle() − @std/log's copying getters (args, datetime)",
+      ours: `${own.toFixed(1)} B (${results.e2e.alloc.handle.toFixed(1)} − ${
+        results.e2e.alloc.getters.toFixed(1)
+      })`,
+      baseline: "",
+      ratio: "",
+      target: "< 1 B",
+      pass: own < 1,
+    });
     rows.push({
       section: "",
       measure: "garbage collector's share of that sender's CPU profile",
@@ -885,7 +917,9 @@ const FOOTNOTES = `
 Notes: figures are medians of the rounds (section 1's ratios and handler cost: medians of the per-round
 values, each round running every sender once, the no-op handler right after ours); each measured
 component runs in its own process on 127.0.0.1. The GC share comes from one more @std/log run under
---cpu-prof: "(garbage collector)" samples over all samples but "(idle)".
+--cpu-prof: "(garbage collector)" samples over all samples but "(idle)". Heap bytes per record:
+bench/alloc.ts, windows of 10,000 handle() calls after gc() (heapUsed before and after, median of 5),
+less the same for reading each record's args and datetime (the allocations @std/log's API forces).
 1. Timed from the sender's first logging call to the moment the frame-counting sink (bench/sink.ts,
    parses only the length prefixes) has all N frames. Our senders yield one macrotask (setImmediate)
    every 256 records and wait while more than half of the default queue bound (10,000 records) is

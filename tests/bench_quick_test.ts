@@ -83,6 +83,12 @@ Deno.test("bench/run.ts --quick completes every section and every record arrives
       ) < 1e-9,
     );
     equal(sections.e2e.ratio.std_log, r0("std_log") / r0("python"));
+    // Heap bytes per record: handle() allocates what the getters do.
+    ok(sections.e2e.alloc.getters > 0);
+    ok(
+      Math.abs(sections.e2e.alloc.handle - sections.e2e.alloc.getters) < 8,
+      JSON.stringify(sections.e2e.alloc),
+    );
     ok(
       sections.e2e.gcShare > 0 && sections.e2e.gcShare < 1,
       `GC share ${sections.e2e.gcShare}`,
