@@ -2,7 +2,9 @@
 // Caller cost of logger.info(MESSAGE, i, 12.5) through @std/log +
 // SocketHandler (default queue bounds), in its own process, with the
 // receiver at 127.0.0.1:--port up (a reading sink), down (nothing
-// listening) or stalled (accepting, never reading).
+// listening) or stalled (accepting, never reading); or, for --case noop,
+// through a handler whose handle() does nothing (what @std/log itself
+// costs the caller, measured the same way).
 //
 // Method: (1) batches of --batch calls timed as a whole with
 // performance.now(); the per-call mean of each batch is one sample (p50,
@@ -36,7 +38,11 @@ const batches = intArg(args, "batches", 200);
 const calls = intArg(args, "calls", 200_000);
 
 const errors: string[] = [];
-const handler = new SocketHandler("INFO", {
+class NoopHandler extends log.BaseHandler {
+  override handle(): void {}
+  log(): void {}
+}
+const handler = label === "noop" ? undefined : new SocketHandler("INFO", {
   hostname: "127.0.0.1",
   port,
   onError: (e, kind) => {
@@ -44,7 +50,7 @@ const handler = new SocketHandler("INFO", {
   },
 });
 log.setup({
-  handlers: { python: handler },
+  handlers: { python: handler ?? new NoopHandler("INFO") },
   loggers: { bench: { level: "INFO", handlers: ["python"] } },
 });
 const logger = log.getLogger("bench");
@@ -53,7 +59,7 @@ const logger = log.getLogger("bench");
 async function pause(): Promise<void> {
   await yieldToLoop();
   if (label !== "up") return;
-  while (handler.stats().pendingRecords > 5_000) await yieldToLoop();
+  while (handler!.stats().pendingRecords > 5_000) await yieldToLoop();
 }
 
 // Timer overhead: back-to-back performance.now() pairs.
@@ -92,7 +98,7 @@ for (let c = 0; c < calls;) {
 }
 each.sort();
 
-const s = handler.stats();
+const s = handler?.stats();
 emit({
   case: label,
   batchMeanP50: percentile(means, 0.5),
@@ -103,11 +109,11 @@ emit({
   callMax: each[each.length - 1],
   timerOverheadP50: percentile(overhead, 0.5) * 1000,
   records: i,
-  state: s.state,
-  sent: s.sent,
-  dropped: s.dropped,
-  droppedByReason: s.droppedByReason,
-  pendingRecords: s.pendingRecords,
+  state: s?.state,
+  sent: s?.sent,
+  dropped: s?.dropped,
+  droppedByReason: s?.droppedByReason,
+  pendingRecords: s?.pendingRecords,
   errors,
 });
-await handler.close(100);
+await handler?.close(100);

@@ -457,7 +457,7 @@ async function sectionEncode(): Promise<Json> {
   };
 }
 
-const CASES = ["up", "down", "stalled"] as const;
+const CASES = ["up", "down", "stalled", "noop"] as const;
 
 async function callerOnce(c: (typeof CASES)[number]): Promise<Json> {
   return await withProcs(async (procs) => {
@@ -476,7 +476,7 @@ async function callerOnce(c: (typeof CASES)[number]): Promise<Json> {
       procs.push(srv);
       port = (await srv.next(30_000)).port;
     } else {
-      port = freePort();
+      port = freePort(); // down; noop connects nowhere
     }
     const p = Proc.deno(`caller_cost(${c})`, "caller_cost.ts", [
       "--port",
@@ -496,7 +496,12 @@ async function callerOnce(c: (typeof CASES)[number]): Promise<Json> {
 }
 
 async function sectionCaller(): Promise<Json> {
-  const runs: Record<string, Json[]> = { up: [], down: [], stalled: [] };
+  const runs: Record<string, Json[]> = {
+    up: [],
+    down: [],
+    stalled: [],
+    noop: [],
+  };
   for (let r = 0; r < ROUNDS; r++) {
     for (const c of CASES) {
       const run = await callerOnce(c);
@@ -836,10 +841,12 @@ function buildRows(results: Record<string, Json>): Row[] {
     const m = results.caller.median;
     for (const c of CASES) {
       const x = m[c];
-      const gated = c !== "up";
+      const gated = c === "down" || c === "stalled";
       rows.push({
         section: c === "up" ? "3 caller cost" : "",
-        measure: `logger.info, receiver ${c}`,
+        measure: c === "noop"
+          ? "logger.info, a no-op handler (@std/log's own cost)"
+          : `logger.info, receiver ${c}`,
         ours: `p50 ${us(x.batchMeanP50)} · p99 ${us(x.callP99)} · p99.9 ${
           us(x.callP999)
         } · max ${us(x.callMax)} µs`,

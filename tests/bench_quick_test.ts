@@ -98,7 +98,7 @@ Deno.test("bench/run.ts --quick completes every section and every record arrives
     equal(sections.receiver.records, N);
     // Caller cost ran for every case; memory stayed within the queue bound
     // of frames (pending bytes, not RSS, which is not asserted).
-    for (const c of ["up", "down", "stalled"]) {
+    for (const c of ["up", "down", "stalled", "noop"]) {
       equal(sections.caller.runs[c].length, 1, c);
     }
     for (const run of sections.memory.runs) {
