@@ -206,6 +206,34 @@ function renderMessage(parts: readonly unknown[]): string {
   return msg;
 }
 
+/**
+ * `"%s"` repeated n times: a message of n primitive parts is the template
+ * of its length with the parts as its args — the same text as
+ * {@linkcode renderMessage} (`%s` prints what `pyStr` prints), which the
+ * framer then writes straight into the frame.
+ */
+const PART_TEMPLATES: readonly string[] = Array.from(
+  { length: 65 },
+  (_, n) => "%s".repeat(n),
+);
+
+/**
+ * The message parts as the args of `PART_TEMPLATES[parts.length]`, when
+ * there are values among them (3 to 64 parts) and none is an object;
+ * else undefined (render the message).
+ */
+function partsAsArgs(
+  parts: readonly unknown[],
+): readonly unknown[] | undefined {
+  const n = parts.length;
+  if (n < 3 || n >= PART_TEMPLATES.length) return undefined;
+  for (let i = 0; i < n; i++) {
+    const p = parts[i];
+    if (typeof p === "object" && p !== null) return undefined;
+  }
+  return parts;
+}
+
 function categoryName(category: readonly string[]): string {
   if (!Array.isArray(category)) return pyStr(category);
   if (category.length === 0) return "root";
@@ -407,9 +435,13 @@ function logTapeInput(
       rendered = true;
     } catch { /* default rendering */ }
   }
+  let args: readonly unknown[] | undefined;
   if (!rendered) {
     try {
-      msg = renderMessage(parts);
+      args = partsAsArgs(parts);
+      msg = args === undefined
+        ? renderMessage(parts)
+        : PART_TEMPLATES[parts.length]!;
     } catch {
       msg = "<unreadable message>";
     }
@@ -423,6 +455,7 @@ function logTapeInput(
     } catch { /* none */ }
   }
   const input: RecordInput = { name, level, levelName, msg, timeMs };
+  if (args !== undefined) input.args = args;
   // No properties and empty ones give the same dict; without them the
   // record can be framed from its fields.
   if (properties !== undefined && !isEmptyObject(properties)) {

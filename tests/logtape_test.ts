@@ -28,6 +28,8 @@ import { LogReceiver } from "../receiver.ts";
 import { pythons, startReceiver } from "./_py_receiver.ts";
 import { makeCerts, opensslAvailable } from "./_certs.ts";
 import { FrameServer } from "./_frame_server.ts";
+import { pyStr } from "../text/python_text.ts";
+import fc from "npm:fast-check@^4";
 
 const TS = 1_700_000_000_250;
 
@@ -658,4 +660,43 @@ Deno.test("getSocketSink() sends the bytes of logTapeRecordDict(), also for reco
       )
     ),
   );
+});
+
+Deno.test("getSocketSink() frames messages of primitive parts (written straight into the frame) as their rendered text, 300 generated", async () => {
+  const part = fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.string({ unit: "binary", maxLength: 4 }),
+    fc.constantFrom("%s", "100%", "%d%%", "\ud83d", "\ude00", ""),
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(-0, 2 ** 53, 1e16, NaN, true, false, null, undefined, 7n),
+  );
+  const messages = fc.sample(
+    fc.array(part, { minLength: 1, maxLength: 9 }),
+    { numRuns: 300, seed: 1206 },
+  );
+  await using server = FrameServer.tcp();
+  const sink = getSocketSink({ hostname: "127.0.0.1", port: server.port });
+  const records = messages.map((message) => rec({ message }));
+  try {
+    for (const r of records) sink(r);
+    await sink.flush(5000);
+    await server.waitForFrames(records.length);
+  } finally {
+    await sink[Symbol.asyncDispose]();
+  }
+  for (let i = 0; i < records.length; i++) {
+    const parts = records[i]!.message as unknown[];
+    const text = parts.map((p) => typeof p === "string" ? p : pyStr(p))
+      .join("");
+    const dict = logTapeRecordDict(records[i]!);
+    equal(dict.msg, text, JSON.stringify(parts.map(String)));
+    deepEqual(
+      server.frames[i],
+      dumpsFrame(dict, { protocol: 1 }).subarray(4),
+      `record ${i}: ${JSON.stringify(parts.map(String))} ${
+        JSON.stringify(loads(server.frames[i]!))
+      }`,
+    );
+  }
 });

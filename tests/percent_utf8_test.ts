@@ -73,6 +73,23 @@ const templateArgs = fc.tuple(
   return [t, a] as [string, unknown[]];
 });
 
+// First in this file: the module's cache of float reprs is still empty.
+Deno.test("PercentUtf8 prints each float's own repr, first seen or recurring (NaN, -0, 0, ±Infinity included)", () => {
+  const floats = [NaN, -0, 0.5, Infinity, -Infinity, 1e-7, 12.5, 0.1 + 0.2];
+  for (let round = 0; round < 3; round++) {
+    const p = new PercentUtf8();
+    const buf = new Uint8Array(64);
+    for (const x of round === 1 ? [...floats].reverse() : floats) {
+      equal(p.measure("<%s>", [x]), percentFormat("<%s>", [x]).text.length);
+      deepEqual(
+        [...buf.subarray(0, p.write(buf, 0))],
+        utf8(percentFormat("<%s>", [x]).text),
+        String(x),
+      );
+    }
+  }
+});
+
 Deno.test("PercentUtf8 writes percentFormat's text, or declines, for 20,000 generated templates and args", () => {
   const p = new PercentUtf8();
   const buf = new Uint8Array(4096);

@@ -55,8 +55,9 @@ function digitCount(a: number): number {
 // without a new string. Any other allocates its repr (V8 has no way to
 // print a double's shortest digits without a string).
 const REPR_SLOTS = 64;
-const reprKeys = new Float64Array(REPR_SLOTS).fill(NaN);
-const reprValues: string[] = new Array(REPR_SLOTS).fill("");
+// Every slot starts as 0.0 (a key must always map to its own repr).
+const reprKeys = new Float64Array(REPR_SLOTS);
+const reprValues: string[] = new Array(REPR_SLOTS).fill(pyFloatRepr(0));
 const bits = new Float64Array(1);
 const bitWords = new Uint32Array(bits.buffer);
 
