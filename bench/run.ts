@@ -751,7 +751,8 @@ function buildRows(results: Record<string, Json>): Row[] {
     });
     rows.push({
       section: "",
-      measure: "core engine, no framework",
+      measure:
+        "core engine, no framework (RecordFramer.writeEvent → SocketEngine)",
       ours: fmtRate(m.engine),
       baseline: fmtRate(py),
       ratio: times(rr.engine),

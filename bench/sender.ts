@@ -3,8 +3,9 @@
 // through one of three paths, then flushes.
 //
 //   --mode std_log  logger.info(MESSAGE, i, 12.5) via @std/log + SocketHandler
-//   --mode engine   recordDict() + RecordFramer.writeDict() into SocketEngine
-//                   (the frame is written in place into the engine's queue)
+//   --mode engine   RecordFramer.writeEvent() of a RecordInput into
+//                   SocketEngine (the frame is written in place into the
+//                   engine's queue): the handler's path without @std/log
 //   --mode logtape  LogTape logger.info`request ${i} served in ${12.5} ms`
 //   --mode noop     logger.info(MESSAGE, i, 12.5) via @std/log + a handler
 //                   whose handle() does nothing: @std/log's own cost (no
@@ -63,7 +64,7 @@ async function stdLogTarget(): Promise<Target> {
 
 async function engineTarget(): Promise<Target> {
   const { SocketEngine } = await import("../socket.ts");
-  const { recordDict, RecordFramer } = await import("../record.ts");
+  const { RecordFramer } = await import("../record.ts");
   const framer = new RecordFramer(1);
   const engine = new SocketEngine({
     connect: async (signal) => {
@@ -74,14 +75,14 @@ async function engineTarget(): Promise<Target> {
   });
   return {
     log: (i) => {
-      framer.writeDict(
-        recordDict({
+      framer.writeEvent(
+        {
           name: "bench",
           level: 20,
           msg: MESSAGE,
           args: [i, 12.5],
           timeMs: Date.now(),
-        }),
+        },
         engine,
       );
     },
