@@ -184,10 +184,17 @@ const FLOAT_MARKS = [
 interface RecordTemplate {
   /** The constant fields' values, in CONSTANT_FIELDS order. */
   values: unknown[];
-  /** The bytes around msg and the three floats (5 segments). */
-  segments: Uint8Array[];
-  /** Total length of the segments. */
-  fixed: number;
+  /** The bytes before msg. */
+  head: Uint8Array;
+  /**
+   * The bytes after msg, the three floats (BINFLOAT and 8 bytes each)
+   * included: written whole, then the floats over their marks.
+   */
+  tail: Uint8Array;
+  /** Where the 8 bytes of created, msecs and relativeCreated are in `tail`. */
+  at0: number;
+  at1: number;
+  at2: number;
 }
 
 function floatOf(value: unknown): number | undefined {
@@ -664,17 +671,14 @@ export class RecordFramer {
       // Each marker exactly once, in key order.
       if (at[k]! < 0 || (k > 0 && at[k]! <= at[k - 1]!)) return undefined;
     }
-    const segments: Uint8Array[] = [];
-    let from = 0;
-    for (const a of at) {
-      segments.push(bytes.slice(from, a));
-      from = a + 9;
-    }
-    segments.push(bytes.slice(from));
+    const msgEnd = at[0]! + MSG_MARK_BYTES.length;
     const template = {
       values: [...values],
-      segments,
-      fixed: segments.reduce((n, s) => n + s.length, 0),
+      head: bytes.slice(0, at[0]),
+      tail: bytes.slice(msgEnd),
+      at0: at[1]! + 1 - msgEnd,
+      at1: at[2]! + 1 - msgEnd,
+      at2: at[3]! + 1 - msgEnd,
     };
     if (this.#templates.length === MAX_TEMPLATES) this.#templates.shift();
     this.#templates.push(template);
@@ -682,33 +686,12 @@ export class RecordFramer {
   }
 }
 
-/** Writes a constant segment, then a BINFLOAT. */
-function putFloat(
-  buf: Uint8Array,
-  view: DataView,
-  segment: Uint8Array,
-  pos: number,
-  x: number,
-): number {
-  const n = segment.length;
-  if (n <= 32) {
-    // A few key bytes between two floats: cheaper than a call to set().
-    for (let i = 0; i < n; i++) buf[pos + i] = segment[i]!;
-  } else {
-    buf.set(segment, pos);
-  }
-  pos += n;
-  buf[pos] = BINFLOAT;
-  view.setFloat64(pos + 1, x);
-  return pos + 9;
-}
-
 /**
  * The most bytes the frame of a template and a message of `size` UTF-16
  * code units takes.
  */
 function recordBound(t: RecordTemplate, size: number): number {
-  return 4 + t.fixed + 5 + size * 3 + 27;
+  return 4 + t.head.length + 5 + size * 3 + t.tail.length;
 }
 
 /**
@@ -802,10 +785,9 @@ function writeRecord(
   percent: PercentUtf8 | undefined,
   times: Float64Array,
 ): number {
-  const seg = t.segments;
   let pos = start + 4;
-  buf.set(seg[0]!, pos);
-  pos += seg[0]!.length;
+  buf.set(t.head, pos);
+  pos += t.head.length;
   // msg: BINUNICODE, u32 LE length, UTF-8 (surrogatepass)
   buf[pos] = BINUNICODE;
   const payload = pos + 5;
@@ -823,12 +805,13 @@ function writeRecord(
     if (i < n) p = utf8Into(buf, msg, i, p);
   }
   view.setUint32(pos + 1, p - payload, true);
-  pos = p;
-  pos = putFloat(buf, view, seg[1]!, pos, times[0]!);
-  pos = putFloat(buf, view, seg[2]!, pos, times[1]!);
-  pos = putFloat(buf, view, seg[3]!, pos, times[2]!);
-  buf.set(seg[4]!, pos);
-  pos += seg[4]!.length;
+  // One copy of everything after msg, then the three floats over their
+  // marks.
+  buf.set(t.tail, p);
+  view.setFloat64(p + t.at0, times[0]!);
+  view.setFloat64(p + t.at1, times[1]!);
+  view.setFloat64(p + t.at2, times[2]!);
+  pos = p + t.tail.length;
   view.setUint32(start, pos - start - 4);
   return pos;
 }
