@@ -27,6 +27,9 @@ export class WriteWatchdog<C extends Connection> {
   #timeout: number;
   #progressAt = 0;
   #current: Uint8Array | undefined;
+  #conn: C | undefined;
+  #fail: ((error: Error) => void) | undefined;
+  #timer: unknown;
 
   /**
    * Creates the watchdog.
@@ -73,23 +76,14 @@ export class WriteWatchdog<C extends Connection> {
     this.progress = 0;
     this.#progressAt = this.#clock.now();
     this.#current = data;
-    let timer: unknown;
+    this.#conn = conn;
+    // One timer serves the writes that follow one another (a timer per
+    // batch cost more than the batch's bookkeeping): it re-arms itself
+    // for the time left, and rest() cancels it.
+    if (this.#timer === undefined) this.#arm(this.#timeout);
     try {
       await new Promise<void>((resolve, reject) => {
-        const check = () => {
-          const idle = this.#clock.now() - this.#progressAt;
-          if (idle < this.#timeout) {
-            timer = startTimer(this.#clock, check, this.#timeout - idle, false);
-            return;
-          }
-          timer = undefined;
-          this.stalled = true;
-          try {
-            conn.close();
-          } catch { /* already closed */ }
-          reject(new Deno.errors.TimedOut("Write stalled"));
-        };
-        timer = startTimer(this.#clock, check, this.#timeout, false);
+        this.#fail = reject;
         let p: Promise<void>;
         try {
           p = write === undefined
@@ -101,9 +95,45 @@ export class WriteWatchdog<C extends Connection> {
         p.then(resolve, reject);
       });
     } finally {
-      if (timer !== undefined) this.#clock.clearTimeout(timer);
       this.#current = undefined;
+      this.#conn = undefined;
+      this.#fail = undefined;
     }
+  }
+
+  /**
+   * Cancels the watchdog's timer; the next {@linkcode WriteWatchdog.prototype.watch}
+   * starts it again. Call it when no write follows (the writer is idle or
+   * stopped).
+   */
+  rest(): void {
+    if (this.#timer === undefined) return;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = startTimer(this.#clock, () => this.#check(), ms, false);
+  }
+
+  /**
+   * The timer: gives up the write in progress when it has made no progress
+   * for the timeout, else waits for the time left; between writes it ends
+   * (the next write starts it).
+   */
+  #check(): void {
+    this.#timer = undefined;
+    if (this.#current === undefined) return;
+    const idle = this.#clock.now() - this.#progressAt;
+    if (idle < this.#timeout) {
+      this.#arm(this.#timeout - idle);
+      return;
+    }
+    this.stalled = true;
+    try {
+      this.#conn?.close();
+    } catch { /* already closed */ }
+    this.#fail?.(new Deno.errors.TimedOut("Write stalled"));
   }
 
   /**

@@ -206,6 +206,14 @@ export class BackgroundWriter<C extends Connection> {
   }
 
   async #deliver(): Promise<void> {
+    try {
+      await this.#deliverLoop();
+    } finally {
+      this.#o.watchdog.rest();
+    }
+  }
+
+  async #deliverLoop(): Promise<void> {
     const { queue, link, lock, clock, hooks } = this.#o;
     while (!hooks.closed() && this.hasWork()) {
       if (link.permissionDenied) {
