@@ -451,13 +451,7 @@ export abstract class AtomEncoder extends Output {
       // Long strings: TextEncoder is exact when there is no lone surrogate.
       pos += ASCII.encodeInto(value, buf.subarray(start)).written;
     } else {
-      let i = 0;
-      for (; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[pos++] = c;
-      }
-      if (i < n) pos = utf8Into(buf, value, i, pos);
+      pos = utf8Into(buf, value, 0, pos);
     }
     const length = pos - start;
     if (short && length <= 255) {

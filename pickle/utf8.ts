@@ -25,7 +25,23 @@ export function utf8Into(
   pos: number,
   end: number = value.length,
 ): number {
-  const n = end;
+  // ASCII first: a tight loop for the common text.
+  for (; i < end; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x80) return utf8Tail(buf, value, i, pos, end);
+    buf[pos++] = c;
+  }
+  return pos;
+}
+
+/** The rest of {@linkcode utf8Into}, from its first non-ASCII code unit. */
+function utf8Tail(
+  buf: Uint8Array,
+  value: string,
+  i: number,
+  pos: number,
+  n: number,
+): number {
   for (; i < n; i++) {
     const c = value.charCodeAt(i);
     if (c < 0x80) {

@@ -792,18 +792,7 @@ function writeRecord(
   buf[pos] = BINUNICODE;
   const payload = pos + 5;
   let p = payload;
-  if (percent !== undefined) {
-    p = percent.write(buf, p);
-  } else {
-    const n = msg.length;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = msg.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[p++] = c;
-    }
-    if (i < n) p = utf8Into(buf, msg, i, p);
-  }
+  p = percent !== undefined ? percent.write(buf, p) : utf8Into(buf, msg, 0, p);
   view.setUint32(pos + 1, p - payload, true);
   // One copy of everything after msg, then the three floats over their
   // marks.

@@ -623,14 +623,29 @@ Deno.test("logTapeRecordDict() evaluates lazy() properties and keeps the others"
   deepEqual(d2.v, { getter: "[Function: getter]" });
 });
 
-Deno.test("getSocketSink() sends the bytes of logTapeRecordDict(), also for records it frames from their fields", async () => {
+/** The payloads a sink with these options sends for the records. */
+async function sentPayloads(
+  records: LogRecord[],
+  options: Parameters<typeof getSocketSink>[0] = {},
+): Promise<Uint8Array[]> {
   await using server = FrameServer.tcp();
-  const mapping = { traceLevel: 5 } as const;
   const sink = getSocketSink({
     hostname: "127.0.0.1",
     port: server.port,
-    ...mapping,
+    ...options,
   });
+  try {
+    for (const r of records) sink(r);
+    await sink.flush(5000);
+    await server.waitForFrames(records.length);
+  } finally {
+    await sink[Symbol.asyncDispose]();
+  }
+  return server.frames;
+}
+
+Deno.test("getSocketSink() sends the bytes of logTapeRecordDict(), also for records it frames from their fields", async () => {
+  const mapping = { traceLevel: 5 } as const;
   const records = [
     rec(), // no properties: framed from its fields
     rec({ message: ["GET ", "/users", " took ", 12.5, " ms"] }),
@@ -643,17 +658,11 @@ Deno.test("getSocketSink() sends the bytes of logTapeRecordDict(), also for reco
     } as Partial<LogRecord>),
     rec({ message: ["x"] }), // a one-character message: the dict
   ];
-  try {
-    for (const r of records) sink(r);
-    await sink.flush(5000);
-    await server.waitForFrames(records.length);
-  } finally {
-    await sink[Symbol.asyncDispose]();
-  }
+  const frames = await sentPayloads(records, mapping);
   const hex = (b: Uint8Array) =>
     Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   deepEqual(
-    server.frames.map(hex),
+    frames.map(hex),
     records.map((r) =>
       hex(
         dumpsFrame(logTapeRecordDict(r, mapping), { protocol: 1 }).subarray(4),
@@ -675,16 +684,8 @@ Deno.test("getSocketSink() frames messages of primitive parts (written straight 
     fc.array(part, { minLength: 1, maxLength: 9 }),
     { numRuns: 300, seed: 1206 },
   );
-  await using server = FrameServer.tcp();
-  const sink = getSocketSink({ hostname: "127.0.0.1", port: server.port });
   const records = messages.map((message) => rec({ message }));
-  try {
-    for (const r of records) sink(r);
-    await sink.flush(5000);
-    await server.waitForFrames(records.length);
-  } finally {
-    await sink[Symbol.asyncDispose]();
-  }
+  const frames = await sentPayloads(records);
   for (let i = 0; i < records.length; i++) {
     const parts = records[i]!.message as unknown[];
     const text = parts.map((p) => typeof p === "string" ? p : pyStr(p))
@@ -692,10 +693,10 @@ Deno.test("getSocketSink() frames messages of primitive parts (written straight 
     const dict = logTapeRecordDict(records[i]!);
     equal(dict.msg, text, JSON.stringify(parts.map(String)));
     deepEqual(
-      server.frames[i],
+      frames[i],
       dumpsFrame(dict, { protocol: 1 }).subarray(4),
       `record ${i}: ${JSON.stringify(parts.map(String))} ${
-        JSON.stringify(loads(server.frames[i]!))
+        JSON.stringify(loads(frames[i]!))
       }`,
     );
   }

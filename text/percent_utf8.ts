@@ -240,7 +240,7 @@ export class PercentUtf8 {
       if (typeof part === "number") {
         pos = putInt(buf, pos, part);
       } else {
-        pos = putText(buf, pos, part, 0, part.length);
+        pos = utf8Into(buf, part, 0, pos);
         parts[k] = "";
       }
     }
@@ -258,22 +258,6 @@ function putBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
     for (let i = 0; i < n; i++) buf[pos + i] = bytes[i]!;
   }
   return pos + n;
-}
-
-/** Writes `s` from `i` to `end` as UTF-8 (surrogatepass). */
-function putText(
-  buf: Uint8Array,
-  pos: number,
-  s: string,
-  i: number,
-  end: number,
-): number {
-  for (; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return utf8Into(buf, s, i, pos, end);
-    buf[pos++] = c;
-  }
-  return pos;
 }
 
 /** "00" to "99": two digits per division. */
