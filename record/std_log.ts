@@ -191,7 +191,7 @@ export function fromStdLogRecord(
  * {@linkcode stdLogInput}.
  */
 export type InputSlots = {
-  [K in keyof RecordInput]-?: RecordInput[K] | undefined;
+  [K in keyof RecordInput]: RecordInput[K] | undefined;
 };
 
 /**
