@@ -89,6 +89,7 @@ Deno.test("bench/run.ts --quick completes every section and every record arrives
       Math.abs(sections.e2e.alloc.handle - sections.e2e.alloc.getters) < 8,
       JSON.stringify(sections.e2e.alloc),
     );
+    ok(sections.e2e.gcShareNoop >= 0 && sections.e2e.gcShareNoop < 1);
     ok(
       sections.e2e.gcShare > 0 && sections.e2e.gcShare < 1,
       `GC share ${sections.e2e.gcShare}`,
