@@ -121,6 +121,7 @@ import {
   HEAP_ALLOWANCE,
   len8,
   lineEnd,
+  type Limits,
   type LoadsOptions,
   MAX_TEXT_DIGITS,
   MAX_TEXT_FLOAT_CHARS,
@@ -209,6 +210,38 @@ export interface HeapMeter {
 }
 
 /**
+ * The options of `loads`, validated and resolved once (see
+ * {@linkcode prepareLoads}), for callers that decode many inputs with the
+ * same options.
+ */
+export interface PreparedLoads {
+  /** The limits. */
+  readonly lim: Limits;
+  /** Whether objects decode into inert placeholders. */
+  readonly inert: boolean;
+  /** Whether integral floats, frozensets, bytearrays keep their type. */
+  readonly exact: boolean;
+}
+
+/**
+ * Validates and resolves the options of `loads` once.
+ *
+ * @param options As for `loads`.
+ * @returns The resolved options, for {@linkcode loadsPrepared}.
+ * @throws {TypeError} If an option is not a number.
+ * @throws {RangeError} If an option is negative or not an integer.
+ */
+export function prepareLoads(
+  options: LoadsOptions | undefined,
+): PreparedLoads {
+  return {
+    lim: resolveLimits(options),
+    inert: options?.objects === "inert",
+    exact: options?.exact === true,
+  };
+}
+
+/**
  * {@linkcode loads}, reporting the heap units of the decoded values in
  * `meter` (for a receiver's memory bound).
  *
@@ -222,12 +255,27 @@ export function loadsMetered(
   options: LoadsOptions | undefined,
   meter: HeapMeter | undefined,
 ): unknown {
-  if (!(data instanceof Uint8Array)) {
-    throw new TypeError(
-      `Cannot unpickle a ${typeof data}: expected a Uint8Array`,
-    );
-  }
-  const lim = resolveLimits(options);
+  checkInput(data);
+  return loadsPrepared(data, prepareLoads(options), meter);
+}
+
+/**
+ * {@linkcode loadsMetered} with options resolved beforehand by
+ * {@linkcode prepareLoads} (the same checks and limits, without resolving
+ * the options again for every input).
+ *
+ * @param data The pickle bytes.
+ * @param prepared The resolved options.
+ * @param meter Receives the heap units charged.
+ * @returns The decoded value.
+ */
+export function loadsPrepared(
+  data: Uint8Array,
+  prepared: PreparedLoads,
+  meter: HeapMeter | undefined,
+): unknown {
+  checkInput(data);
+  const lim = prepared.lim;
   if (data.length > lim.maxInputBytes) {
     throw new UnpicklingError(
       `Cannot unpickle ${data.length} bytes: more than maxInputBytes (${lim.maxInputBytes})`,
@@ -241,8 +289,7 @@ export function loadsMetered(
       );
     }
   }
-  const inert = options?.objects === "inert";
-  const exact = options?.exact === true;
+  const { inert, exact } = prepared;
   const first = new State(data, lim, null, inert, exact);
   const value = run(first, data);
   if (first.upgraded === undefined) {
@@ -253,6 +300,15 @@ export function loadsMetered(
   const upgraded = run(second, data);
   if (meter) meter.heap = second.heap;
   return upgraded;
+}
+
+/** Throws a TypeError unless `data` is a Uint8Array. */
+function checkInput(data: Uint8Array): void {
+  if (!(data instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot unpickle a ${typeof data}: expected a Uint8Array`,
+    );
+  }
 }
 
 function run(st: State, data: Uint8Array): unknown {

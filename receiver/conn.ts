@@ -20,7 +20,13 @@
  *
  * @module
  */
-import { type HeapMeter, loadsMetered } from "../pickle/decoder.ts";
+import {
+  type HeapMeter,
+  loadsPrepared,
+  prepareLoads,
+  type LoadsOptions,
+  type PreparedLoads,
+} from "../pickle/decoder.ts";
 import {
   type CloseReason,
   errorText,
@@ -234,6 +240,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
   const { maxFrameBytes: maxFrame, idleTimeout, loadsOptions } = host.settings;
   const counters = host.counters;
   const budget = host.budget;
+  const decoding = prepared(loadsOptions);
   let buf = new Uint8Array(READ_SIZE);
   let start = 0;
   let end = 0;
@@ -325,7 +332,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
         c.partialSince = undefined;
         let value: unknown;
         try {
-          value = loadsMetered(body, loadsOptions, meter);
+          value = loadsPrepared(body, decoding(), meter);
         } catch (e) {
           budget.release(4 + len);
           c.info.framesRefused++;
@@ -389,6 +396,22 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
     if (c.timer !== undefined) clearTimeout(c.timer);
     host.ended(c, reason, detail);
   }
+}
+
+/**
+ * The decoder's options resolved once for a connection; as `loads` would,
+ * each frame is refused with the same error while they are invalid.
+ */
+function prepared(options: LoadsOptions): () => PreparedLoads {
+  let ok: PreparedLoads;
+  try {
+    ok = prepareLoads(options);
+  } catch (e) {
+    return () => {
+      throw e;
+    };
+  }
+  return () => ok;
 }
 
 /** Closes `c` once it has had no byte for `idleTimeout` ms (paused time aside). */
