@@ -120,8 +120,8 @@ import {
   H_TUPLE,
   HEAP_ALLOWANCE,
   len8,
-  lineEnd,
   type Limits,
+  lineEnd,
   type LoadsOptions,
   MAX_TEXT_DIGITS,
   MAX_TEXT_FLOAT_CHARS,
@@ -142,13 +142,13 @@ import {
 import {
   addItems,
   byteArray,
+  decimalAt,
   decodeLong,
   dictFrom,
   kindOf,
   nest,
   newDict,
   noMarkers,
-  parseDecimal,
   parseFloatText,
   reduce,
   setItems,
@@ -480,7 +480,7 @@ function decode(st: State, data: Uint8Array): unknown {
           stack.push(true);
         } else if (n === 2 && data[pos] === 0x30 && data[pos + 1] === 0x30) {
           stack.push(false);
-        } else stack.push(parseDecimal(st, latin1(data, pos, nl), "INT"));
+        } else stack.push(decimalAt(st, data, pos, nl, "INT"));
         pos = nl + 1;
         break;
       }
@@ -494,7 +494,7 @@ function decode(st: State, data: Uint8Array): unknown {
         );
         let stop = nl;
         if (stop > pos && data[stop - 1] === 0x4c) stop--;
-        stack.push(parseDecimal(st, latin1(data, pos, stop), "LONG"));
+        stack.push(decimalAt(st, data, pos, stop, "LONG"));
         pos = nl + 1;
         break;
       }
@@ -513,7 +513,7 @@ function decode(st: State, data: Uint8Array): unknown {
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
         st.heap += n;
-        const str = utf8(st, data, pos, pos += n);
+        const str = utf8(st, data, view, pos, pos += n);
         stack.push(str);
         // CPython memoises every str: the BINPUT that follows, fused.
         if (
@@ -531,14 +531,14 @@ function decode(st: State, data: Uint8Array): unknown {
         const n = data[pos++]!;
         if (n > end - pos) tooShort(st, n, end - pos);
         st.heap += n;
-        stack.push(utf8(st, data, pos, pos += n));
+        stack.push(utf8(st, data, view, pos, pos += n));
         break;
       }
       case 0x8d: { // BINUNICODE8
         const n = len8(st, view, pos, end);
         pos += 8;
         st.heap += n;
-        stack.push(utf8(st, data, pos, pos += n));
+        stack.push(utf8(st, data, view, pos, pos += n));
         break;
       }
       case 0x56: { // UNICODE

@@ -21,6 +21,7 @@ import {
   quote,
   type State,
 } from "./decoder_state.ts";
+import { latin1 } from "./decoder_text.ts";
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -57,6 +58,41 @@ export function parseDecimal(
   if (digits <= 15) return Number(text);
   const v = BigInt(text);
   return normalize(v);
+}
+
+/**
+ * {@linkcode parseDecimal} of the text `data[a..b)`: a plain decimal of 1
+ * to 15 digits (optional sign, no leading zero) is read from the bytes
+ * without building its text (the same number `Number(text)` gives); any
+ * other text goes through `parseDecimal`.
+ *
+ * @param st The state.
+ * @param data The input.
+ * @param a Where the text starts.
+ * @param b Where it ends.
+ * @param what The literal's kind, for messages.
+ * @returns The integer.
+ */
+export function decimalAt(
+  st: State,
+  data: Uint8Array,
+  a: number,
+  b: number,
+  what: string,
+): number | bigint {
+  let i = a;
+  const sign = i < b ? data[i] : 0;
+  if (sign === 0x2d || sign === 0x2b) i++;
+  if (b - i >= 1 && b - i <= 15 && data[i] !== 0x30) {
+    let v = 0;
+    for (; i < b; i++) {
+      const d = data[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === b) return sign === 0x2d ? -v : v;
+  }
+  return parseDecimal(st, latin1(data, a, b), what);
 }
 
 const FLOAT_RE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;

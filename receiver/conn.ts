@@ -22,10 +22,10 @@
  */
 import {
   type HeapMeter,
-  loadsPrepared,
-  prepareLoads,
   type LoadsOptions,
+  loadsPrepared,
   type PreparedLoads,
+  prepareLoads,
 } from "../pickle/decoder.ts";
 import {
   type CloseReason,
