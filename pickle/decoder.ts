@@ -274,6 +274,46 @@ export function loadsPrepared(
   prepared: PreparedLoads,
   meter: HeapMeter | undefined,
 ): unknown {
+  return decodeAll(data, prepared, meter, undefined);
+}
+
+/** What {@linkcode loadsRecord} reports besides the heap units. */
+export interface RecordMeter extends HeapMeter {
+  /**
+   * When the value is a dict created empty (`EMPTY_DICT`, as CPython's
+   * `SocketHandler` pickles a record) whose every key is a str set in the
+   * plain way: its keys and values in the order they were set
+   * (`[k0, v0, k1, v1…]`, duplicates included). Else `undefined`.
+   */
+  pairs: readonly unknown[] | undefined;
+}
+
+/**
+ * {@linkcode loadsPrepared} for a record dict: the same value, checks and
+ * limits, and the dict's keys and values in the order they were set (see
+ * {@linkcode RecordMeter.pairs}), so that the receiver does not list the
+ * dict's keys again.
+ *
+ * @param data The pickle bytes.
+ * @param prepared The resolved options.
+ * @param meter Receives the heap units charged and the pairs.
+ * @returns The decoded value.
+ */
+export function loadsRecord(
+  data: Uint8Array,
+  prepared: PreparedLoads,
+  meter: RecordMeter,
+): unknown {
+  meter.pairs = undefined;
+  return decodeAll(data, prepared, meter, meter);
+}
+
+function decodeAll(
+  data: Uint8Array,
+  prepared: PreparedLoads,
+  meter: HeapMeter | undefined,
+  record: RecordMeter | undefined,
+): unknown {
   checkInput(data);
   const lim = prepared.lim;
   if (data.length > lim.maxInputBytes) {
@@ -290,16 +330,16 @@ export function loadsPrepared(
     }
   }
   const { inert, exact } = prepared;
-  const first = new State(data, lim, null, inert, exact);
-  const value = run(first, data);
-  if (first.upgraded === undefined) {
-    if (meter) meter.heap = first.heap;
-    return value;
+  const pairs = record !== undefined;
+  let st = new State(data, lim, null, inert, exact, pairs);
+  let value = run(st, data);
+  if (st.upgraded !== undefined) {
+    st = new State(data, lim, st.upgraded, inert, exact, pairs);
+    value = run(st, data);
   }
-  const second = new State(data, lim, first.upgraded, inert, exact);
-  const upgraded = run(second, data);
-  if (meter) meter.heap = second.heap;
-  return upgraded;
+  if (meter) meter.heap = st.heap;
+  if (record && value === st.root) record.pairs = st.rootPairs;
+  return value;
 }
 
 /** Throws a TypeError unless `data` is a Uint8Array. */

@@ -288,6 +288,19 @@ export class State implements Failer {
   readonly heapLimit: number;
   /** Whether integral floats, frozensets, bytearrays keep their type. */
   readonly exact: boolean;
+  /**
+   * With `pairs` asked for: the first object-dict the input creates
+   * (`EMPTY_DICT`), the root of a record's pickle.
+   */
+  root: object | undefined;
+  /**
+   * The str keys and values set on `root`, in order (`[k0, v0, k1, v1…]`),
+   * while every key it received went through the plain path of
+   * `setItems`; else `undefined`.
+   */
+  rootPairs: unknown[] | undefined;
+  /** Whether to note `root` and `rootPairs`. */
+  readonly pairs: boolean;
 
   /**
    * Starts a decoding pass.
@@ -295,6 +308,10 @@ export class State implements Failer {
    * @param data The input.
    * @param lim The limits.
    * @param mapDicts Pass 2: the dicts to build as Maps (null in pass 1).
+   * @param inert Whether objects decode into inert placeholders.
+   * @param exact Whether integral floats, frozensets, bytearrays keep their
+   * type.
+   * @param pairs Whether to note the root dict's pairs (`rootPairs`).
    */
   constructor(
     data: Uint8Array,
@@ -302,8 +319,12 @@ export class State implements Failer {
     mapDicts: Set<number> | null,
     inert = false,
     exact = false,
+    pairs = false,
   ) {
     this.data = data;
+    this.pairs = pairs;
+    this.root = undefined;
+    this.rootPairs = undefined;
     this.lim = lim;
     this.mapDicts = mapDicts;
     this.inert = inert;

@@ -283,12 +283,21 @@ export function newDict(
   const ordinal = st.dictOrdinal++;
   if (st.mapDicts !== null) {
     if (st.mapDicts.has(ordinal)) return new Map();
-    return Object.create(null);
+    const o = Object.create(null);
+    if (ordinal === 0 && st.pairs) noteRoot(st, o);
+    return o;
   }
   const d = Object.create(null);
   st.ordinals?.set(d, st.dicts.length);
   st.dicts.push(d);
+  if (ordinal === 0 && st.pairs) noteRoot(st, d);
   return d;
+}
+
+/** Notes the first dict created (EMPTY_DICT): its pairs are kept. */
+function noteRoot(st: State, d: object): void {
+  st.root = d;
+  st.rootPairs = [];
 }
 
 /** Sets `items[from..to)` as key/value pairs on the dict `d`. */
@@ -308,15 +317,19 @@ export function setItems(
     if (d.size > st.lim.maxContainerLength) tooLong(st, d.size);
   } else if (isDictObject(d)) {
     const shadow = st.shadows?.get(d);
+    if (d === st.root && shadow !== undefined) st.rootPairs = undefined;
     if (shadow === undefined) {
       if (st.dictInserts + ((to - from) >> 1) > st.lim.maxContainerLength) {
+        if (d === st.root) st.rootPairs = undefined;
         countedSet(st, d, items, from, to);
         return;
       }
+      const pairs = d === st.root ? st.rootPairs : undefined;
       let max = 0;
       for (let i = from; i < to; i += 2) {
         const k = items[i];
         if (typeof k !== "string") {
+          if (pairs !== undefined) st.rootPairs = undefined;
           upgrade(st, d, items, i, to);
           max = 0;
           nest(st, d, false, items, from, to);
@@ -328,6 +341,7 @@ export function setItems(
           if (depth > max) max = depth;
         }
         d[k] = v;
+        if (pairs !== undefined) pairs.push(k, v);
       }
       st.dictInserts += (to - from) >> 1;
       if (max !== 0) deepen(st, d, false, max + 1);

@@ -21,11 +21,11 @@
  * @module
  */
 import {
-  type HeapMeter,
   type LoadsOptions,
-  loadsPrepared,
+  loadsRecord,
   type PreparedLoads,
   prepareLoads,
+  type RecordMeter,
 } from "../pickle/decoder.ts";
 import {
   type CloseReason,
@@ -37,12 +37,15 @@ import type { ByteBudget } from "./byte_budget.ts";
 import { Lane } from "./buffer.ts";
 import type { Settings } from "./options.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
-import { makeLogRecord } from "./record.ts";
+import { makeLogRecordFrom } from "./record.ts";
 import type { ConnectionStats, Counters } from "./stats.ts";
 import { RefusalReports, refusalText } from "./refusals.ts";
 
-/** The heap units of the frame decoded last (decoding is synchronous). */
-const meter: HeapMeter = { heap: 0 };
+/**
+ * The heap units and record pairs of the frame decoded last (decoding is
+ * synchronous).
+ */
+const meter: RecordMeter = { heap: 0, pairs: undefined };
 
 /** Bytes read at a time, and the size of a connection's idle buffer. */
 export const READ_SIZE = 64 * 1024;
@@ -332,7 +335,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
         c.partialSince = undefined;
         let value: unknown;
         try {
-          value = loadsPrepared(body, decoding(), meter);
+          value = loadsRecord(body, decoding(), meter);
         } catch (e) {
           budget.release(4 + len);
           c.info.framesRefused++;
@@ -344,7 +347,8 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           }
           continue;
         }
-        const record = makeLogRecord(value);
+        const record = makeLogRecordFrom(value, meter.pairs);
+        meter.pairs = undefined;
         c.info.records++;
         counters.records++;
         if (record.problems.length > 0) {
