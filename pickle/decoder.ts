@@ -107,6 +107,7 @@ import { UnpicklingError } from "./errors.ts";
 import { minHeapUnits, PRESCAN_MIN_BYTES } from "./prescan.ts";
 import {
   Callable,
+  DEFERRING,
   describe,
   global,
   H_DICT,
@@ -145,6 +146,7 @@ import {
   decimalAt,
   decodeLong,
   dictFrom,
+  fillRoot,
   kindOf,
   nest,
   newDict,
@@ -286,13 +288,22 @@ export interface RecordMeter extends HeapMeter {
    * (`[k0, v0, k1, v1…]`, duplicates included). Else `undefined`.
    */
   pairs: readonly unknown[] | undefined;
+  /**
+   * Whether the dict was left empty, its content only in `pairs` (set them
+   * on it, in order, to have the dict `loads` returns): it was the first
+   * value decoded and no other value could reach it.
+   */
+  deferred: boolean;
 }
 
 /**
- * {@linkcode loadsPrepared} for a record dict: the same value, checks and
- * limits, and the dict's keys and values in the order they were set (see
+ * {@linkcode loadsPrepared} for a record dict: the same checks and limits,
+ * and the dict's keys and values in the order they were set (see
  * {@linkcode RecordMeter.pairs}), so that the receiver does not list the
- * dict's keys again.
+ * dict's keys again. The same value too, except that a dict decoded first
+ * and reachable from no other value is returned empty, its content only
+ * in the pairs ({@linkcode RecordMeter.deferred}): a receiver that reads
+ * the pairs does not build it.
  *
  * @param data The pickle bytes.
  * @param prepared The resolved options.
@@ -305,6 +316,7 @@ export function loadsRecord(
   meter: RecordMeter,
 ): unknown {
   meter.pairs = undefined;
+  meter.deferred = false;
   return decodeAll(data, prepared, meter, meter);
 }
 
@@ -338,7 +350,10 @@ function decodeAll(
     value = run(st, data);
   }
   if (meter) meter.heap = st.heap;
-  if (record && value === st.root) record.pairs = st.rootPairs;
+  if (record && value === st.root) {
+    record.pairs = st.rootPairs;
+    record.deferred = st.deferred;
+  }
   return value;
 }
 
@@ -385,6 +400,7 @@ function decode(st: State, data: Uint8Array): unknown {
       );
     }
     const op = data[st.at = pos++]!;
+    if (st.deferred && DEFERRING[op] === 0) fillRoot(st);
     if (st.heap > st.heapLimit) st.overBudget();
     if (stack.length > maxStack) {
       st.fail(
@@ -658,7 +674,7 @@ function decode(st: State, data: Uint8Array): unknown {
         break;
       case 0x7d: // EMPTY_DICT
         st.heap += H_DICT;
-        stack.push(newDict(st));
+        stack.push(newDict(st, stack.length === 0));
         break;
       case 0x8f: // EMPTY_SET
         st.heap += H_SET;
@@ -854,6 +870,7 @@ function decode(st: State, data: Uint8Array): unknown {
         }
         const v = memo[idx];
         if (v === undefined) st.fail(`memo key ${idx} not found`);
+        if (v === st.root && st.deferred) fillRoot(st);
         stack.push(v);
         break;
       }

@@ -221,6 +221,56 @@ for (
 ) NAMES[code] = name;
 
 /**
+ * The opcodes that keep a record's root dict unreachable from any other
+ * value (`State.deferred`): they push scalars, text or bytes, store into
+ * the memo, open a MARK, set items (the only dict then is the root, held
+ * once, at the bottom of the stack) or fetch from the memo (checked: a
+ * fetch of the root itself ends the deferral). Any other opcode first
+ * fills the root with its pairs.
+ */
+export const DEFERRING: Uint8Array = new Uint8Array(256);
+for (
+  const op of [
+    0x80, // PROTO
+    0x95, // FRAME
+    0x28, // MARK
+    0x2e, // STOP
+    0x4e, // NONE
+    0x88, // NEWTRUE
+    0x89, // NEWFALSE
+    0x4b, // BININT1
+    0x4d, // BININT2
+    0x4a, // BININT
+    0x47, // BINFLOAT
+    0x8a, // LONG1
+    0x8b, // LONG4
+    0x49, // INT
+    0x4c, // LONG
+    0x46, // FLOAT
+    0x58, // BINUNICODE
+    0x8c, // SHORT_BINUNICODE
+    0x8d, // BINUNICODE8
+    0x56, // UNICODE
+    0x53, // STRING
+    0x54, // BINSTRING
+    0x55, // SHORT_BINSTRING
+    0x42, // BINBYTES
+    0x43, // SHORT_BINBYTES
+    0x8e, // BINBYTES8
+    0x96, // BYTEARRAY8
+    0x71, // BINPUT
+    0x72, // LONG_BINPUT
+    0x70, // PUT
+    0x94, // MEMOIZE
+    0x73, // SETITEM
+    0x75, // SETITEMS
+    0x68, // BINGET
+    0x6a, // LONG_BINGET
+    0x67, // GET
+  ]
+) DEFERRING[op] = 1;
+
+/**
  * An opcode for a message: `opcode 'NAME' (0x..)`.
  *
  * @param op The opcode byte.
@@ -301,6 +351,12 @@ export class State implements Failer {
   rootPairs: unknown[] | undefined;
   /** Whether to note `root` and `rootPairs`. */
   readonly pairs: boolean;
+  /**
+   * Whether `root` is still empty, its pairs only in `rootPairs`: it was
+   * created first, on an empty stack, and the opcodes since could not
+   * make it reachable from another value (see `DEFERRING`).
+   */
+  deferred = false;
 
   /**
    * Starts a decoding pass.

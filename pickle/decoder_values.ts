@@ -279,25 +279,45 @@ export function tooLong(st: State, n: number): never {
  */
 export function newDict(
   st: State,
+  first: boolean,
 ): Record<string, unknown> | Map<unknown, unknown> {
   const ordinal = st.dictOrdinal++;
   if (st.mapDicts !== null) {
     if (st.mapDicts.has(ordinal)) return new Map();
     const o = Object.create(null);
-    if (ordinal === 0 && st.pairs) noteRoot(st, o);
+    if (ordinal === 0 && st.pairs) noteRoot(st, o, first);
     return o;
   }
   const d = Object.create(null);
   st.ordinals?.set(d, st.dicts.length);
   st.dicts.push(d);
-  if (ordinal === 0 && st.pairs) noteRoot(st, d);
+  if (ordinal === 0 && st.pairs) noteRoot(st, d, first);
   return d;
 }
 
-/** Notes the first dict created (EMPTY_DICT): its pairs are kept. */
-function noteRoot(st: State, d: object): void {
+/**
+ * Notes the first dict created (EMPTY_DICT): its pairs are kept, and only
+ * kept (see `State.deferred`) when it is the first value on the stack.
+ */
+function noteRoot(st: State, d: object, first: boolean): void {
   st.root = d;
   st.rootPairs = [];
+  st.deferred = first;
+}
+
+/**
+ * Ends the deferral of the root dict's pairs (`State.deferred`): sets them
+ * on it, in order, as `setItems` would have.
+ *
+ * @param st The state.
+ */
+export function fillRoot(st: State): void {
+  st.deferred = false;
+  const d = st.root as Record<string, unknown>;
+  const pairs = st.rootPairs!;
+  for (let i = 0; i < pairs.length; i += 2) {
+    d[pairs[i] as string] = pairs[i + 1];
+  }
 }
 
 /** Sets `items[from..to)` as key/value pairs on the dict `d`. */
@@ -320,16 +340,18 @@ export function setItems(
     if (d === st.root && shadow !== undefined) st.rootPairs = undefined;
     if (shadow === undefined) {
       if (st.dictInserts + ((to - from) >> 1) > st.lim.maxContainerLength) {
-        if (d === st.root) st.rootPairs = undefined;
+        if (d === st.root) dropPairs(st);
         countedSet(st, d, items, from, to);
         return;
       }
       const pairs = d === st.root ? st.rootPairs : undefined;
+      // A deferred root only collects its pairs (see `State.deferred`).
+      const store = pairs === undefined || !st.deferred;
       let max = 0;
       for (let i = from; i < to; i += 2) {
         const k = items[i];
         if (typeof k !== "string") {
-          if (pairs !== undefined) st.rootPairs = undefined;
+          if (pairs !== undefined) dropPairs(st);
           upgrade(st, d, items, i, to);
           max = 0;
           nest(st, d, false, items, from, to);
@@ -340,7 +362,7 @@ export function setItems(
           const depth = depthOf(st, v);
           if (depth > max) max = depth;
         }
-        d[k] = v;
+        if (store) d[k] = v;
         if (pairs !== undefined) pairs.push(k, v);
       }
       st.dictInserts += (to - from) >> 1;
@@ -357,6 +379,12 @@ export function setItems(
     st.fail(`the target is a ${kindOf(st, d)}, not a dict`);
   }
   nest(st, d as object, false, items, from, to);
+}
+
+/** The root dict gets a key other than the plain way: filled, no pairs. */
+function dropPairs(st: State): void {
+  if (st.deferred) fillRoot(st);
+  st.rootPairs = undefined;
 }
 
 /**

@@ -45,7 +45,7 @@ import { RefusalReports, refusalText } from "./refusals.ts";
  * The heap units and record pairs of the frame decoded last (decoding is
  * synchronous).
  */
-const meter: RecordMeter = { heap: 0, pairs: undefined };
+const meter: RecordMeter = { heap: 0, pairs: undefined, deferred: false };
 
 /** Bytes read at a time, and the size of a connection's idle buffer. */
 export const READ_SIZE = 64 * 1024;
@@ -347,7 +347,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           }
           continue;
         }
-        const record = makeLogRecordFrom(value, meter.pairs);
+        const record = makeLogRecordFrom(value, meter.pairs, meter.deferred);
         meter.pairs = undefined;
         c.info.records++;
         counters.records++;

@@ -293,18 +293,24 @@ export function makeLogRecord(dict: unknown): PythonLogRecord {
  * each key is looked up once per sequence of keys (the keys of the records
  * of a sender repeat); a sequence with a key that may be an array index
  * (listed first by `Object.keys`) or a key set twice goes through
- * `makeLogRecord`.
+ * `makeLogRecord`, with a deferred dict first filled with its pairs.
  *
  * @param dict The decoded record dict.
  * @param pairs Its keys and values, `[k0, v0, k1, v1…]`, or `undefined`.
+ * @param deferred Whether `dict` was left empty, its content only in
+ * `pairs` (`loadsRecord`'s `deferred`).
  * @returns The record.
  */
 export function makeLogRecordFrom(
   dict: unknown,
   pairs: readonly unknown[] | undefined,
+  deferred = false,
 ): PythonLogRecord {
   const fields = pairs === undefined ? undefined : fieldsOf(pairs);
-  if (fields === undefined) return makeLogRecord(dict);
+  if (fields === undefined) {
+    if (deferred && pairs !== undefined) fill(dict, pairs);
+    return makeLogRecord(dict);
+  }
   const r = new LogRecordImpl();
   let seen = 0;
   for (let i = 0, j = 0; i < fields.length; i++, j += 2) {
@@ -314,6 +320,14 @@ export function makeLogRecordFrom(
     else seen |= setKnown(r, f, key, pairs![j + 1]);
   }
   return finish(r, seen);
+}
+
+/** Sets the str keys and values `pairs` on `dict`, in order. */
+function fill(dict: unknown, pairs: readonly unknown[]): void {
+  const d = dict as Record<string, unknown>;
+  for (let i = 0; i < pairs.length; i += 2) {
+    d[pairs[i] as string] = pairs[i + 1];
+  }
 }
 
 /** The keys of the sequence seen last by {@linkcode fieldsOf}. */
