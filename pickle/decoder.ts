@@ -109,6 +109,7 @@ import {
   Callable,
   DEFERRING,
   describe,
+  f64,
   global,
   H_DICT,
   H_ENTRY,
@@ -120,6 +121,7 @@ import {
   H_SET,
   H_TUPLE,
   HEAP_ALLOWANCE,
+  i32,
   len8,
   type Limits,
   lineEnd,
@@ -132,6 +134,7 @@ import {
   resolveLimits,
   State,
   tooShort,
+  u32,
 } from "./decoder_state.ts";
 import {
   escapeDecode,
@@ -382,7 +385,6 @@ function run(st: State, data: Uint8Array): unknown {
 }
 
 function decode(st: State, data: Uint8Array): unknown {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const end = data.length;
   const lim = st.lim;
   const maxStack = lim.maxContainerLength + lim.maxDepth;
@@ -454,8 +456,8 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x95: { // FRAME
         if (pos + 8 > end) st.eod(end);
-        const lo = view.getUint32(pos, true);
-        const hi = view.getUint32(pos + 4, true);
+        const lo = u32(data, pos);
+        const hi = u32(data, pos + 4);
         pos += 8;
         if (hi !== 0 || lo > end - pos) {
           st.fail(
@@ -488,12 +490,12 @@ function decode(st: State, data: Uint8Array): unknown {
         break;
       case 0x4a: // BININT
         if (pos + 4 > end) st.eod(end);
-        stack.push(view.getInt32(pos, true));
+        stack.push(i32(data, pos));
         pos += 4;
         break;
       case 0x47: { // BINFLOAT
         if (pos + 8 > end) st.eod(end);
-        const x = view.getFloat64(pos, false);
+        const x = f64(data, pos);
         stack.push(st.exact && Number.isInteger(x) ? new PyFloat(x) : x);
         pos += 8;
         break;
@@ -509,7 +511,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x8b: { // LONG4
         if (pos + 4 > end) st.eod(end);
-        const n = view.getInt32(pos, true);
+        const n = i32(data, pos);
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
         if (n > end - pos) tooShort(st, n, end - pos);
@@ -565,11 +567,11 @@ function decode(st: State, data: Uint8Array): unknown {
       // --- strings and bytes -----------------------------------------------
       case 0x58: { // BINUNICODE
         if (pos + 4 > end) st.eod(end);
-        const n = view.getUint32(pos, true);
+        const n = u32(data, pos);
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
         st.heap += n;
-        const str = utf8(st, data, view, pos, pos += n);
+        const str = utf8(st, data, pos, pos += n);
         stack.push(str);
         // CPython memoises every str: the BINPUT that follows, fused.
         if (
@@ -587,14 +589,14 @@ function decode(st: State, data: Uint8Array): unknown {
         const n = data[pos++]!;
         if (n > end - pos) tooShort(st, n, end - pos);
         st.heap += n;
-        stack.push(utf8(st, data, view, pos, pos += n));
+        stack.push(utf8(st, data, pos, pos += n));
         break;
       }
       case 0x8d: { // BINUNICODE8
-        const n = len8(st, view, pos, end);
+        const n = len8(st, data, pos, end);
         pos += 8;
         st.heap += n;
-        stack.push(utf8(st, data, view, pos, pos += n));
+        stack.push(utf8(st, data, pos, pos += n));
         break;
       }
       case 0x56: { // UNICODE
@@ -617,7 +619,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x54: { // BINSTRING
         if (pos + 4 > end) st.eod(end);
-        const n = view.getInt32(pos, true);
+        const n = i32(data, pos);
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
         if (n > end - pos) tooShort(st, n, end - pos);
@@ -635,7 +637,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x42: { // BINBYTES
         if (pos + 4 > end) st.eod(end);
-        const n = view.getUint32(pos, true);
+        const n = u32(data, pos);
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
         st.heap += n;
@@ -652,7 +654,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x8e: // BINBYTES8
       case 0x96: { // BYTEARRAY8
-        const n = len8(st, view, pos, end);
+        const n = len8(st, data, pos, end);
         pos += 8;
         st.heap += n;
         stack.push(
@@ -840,7 +842,7 @@ function decode(st: State, data: Uint8Array): unknown {
         let idx: number;
         if (op === 0x72) {
           if (pos + 4 > end) st.eod(end);
-          idx = view.getUint32(pos, true);
+          idx = u32(data, pos);
           pos += 4;
         } else if (op === 0x70) {
           const nl = lineEnd(st, data, pos, 20);
@@ -861,7 +863,7 @@ function decode(st: State, data: Uint8Array): unknown {
           idx = data[pos++]!;
         } else if (op === 0x6a) {
           if (pos + 4 > end) st.eod(end);
-          idx = view.getUint32(pos, true);
+          idx = u32(data, pos);
           pos += 4;
         } else {
           const nl = lineEnd(st, data, pos, 20);

@@ -583,16 +583,64 @@ export function tooShort(st: State, n: number, left: number): never {
   );
 }
 
+/**
+ * The little-endian u32 at `data[pos]` (the caller checks the bounds).
+ *
+ * @param data The input.
+ * @param pos Where it starts.
+ * @returns The number.
+ */
+export function u32(data: Uint8Array, pos: number): number {
+  return i32(data, pos) >>> 0;
+}
+
+/**
+ * The little-endian i32 at `data[pos]` (the caller checks the bounds).
+ *
+ * @param data The input.
+ * @param pos Where it starts.
+ * @returns The number.
+ */
+export function i32(data: Uint8Array, pos: number): number {
+  return data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) |
+    (data[pos + 3]! << 24);
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/**
+ * The big-endian float64 at `data[pos]` (the caller checks the bounds), read
+ * without a DataView of the input (making one costs more than decoding a
+ * small record's numbers).
+ *
+ * @param data The input.
+ * @param pos Where it starts.
+ * @returns The number.
+ */
+export function f64(data: Uint8Array, pos: number): number {
+  scratch.setInt32(
+    0,
+    (data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) |
+      data[pos + 3]!,
+  );
+  scratch.setInt32(
+    4,
+    (data[pos + 4]! << 24) | (data[pos + 5]! << 16) | (data[pos + 6]! << 8) |
+      data[pos + 7]!,
+  );
+  return scratch.getFloat64(0);
+}
+
 /** Reads a u64 length and checks it against the remaining input. */
 export function len8(
   st: State,
-  view: DataView,
+  data: Uint8Array,
   pos: number,
   end: number,
 ): number {
   if (pos + 8 > end) st.eod(end);
-  const lo = view.getUint32(pos, true);
-  const hi = view.getUint32(pos + 4, true);
+  const lo = u32(data, pos);
+  const hi = u32(data, pos + 4);
   const left = end - pos - 8;
   if (hi !== 0 || lo > left) tooShort(st, hi * 2 ** 32 + lo, left);
   return lo;

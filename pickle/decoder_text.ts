@@ -27,8 +27,14 @@ const CACHE_MASK = (1 << CACHE_BITS) - 1;
 const cache: string[] = new Array<string>(CACHE_MASK + 1).fill("");
 const cacheLen = new Uint8Array(CACHE_MASK + 1);
 const cacheBytes = new Uint8Array((CACHE_MASK + 1) * CACHED_MAX);
-/** `cacheBytes` read four bytes at a time. */
-const cacheView = new DataView(cacheBytes.buffer);
+/** `cacheBytes` as little-endian words (as {@linkcode word} reads them). */
+const cacheWords = new Int32Array((CACHE_MASK + 1) * (CACHED_MAX >> 2));
+
+/** The little-endian word at `data[i]`. */
+function word(data: Uint8Array, i: number): number {
+  return data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) |
+    (data[i + 3]! << 24);
+}
 
 /** A cache slot from the length and three of the bytes. */
 function cacheSlot(data: Uint8Array, a: number, b: number, n: number): number {
@@ -39,12 +45,11 @@ function cacheSlot(data: Uint8Array, a: number, b: number, n: number): number {
 
 /**
  * The cached string of `data[a..b)` (1 to `CACHED_MAX` bytes) in `slot`,
- * if the slot holds exactly these bytes; compared four bytes at a time
- * through `view` (a view of `data`), then byte by byte.
+ * if the slot holds exactly these bytes; compared four bytes at a time,
+ * then byte by byte.
  */
 function cached(
   data: Uint8Array,
-  view: DataView,
   a: number,
   b: number,
   slot: number,
@@ -52,11 +57,10 @@ function cached(
   const n = b - a;
   if (cacheLen[slot] !== n) return undefined;
   let k = slot * CACHED_MAX;
+  let w = slot * (CACHED_MAX >> 2);
   let i = a;
-  for (; i + 4 <= b; i += 4, k += 4) {
-    if (view.getInt32(i, true) !== cacheView.getInt32(k, true)) {
-      return undefined;
-    }
+  for (; i + 4 <= b; i += 4, k += 4, w++) {
+    if (word(data, i) !== cacheWords[w]) return undefined;
   }
   for (; i < b; i++, k++) if (data[i] !== cacheBytes[k]) return undefined;
   return cache[slot];
@@ -74,6 +78,9 @@ function remember(
   cacheLen[slot] = b - a;
   for (let i = a, k = slot * CACHED_MAX; i < b; i++, k++) {
     cacheBytes[k] = data[i]!;
+  }
+  for (let i = a, w = slot * (CACHED_MAX >> 2); i + 4 <= b; i += 4, w++) {
+    cacheWords[w] = word(data, i);
   }
 }
 
@@ -201,12 +208,11 @@ function units(buf: Uint16Array, n: number): string {
 /**
  * Decodes UTF-8 as CPython does with `errors="surrogatepass"`: encoded
  * surrogates (`ed a0 80`) become lone UTF-16 surrogates; anything else that
- * is not well-formed UTF-8 fails. `view` is a DataView of all of `data`.
+ * is not well-formed UTF-8 fails.
  */
 export function utf8(
   st: Failer,
   data: Uint8Array,
-  view: DataView,
   a: number,
   b: number,
 ): string {
@@ -218,7 +224,7 @@ export function utf8(
       (n << 24) ^ (data[a]! << 16) ^ (data[a + (n >> 1)]! << 8) ^ data[b - 1]!,
       0x9e3779b1,
     ) >>> (32 - CACHE_BITS);
-    const hit = cached(data, view, a, b, slot);
+    const hit = cached(data, a, b, slot);
     if (hit !== undefined) return hit;
     if (isAscii(data, a, b)) return latin1Short(data, a, b, slot);
   }
