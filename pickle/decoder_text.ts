@@ -107,9 +107,13 @@ function shortLatin1(data: Uint8Array, a: number, b: number): string {
   return s;
 }
 
-/** Whether `data[a..b)` is all ASCII. */
+/** Whether `data[a..b)` is all ASCII (four bytes at a time, then bytes). */
 function isAscii(data: Uint8Array, a: number, b: number): boolean {
-  for (let i = a; i < b; i++) if (data[i]! >= 0x80) return false;
+  let i = a;
+  for (; i + 4 <= b; i += 4) {
+    if ((word(data, i) & 0x80808080) !== 0) return false;
+  }
+  for (; i < b; i++) if (data[i]! >= 0x80) return false;
   return true;
 }
 
@@ -146,7 +150,7 @@ export function latin1(data: Uint8Array, a: number, b: number): string {
       while (i < n && cacheBytes[base + i] === data[a + i]) i++;
       if (i === n) return cache[slot]!;
     }
-    return latin1Short(data, a, b, slot);
+    return latin1Short(data, a, b, slot, isAscii(data, a, b));
   }
   return latin1Long(data, a, b);
 }
@@ -160,9 +164,10 @@ function latin1Short(
   a: number,
   b: number,
   slot: number,
+  ascii: boolean,
 ): string {
   const s = shortLatin1(data, a, b);
-  if (isAscii(data, a, b)) remember(data, a, b, slot, s);
+  if (ascii) remember(data, a, b, slot, s);
   return s;
 }
 
@@ -226,7 +231,7 @@ export function utf8(
     ) >>> (32 - CACHE_BITS);
     const hit = cached(data, a, b, slot);
     if (hit !== undefined) return hit;
-    if (isAscii(data, a, b)) return latin1Short(data, a, b, slot);
+    if (isAscii(data, a, b)) return latin1Short(data, a, b, slot, true);
   }
   return utf8Slow(st, data, a, b);
 }
