@@ -107,7 +107,9 @@ import { UnpicklingError } from "./errors.ts";
 import { minHeapUnits, PRESCAN_MIN_BYTES } from "./prescan.ts";
 import {
   Callable,
+  DEFERRING,
   describe,
+  f64,
   global,
   H_DICT,
   H_ENTRY,
@@ -119,7 +121,9 @@ import {
   H_SET,
   H_TUPLE,
   HEAP_ALLOWANCE,
+  i32,
   len8,
+  type Limits,
   lineEnd,
   type LoadsOptions,
   MAX_TEXT_DIGITS,
@@ -130,6 +134,7 @@ import {
   resolveLimits,
   State,
   tooShort,
+  u32,
 } from "./decoder_state.ts";
 import {
   escapeDecode,
@@ -141,13 +146,14 @@ import {
 import {
   addItems,
   byteArray,
+  decimalAt,
   decodeLong,
   dictFrom,
+  fillRoot,
   kindOf,
   nest,
   newDict,
   noMarkers,
-  parseDecimal,
   parseFloatText,
   reduce,
   setItems,
@@ -209,6 +215,38 @@ export interface HeapMeter {
 }
 
 /**
+ * The options of `loads`, validated and resolved once (see
+ * {@linkcode prepareLoads}), for callers that decode many inputs with the
+ * same options.
+ */
+export interface PreparedLoads {
+  /** The limits. */
+  readonly lim: Limits;
+  /** Whether objects decode into inert placeholders. */
+  readonly inert: boolean;
+  /** Whether integral floats, frozensets, bytearrays keep their type. */
+  readonly exact: boolean;
+}
+
+/**
+ * Validates and resolves the options of `loads` once.
+ *
+ * @param options As for `loads`.
+ * @returns The resolved options, for {@linkcode loadsPrepared}.
+ * @throws {TypeError} If an option is not a number.
+ * @throws {RangeError} If an option is negative or not an integer.
+ */
+export function prepareLoads(
+  options: LoadsOptions | undefined,
+): PreparedLoads {
+  return {
+    lim: resolveLimits(options),
+    inert: options?.objects === "inert",
+    exact: options?.exact === true,
+  };
+}
+
+/**
  * {@linkcode loads}, reporting the heap units of the decoded values in
  * `meter` (for a receiver's memory bound).
  *
@@ -222,12 +260,77 @@ export function loadsMetered(
   options: LoadsOptions | undefined,
   meter: HeapMeter | undefined,
 ): unknown {
-  if (!(data instanceof Uint8Array)) {
-    throw new TypeError(
-      `Cannot unpickle a ${typeof data}: expected a Uint8Array`,
-    );
-  }
-  const lim = resolveLimits(options);
+  checkInput(data);
+  return loadsPrepared(data, prepareLoads(options), meter);
+}
+
+/**
+ * {@linkcode loadsMetered} with options resolved beforehand by
+ * {@linkcode prepareLoads} (the same checks and limits, without resolving
+ * the options again for every input).
+ *
+ * @param data The pickle bytes.
+ * @param prepared The resolved options.
+ * @param meter Receives the heap units charged.
+ * @returns The decoded value.
+ */
+export function loadsPrepared(
+  data: Uint8Array,
+  prepared: PreparedLoads,
+  meter: HeapMeter | undefined,
+): unknown {
+  return decodeAll(data, prepared, meter, undefined);
+}
+
+/** What {@linkcode loadsRecord} reports besides the heap units. */
+export interface RecordMeter extends HeapMeter {
+  /**
+   * When the value is a dict created empty (`EMPTY_DICT`, as CPython's
+   * `SocketHandler` pickles a record) whose every key is a str set in the
+   * plain way: its keys and values in the order they were set
+   * (`[k0, v0, k1, v1…]`, duplicates included). Else `undefined`.
+   */
+  pairs: readonly unknown[] | undefined;
+  /**
+   * Whether the dict was left empty, its content only in `pairs` (set them
+   * on it, in order, to have the dict `loads` returns): it was the first
+   * value decoded and no other value could reach it.
+   */
+  deferred: boolean;
+}
+
+/**
+ * {@linkcode loadsPrepared} for a record dict: the same checks and limits,
+ * and the dict's keys and values in the order they were set (see
+ * {@linkcode RecordMeter.pairs}), so that the receiver does not list the
+ * dict's keys again. The same value too, except that a dict decoded first
+ * and reachable from no other value is returned empty, its content only
+ * in the pairs ({@linkcode RecordMeter.deferred}): a receiver that reads
+ * the pairs does not build it.
+ *
+ * @param data The pickle bytes.
+ * @param prepared The resolved options.
+ * @param meter Receives the heap units charged and the pairs.
+ * @returns The decoded value.
+ */
+export function loadsRecord(
+  data: Uint8Array,
+  prepared: PreparedLoads,
+  meter: RecordMeter,
+): unknown {
+  meter.pairs = undefined;
+  meter.deferred = false;
+  return decodeAll(data, prepared, meter, meter);
+}
+
+function decodeAll(
+  data: Uint8Array,
+  prepared: PreparedLoads,
+  meter: HeapMeter | undefined,
+  record: RecordMeter | undefined,
+): unknown {
+  checkInput(data);
+  const lim = prepared.lim;
   if (data.length > lim.maxInputBytes) {
     throw new UnpicklingError(
       `Cannot unpickle ${data.length} bytes: more than maxInputBytes (${lim.maxInputBytes})`,
@@ -241,18 +344,29 @@ export function loadsMetered(
       );
     }
   }
-  const inert = options?.objects === "inert";
-  const exact = options?.exact === true;
-  const first = new State(data, lim, null, inert, exact);
-  const value = run(first, data);
-  if (first.upgraded === undefined) {
-    if (meter) meter.heap = first.heap;
-    return value;
+  const { inert, exact } = prepared;
+  const pairs = record !== undefined;
+  let st = new State(data, lim, null, inert, exact, pairs);
+  let value = run(st, data);
+  if (st.upgraded !== undefined) {
+    st = new State(data, lim, st.upgraded, inert, exact, pairs);
+    value = run(st, data);
   }
-  const second = new State(data, lim, first.upgraded, inert, exact);
-  const upgraded = run(second, data);
-  if (meter) meter.heap = second.heap;
-  return upgraded;
+  if (meter) meter.heap = st.heap;
+  if (record && value === st.root) {
+    record.pairs = st.rootPairs;
+    record.deferred = st.deferred;
+  }
+  return value;
+}
+
+/** Throws a TypeError unless `data` is a Uint8Array. */
+function checkInput(data: Uint8Array): void {
+  if (!(data instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot unpickle a ${typeof data}: expected a Uint8Array`,
+    );
+  }
 }
 
 function run(st: State, data: Uint8Array): unknown {
@@ -271,7 +385,6 @@ function run(st: State, data: Uint8Array): unknown {
 }
 
 function decode(st: State, data: Uint8Array): unknown {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const end = data.length;
   const lim = st.lim;
   const maxStack = lim.maxContainerLength + lim.maxDepth;
@@ -289,6 +402,7 @@ function decode(st: State, data: Uint8Array): unknown {
       );
     }
     const op = data[st.at = pos++]!;
+    if (st.deferred && DEFERRING[op] === 0) fillRoot(st);
     if (st.heap > st.heapLimit) st.overBudget();
     if (stack.length > maxStack) {
       st.fail(
@@ -342,8 +456,8 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x95: { // FRAME
         if (pos + 8 > end) st.eod(end);
-        const lo = view.getUint32(pos, true);
-        const hi = view.getUint32(pos + 4, true);
+        const lo = u32(data, pos);
+        const hi = u32(data, pos + 4);
         pos += 8;
         if (hi !== 0 || lo > end - pos) {
           st.fail(
@@ -376,12 +490,12 @@ function decode(st: State, data: Uint8Array): unknown {
         break;
       case 0x4a: // BININT
         if (pos + 4 > end) st.eod(end);
-        stack.push(view.getInt32(pos, true));
+        stack.push(i32(data, pos));
         pos += 4;
         break;
       case 0x47: { // BINFLOAT
         if (pos + 8 > end) st.eod(end);
-        const x = view.getFloat64(pos, false);
+        const x = f64(data, pos);
         stack.push(st.exact && Number.isInteger(x) ? new PyFloat(x) : x);
         pos += 8;
         break;
@@ -397,7 +511,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x8b: { // LONG4
         if (pos + 4 > end) st.eod(end);
-        const n = view.getInt32(pos, true);
+        const n = i32(data, pos);
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
         if (n > end - pos) tooShort(st, n, end - pos);
@@ -424,7 +538,7 @@ function decode(st: State, data: Uint8Array): unknown {
           stack.push(true);
         } else if (n === 2 && data[pos] === 0x30 && data[pos + 1] === 0x30) {
           stack.push(false);
-        } else stack.push(parseDecimal(st, latin1(data, pos, nl), "INT"));
+        } else stack.push(decimalAt(st, data, pos, nl, "INT"));
         pos = nl + 1;
         break;
       }
@@ -438,7 +552,7 @@ function decode(st: State, data: Uint8Array): unknown {
         );
         let stop = nl;
         if (stop > pos && data[stop - 1] === 0x4c) stop--;
-        stack.push(parseDecimal(st, latin1(data, pos, stop), "LONG"));
+        stack.push(decimalAt(st, data, pos, stop, "LONG"));
         pos = nl + 1;
         break;
       }
@@ -453,7 +567,7 @@ function decode(st: State, data: Uint8Array): unknown {
       // --- strings and bytes -----------------------------------------------
       case 0x58: { // BINUNICODE
         if (pos + 4 > end) st.eod(end);
-        const n = view.getUint32(pos, true);
+        const n = u32(data, pos);
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
         st.heap += n;
@@ -479,7 +593,7 @@ function decode(st: State, data: Uint8Array): unknown {
         break;
       }
       case 0x8d: { // BINUNICODE8
-        const n = len8(st, view, pos, end);
+        const n = len8(st, data, pos, end);
         pos += 8;
         st.heap += n;
         stack.push(utf8(st, data, pos, pos += n));
@@ -505,7 +619,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x54: { // BINSTRING
         if (pos + 4 > end) st.eod(end);
-        const n = view.getInt32(pos, true);
+        const n = i32(data, pos);
         pos += 4;
         if (n < 0) st.fail(`negative byte count ${n}`);
         if (n > end - pos) tooShort(st, n, end - pos);
@@ -523,7 +637,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x42: { // BINBYTES
         if (pos + 4 > end) st.eod(end);
-        const n = view.getUint32(pos, true);
+        const n = u32(data, pos);
         pos += 4;
         if (n > end - pos) tooShort(st, n, end - pos);
         st.heap += n;
@@ -540,7 +654,7 @@ function decode(st: State, data: Uint8Array): unknown {
       }
       case 0x8e: // BINBYTES8
       case 0x96: { // BYTEARRAY8
-        const n = len8(st, view, pos, end);
+        const n = len8(st, data, pos, end);
         pos += 8;
         st.heap += n;
         stack.push(
@@ -562,7 +676,7 @@ function decode(st: State, data: Uint8Array): unknown {
         break;
       case 0x7d: // EMPTY_DICT
         st.heap += H_DICT;
-        stack.push(newDict(st));
+        stack.push(newDict(st, stack.length === 0));
         break;
       case 0x8f: // EMPTY_SET
         st.heap += H_SET;
@@ -728,7 +842,7 @@ function decode(st: State, data: Uint8Array): unknown {
         let idx: number;
         if (op === 0x72) {
           if (pos + 4 > end) st.eod(end);
-          idx = view.getUint32(pos, true);
+          idx = u32(data, pos);
           pos += 4;
         } else if (op === 0x70) {
           const nl = lineEnd(st, data, pos, 20);
@@ -749,7 +863,7 @@ function decode(st: State, data: Uint8Array): unknown {
           idx = data[pos++]!;
         } else if (op === 0x6a) {
           if (pos + 4 > end) st.eod(end);
-          idx = view.getUint32(pos, true);
+          idx = u32(data, pos);
           pos += 4;
         } else {
           const nl = lineEnd(st, data, pos, 20);
@@ -758,6 +872,7 @@ function decode(st: State, data: Uint8Array): unknown {
         }
         const v = memo[idx];
         if (v === undefined) st.fail(`memo key ${idx} not found`);
+        if (v === st.root && st.deferred) fillRoot(st);
         stack.push(v);
         break;
       }

@@ -221,6 +221,56 @@ for (
 ) NAMES[code] = name;
 
 /**
+ * The opcodes that keep a record's root dict unreachable from any other
+ * value (`State.deferred`): they push scalars, text or bytes, store into
+ * the memo, open a MARK, set items (the only dict then is the root, held
+ * once, at the bottom of the stack) or fetch from the memo (checked: a
+ * fetch of the root itself ends the deferral). Any other opcode first
+ * fills the root with its pairs.
+ */
+export const DEFERRING: Uint8Array = new Uint8Array(256);
+for (
+  const op of [
+    0x80, // PROTO
+    0x95, // FRAME
+    0x28, // MARK
+    0x2e, // STOP
+    0x4e, // NONE
+    0x88, // NEWTRUE
+    0x89, // NEWFALSE
+    0x4b, // BININT1
+    0x4d, // BININT2
+    0x4a, // BININT
+    0x47, // BINFLOAT
+    0x8a, // LONG1
+    0x8b, // LONG4
+    0x49, // INT
+    0x4c, // LONG
+    0x46, // FLOAT
+    0x58, // BINUNICODE
+    0x8c, // SHORT_BINUNICODE
+    0x8d, // BINUNICODE8
+    0x56, // UNICODE
+    0x53, // STRING
+    0x54, // BINSTRING
+    0x55, // SHORT_BINSTRING
+    0x42, // BINBYTES
+    0x43, // SHORT_BINBYTES
+    0x8e, // BINBYTES8
+    0x96, // BYTEARRAY8
+    0x71, // BINPUT
+    0x72, // LONG_BINPUT
+    0x70, // PUT
+    0x94, // MEMOIZE
+    0x73, // SETITEM
+    0x75, // SETITEMS
+    0x68, // BINGET
+    0x6a, // LONG_BINGET
+    0x67, // GET
+  ]
+) DEFERRING[op] = 1;
+
+/**
  * An opcode for a message: `opcode 'NAME' (0x..)`.
  *
  * @param op The opcode byte.
@@ -288,6 +338,25 @@ export class State implements Failer {
   readonly heapLimit: number;
   /** Whether integral floats, frozensets, bytearrays keep their type. */
   readonly exact: boolean;
+  /**
+   * With `pairs` asked for: the first object-dict the input creates
+   * (`EMPTY_DICT`), the root of a record's pickle.
+   */
+  root: object | undefined;
+  /**
+   * The str keys and values set on `root`, in order (`[k0, v0, k1, v1…]`),
+   * while every key it received went through the plain path of
+   * `setItems`; else `undefined`.
+   */
+  rootPairs: unknown[] | undefined;
+  /** Whether to note `root` and `rootPairs`. */
+  readonly pairs: boolean;
+  /**
+   * Whether `root` is still empty, its pairs only in `rootPairs`: it was
+   * created first, on an empty stack, and the opcodes since could not
+   * make it reachable from another value (see `DEFERRING`).
+   */
+  deferred = false;
 
   /**
    * Starts a decoding pass.
@@ -295,6 +364,10 @@ export class State implements Failer {
    * @param data The input.
    * @param lim The limits.
    * @param mapDicts Pass 2: the dicts to build as Maps (null in pass 1).
+   * @param inert Whether objects decode into inert placeholders.
+   * @param exact Whether integral floats, frozensets, bytearrays keep their
+   * type.
+   * @param pairs Whether to note the root dict's pairs (`rootPairs`).
    */
   constructor(
     data: Uint8Array,
@@ -302,8 +375,12 @@ export class State implements Failer {
     mapDicts: Set<number> | null,
     inert = false,
     exact = false,
+    pairs = false,
   ) {
     this.data = data;
+    this.pairs = pairs;
+    this.root = undefined;
+    this.rootPairs = undefined;
     this.lim = lim;
     this.mapDicts = mapDicts;
     this.inert = inert;
@@ -506,16 +583,64 @@ export function tooShort(st: State, n: number, left: number): never {
   );
 }
 
+/**
+ * The little-endian u32 at `data[pos]` (the caller checks the bounds).
+ *
+ * @param data The input.
+ * @param pos Where it starts.
+ * @returns The number.
+ */
+export function u32(data: Uint8Array, pos: number): number {
+  return i32(data, pos) >>> 0;
+}
+
+/**
+ * The little-endian i32 at `data[pos]` (the caller checks the bounds).
+ *
+ * @param data The input.
+ * @param pos Where it starts.
+ * @returns The number.
+ */
+export function i32(data: Uint8Array, pos: number): number {
+  return data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) |
+    (data[pos + 3]! << 24);
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/**
+ * The big-endian float64 at `data[pos]` (the caller checks the bounds), read
+ * without a DataView of the input (making one costs more than decoding a
+ * small record's numbers).
+ *
+ * @param data The input.
+ * @param pos Where it starts.
+ * @returns The number.
+ */
+export function f64(data: Uint8Array, pos: number): number {
+  scratch.setInt32(
+    0,
+    (data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) |
+      data[pos + 3]!,
+  );
+  scratch.setInt32(
+    4,
+    (data[pos + 4]! << 24) | (data[pos + 5]! << 16) | (data[pos + 6]! << 8) |
+      data[pos + 7]!,
+  );
+  return scratch.getFloat64(0);
+}
+
 /** Reads a u64 length and checks it against the remaining input. */
 export function len8(
   st: State,
-  view: DataView,
+  data: Uint8Array,
   pos: number,
   end: number,
 ): number {
   if (pos + 8 > end) st.eod(end);
-  const lo = view.getUint32(pos, true);
-  const hi = view.getUint32(pos + 4, true);
+  const lo = u32(data, pos);
+  const hi = u32(data, pos + 4);
   const left = end - pos - 8;
   if (hi !== 0 || lo > left) tooShort(st, hi * 2 ** 32 + lo, left);
   return lo;

@@ -27,12 +27,94 @@ const CACHE_MASK = (1 << CACHE_BITS) - 1;
 const cache: string[] = new Array<string>(CACHE_MASK + 1).fill("");
 const cacheLen = new Uint8Array(CACHE_MASK + 1);
 const cacheBytes = new Uint8Array((CACHE_MASK + 1) * CACHED_MAX);
+/** `cacheBytes` as little-endian words (as {@linkcode word} reads them). */
+const cacheWords = new Int32Array((CACHE_MASK + 1) * (CACHED_MAX >> 2));
+
+/** The little-endian word at `data[i]`. */
+function word(data: Uint8Array, i: number): number {
+  return data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) |
+    (data[i + 3]! << 24);
+}
 
 /** A cache slot from the length and three of the bytes. */
 function cacheSlot(data: Uint8Array, a: number, b: number, n: number): number {
   const h = (n << 24) ^ (data[a]! << 16) ^ (data[a + (n >> 1)]! << 8) ^
     data[b - 1]!;
   return Math.imul(h, 0x9e3779b1) >>> (32 - CACHE_BITS);
+}
+
+/**
+ * The cached string of `data[a..b)` (1 to `CACHED_MAX` bytes) in `slot`,
+ * if the slot holds exactly these bytes; compared four bytes at a time,
+ * then byte by byte.
+ */
+function cached(
+  data: Uint8Array,
+  a: number,
+  b: number,
+  slot: number,
+): string | undefined {
+  const n = b - a;
+  if (cacheLen[slot] !== n) return undefined;
+  let k = slot * CACHED_MAX;
+  let w = slot * (CACHED_MAX >> 2);
+  let i = a;
+  for (; i + 4 <= b; i += 4, k += 4, w++) {
+    if (word(data, i) !== cacheWords[w]) return undefined;
+  }
+  for (; i < b; i++, k++) if (data[i] !== cacheBytes[k]) return undefined;
+  return cache[slot];
+}
+
+/** Caches the ASCII string `s` of `data[a..b)` (at most `CACHED_MAX` bytes). */
+function remember(
+  data: Uint8Array,
+  a: number,
+  b: number,
+  slot: number,
+  s: string,
+): void {
+  cache[slot] = s;
+  cacheLen[slot] = b - a;
+  for (let i = a, k = slot * CACHED_MAX; i < b; i++, k++) {
+    cacheBytes[k] = data[i]!;
+  }
+  for (let i = a, w = slot * (CACHED_MAX >> 2); i + 4 <= b; i += 4, w++) {
+    cacheWords[w] = word(data, i);
+  }
+}
+
+/**
+ * Short bytes 0..255 as code points, eight at a time (fewer intermediate
+ * strings than one concatenation per byte).
+ */
+function shortLatin1(data: Uint8Array, a: number, b: number): string {
+  let s = "";
+  let i = a;
+  for (; i + 8 <= b; i += 8) {
+    s += String.fromCharCode(
+      data[i]!,
+      data[i + 1]!,
+      data[i + 2]!,
+      data[i + 3]!,
+      data[i + 4]!,
+      data[i + 5]!,
+      data[i + 6]!,
+      data[i + 7]!,
+    );
+  }
+  for (; i < b; i++) s += String.fromCharCode(data[i]!);
+  return s;
+}
+
+/** Whether `data[a..b)` is all ASCII (four bytes at a time, then bytes). */
+function isAscii(data: Uint8Array, a: number, b: number): boolean {
+  let i = a;
+  for (; i + 4 <= b; i += 4) {
+    if ((word(data, i) & 0x80808080) !== 0) return false;
+  }
+  for (; i < b; i++) if (data[i]! >= 0x80) return false;
+  return true;
 }
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
@@ -62,28 +144,36 @@ export function latin1(data: Uint8Array, a: number, b: number): string {
     // recent strings, checked byte for byte, saves building them again.
     if (n === 0) return "";
     const slot = cacheSlot(data, a, b, n);
-    const base = slot * CACHED_MAX;
     if (cacheLen[slot] === n) {
+      const base = slot * CACHED_MAX;
       let i = 0;
       while (i < n && cacheBytes[base + i] === data[a + i]) i++;
       if (i === n) return cache[slot]!;
     }
-    let s = "";
-    let ascii = true;
-    for (let i = a; i < b; i++) {
-      const c = data[i]!;
-      if (c >= 0x80) ascii = false;
-      s += String.fromCharCode(c);
-    }
-    // Only ASCII is cached, so a hit is also right for UTF-8 text.
-    if (ascii) {
-      cache[slot] = s;
-      cacheLen[slot] = n;
-      cacheBytes.set(data.subarray(a, b), base);
-    }
-    return s;
+    return latin1Short(data, a, b, slot, isAscii(data, a, b));
   }
-  if (n <= CHUNK) {
+  return latin1Long(data, a, b);
+}
+
+/**
+ * Short bytes (at most `CACHED_MAX`) not in the cache as code points;
+ * cached in `slot` when ASCII (so that a hit is also right for UTF-8).
+ */
+function latin1Short(
+  data: Uint8Array,
+  a: number,
+  b: number,
+  slot: number,
+  ascii: boolean,
+): string {
+  const s = shortLatin1(data, a, b);
+  if (ascii) remember(data, a, b, slot, s);
+  return s;
+}
+
+/** Bytes (more than `CACHED_MAX`) as code points 0..255. */
+function latin1Long(data: Uint8Array, a: number, b: number): string {
+  if (b - a <= CHUNK) {
     return String.fromCharCode.apply(
       null,
       data.subarray(a, b) as unknown as number[],
@@ -139,12 +229,9 @@ export function utf8(
       (n << 24) ^ (data[a]! << 16) ^ (data[a + (n >> 1)]! << 8) ^ data[b - 1]!,
       0x9e3779b1,
     ) >>> (32 - CACHE_BITS);
-    if (cacheLen[slot] === n) {
-      const base = slot * CACHED_MAX;
-      let i = 0;
-      while (i < n && cacheBytes[base + i] === data[a + i]) i++;
-      if (i === n) return cache[slot]!;
-    }
+    const hit = cached(data, a, b, slot);
+    if (hit !== undefined) return hit;
+    if (isAscii(data, a, b)) return latin1Short(data, a, b, slot, true);
   }
   return utf8Slow(st, data, a, b);
 }

@@ -21,6 +21,7 @@ import {
   quote,
   type State,
 } from "./decoder_state.ts";
+import { latin1 } from "./decoder_text.ts";
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -57,6 +58,41 @@ export function parseDecimal(
   if (digits <= 15) return Number(text);
   const v = BigInt(text);
   return normalize(v);
+}
+
+/**
+ * {@linkcode parseDecimal} of the text `data[a..b)`: a plain decimal of 1
+ * to 15 digits (optional sign, no leading zero) is read from the bytes
+ * without building its text (the same number `Number(text)` gives); any
+ * other text goes through `parseDecimal`.
+ *
+ * @param st The state.
+ * @param data The input.
+ * @param a Where the text starts.
+ * @param b Where it ends.
+ * @param what The literal's kind, for messages.
+ * @returns The integer.
+ */
+export function decimalAt(
+  st: State,
+  data: Uint8Array,
+  a: number,
+  b: number,
+  what: string,
+): number | bigint {
+  let i = a;
+  const sign = i < b ? data[i] : 0;
+  if (sign === 0x2d || sign === 0x2b) i++;
+  if (b - i >= 1 && b - i <= 15 && data[i] !== 0x30) {
+    let v = 0;
+    for (; i < b; i++) {
+      const d = data[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === b) return sign === 0x2d ? -v : v;
+  }
+  return parseDecimal(st, latin1(data, a, b), what);
 }
 
 const FLOAT_RE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
@@ -243,16 +279,45 @@ export function tooLong(st: State, n: number): never {
  */
 export function newDict(
   st: State,
+  first: boolean,
 ): Record<string, unknown> | Map<unknown, unknown> {
   const ordinal = st.dictOrdinal++;
   if (st.mapDicts !== null) {
     if (st.mapDicts.has(ordinal)) return new Map();
-    return Object.create(null);
+    const o = Object.create(null);
+    if (ordinal === 0 && st.pairs) noteRoot(st, o, first);
+    return o;
   }
   const d = Object.create(null);
   st.ordinals?.set(d, st.dicts.length);
   st.dicts.push(d);
+  if (ordinal === 0 && st.pairs) noteRoot(st, d, first);
   return d;
+}
+
+/**
+ * Notes the first dict created (EMPTY_DICT): its pairs are kept, and only
+ * kept (see `State.deferred`) when it is the first value on the stack.
+ */
+function noteRoot(st: State, d: object, first: boolean): void {
+  st.root = d;
+  st.rootPairs = [];
+  st.deferred = first;
+}
+
+/**
+ * Ends the deferral of the root dict's pairs (`State.deferred`): sets them
+ * on it, in order, as `setItems` would have.
+ *
+ * @param st The state.
+ */
+export function fillRoot(st: State): void {
+  st.deferred = false;
+  const d = st.root as Record<string, unknown>;
+  const pairs = st.rootPairs!;
+  for (let i = 0; i < pairs.length; i += 2) {
+    d[pairs[i] as string] = pairs[i + 1];
+  }
 }
 
 /** Sets `items[from..to)` as key/value pairs on the dict `d`. */
@@ -272,15 +337,21 @@ export function setItems(
     if (d.size > st.lim.maxContainerLength) tooLong(st, d.size);
   } else if (isDictObject(d)) {
     const shadow = st.shadows?.get(d);
+    if (d === st.root && shadow !== undefined) st.rootPairs = undefined;
     if (shadow === undefined) {
       if (st.dictInserts + ((to - from) >> 1) > st.lim.maxContainerLength) {
+        if (d === st.root) dropPairs(st);
         countedSet(st, d, items, from, to);
         return;
       }
+      const pairs = d === st.root ? st.rootPairs : undefined;
+      // A deferred root only collects its pairs (see `State.deferred`).
+      const store = pairs === undefined || !st.deferred;
       let max = 0;
       for (let i = from; i < to; i += 2) {
         const k = items[i];
         if (typeof k !== "string") {
+          if (pairs !== undefined) dropPairs(st);
           upgrade(st, d, items, i, to);
           max = 0;
           nest(st, d, false, items, from, to);
@@ -291,7 +362,8 @@ export function setItems(
           const depth = depthOf(st, v);
           if (depth > max) max = depth;
         }
-        d[k] = v;
+        if (store) d[k] = v;
+        if (pairs !== undefined) pairs.push(k, v);
       }
       st.dictInserts += (to - from) >> 1;
       if (max !== 0) deepen(st, d, false, max + 1);
@@ -307,6 +379,12 @@ export function setItems(
     st.fail(`the target is a ${kindOf(st, d)}, not a dict`);
   }
   nest(st, d as object, false, items, from, to);
+}
+
+/** The root dict gets a key other than the plain way: filled, no pairs. */
+function dropPairs(st: State): void {
+  if (st.deferred) fillRoot(st);
+  st.rootPairs = undefined;
 }
 
 /**

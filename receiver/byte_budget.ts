@@ -90,7 +90,7 @@ export class ByteBudget {
   release(n: number): void {
     if (n <= 0) return;
     this.#used -= n;
-    for (const wake of this.#waiters.splice(0)) wake();
+    if (this.#waiters.length !== 0) this.wakeAll();
   }
 
   /**

@@ -20,7 +20,13 @@
  *
  * @module
  */
-import { type HeapMeter, loadsMetered } from "../pickle/decoder.ts";
+import {
+  type LoadsOptions,
+  loadsRecord,
+  type PreparedLoads,
+  prepareLoads,
+  type RecordMeter,
+} from "../pickle/decoder.ts";
 import {
   type CloseReason,
   errorText,
@@ -31,12 +37,15 @@ import type { ByteBudget } from "./byte_budget.ts";
 import { Lane } from "./buffer.ts";
 import type { Settings } from "./options.ts";
 import type { PythonLogRecord } from "./python_log_record.ts";
-import { makeLogRecord } from "./record.ts";
+import { makeLogRecordFrom } from "./record.ts";
 import type { ConnectionStats, Counters } from "./stats.ts";
 import { RefusalReports, refusalText } from "./refusals.ts";
 
-/** The heap units of the frame decoded last (decoding is synchronous). */
-const meter: HeapMeter = { heap: 0 };
+/**
+ * The heap units and record pairs of the frame decoded last (decoding is
+ * synchronous).
+ */
+const meter: RecordMeter = { heap: 0, pairs: undefined, deferred: false };
 
 /** Bytes read at a time, and the size of a connection's idle buffer. */
 export const READ_SIZE = 64 * 1024;
@@ -234,6 +243,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
   const { maxFrameBytes: maxFrame, idleTimeout, loadsOptions } = host.settings;
   const counters = host.counters;
   const budget = host.budget;
+  const decoding = prepared(loadsOptions);
   let buf = new Uint8Array(READ_SIZE);
   let start = 0;
   let end = 0;
@@ -325,7 +335,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
         c.partialSince = undefined;
         let value: unknown;
         try {
-          value = loadsMetered(body, loadsOptions, meter);
+          value = loadsRecord(body, decoding(), meter);
         } catch (e) {
           budget.release(4 + len);
           c.info.framesRefused++;
@@ -337,7 +347,8 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           }
           continue;
         }
-        const record = makeLogRecord(value);
+        const record = makeLogRecordFrom(value, meter.pairs, meter.deferred);
+        meter.pairs = undefined;
         c.info.records++;
         counters.records++;
         if (record.problems.length > 0) {
@@ -389,6 +400,22 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
     if (c.timer !== undefined) clearTimeout(c.timer);
     host.ended(c, reason, detail);
   }
+}
+
+/**
+ * The decoder's options resolved once for a connection; as `loads` would,
+ * each frame is refused with the same error while they are invalid.
+ */
+function prepared(options: LoadsOptions): () => PreparedLoads {
+  let ok: PreparedLoads;
+  try {
+    ok = prepareLoads(options);
+  } catch (e) {
+    return () => {
+      throw e;
+    };
+  }
+  return () => ok;
 }
 
 /** Closes `c` once it has had no byte for `idleTimeout` ms (paused time aside). */

@@ -25,6 +25,7 @@ import { keyString, pyRepr, pyStr } from "../text/python_text.ts";
 import { TextBudget } from "../text/text_budget.ts";
 import {
   accepts,
+  type Field,
   FIELDS_BY_NAME,
   keepsBigInt,
   SEEN_LEVELNAME,
@@ -282,6 +283,91 @@ export function makeLogRecord(dict: unknown): PythonLogRecord {
       for (const key in d) seen |= setField(r, key, d[key]);
     }
   }
+  return finish(r, seen);
+}
+
+/**
+ * {@linkcode makeLogRecord} of a dict whose keys and values the decoder
+ * listed in the order they were set (`loadsRecord`'s `pairs`): the same
+ * record, without listing the dict's keys again. The standard field of
+ * each key is looked up once per sequence of keys (the keys of the records
+ * of a sender repeat); a sequence with a key that may be an array index
+ * (listed first by `Object.keys`) or a key set twice goes through
+ * `makeLogRecord`, with a deferred dict first filled with its pairs.
+ *
+ * @param dict The decoded record dict.
+ * @param pairs Its keys and values, `[k0, v0, k1, v1…]`, or `undefined`.
+ * @param deferred Whether `dict` was left empty, its content only in
+ * `pairs` (`loadsRecord`'s `deferred`).
+ * @returns The record.
+ */
+export function makeLogRecordFrom(
+  dict: unknown,
+  pairs: readonly unknown[] | undefined,
+  deferred = false,
+): PythonLogRecord {
+  const fields = pairs === undefined ? undefined : fieldsOf(pairs);
+  if (fields === undefined) {
+    if (deferred && pairs !== undefined) fill(dict, pairs);
+    return makeLogRecord(dict);
+  }
+  const r = new LogRecordImpl();
+  let seen = 0;
+  for (let i = 0, j = 0; i < fields.length; i++, j += 2) {
+    const f = fields[i];
+    const key = pairs![j] as string;
+    if (f === undefined) r.extra[key] = pairs![j + 1];
+    else seen |= setKnown(r, f, key, pairs![j + 1]);
+  }
+  return finish(r, seen);
+}
+
+/** Sets the str keys and values `pairs` on `dict`, in order. */
+function fill(dict: unknown, pairs: readonly unknown[]): void {
+  const d = dict as Record<string, unknown>;
+  for (let i = 0; i < pairs.length; i += 2) {
+    d[pairs[i] as string] = pairs[i + 1];
+  }
+}
+
+/** The keys of the sequence seen last by {@linkcode fieldsOf}. */
+let planKeys: readonly unknown[] = [];
+/** Their standard fields (`undefined` for other keys). */
+let planFields: readonly (Field | undefined)[] = [];
+
+/**
+ * The standard field of each key of `pairs`, or `undefined` when a key may
+ * be an array index or is set twice (`Object.keys` would not list the keys
+ * as set).
+ */
+function fieldsOf(
+  pairs: readonly unknown[],
+): readonly (Field | undefined)[] | undefined {
+  const n = pairs.length >> 1;
+  if (n === planKeys.length) {
+    let i = 0;
+    while (i < n && pairs[2 * i] === planKeys[i]) i++;
+    if (i === n) return planFields;
+  }
+  const keys: unknown[] = [];
+  const fields: (Field | undefined)[] = [];
+  const distinct = new Set<unknown>();
+  for (let j = 0; j < pairs.length; j += 2) {
+    const key = pairs[j];
+    if (typeof key !== "string") return undefined;
+    const c = key.charCodeAt(0);
+    if ((c >= 0x30 && c <= 0x39) || distinct.has(key)) return undefined;
+    distinct.add(key);
+    keys.push(key);
+    fields.push(FIELDS_BY_NAME.get(key));
+  }
+  planKeys = keys;
+  planFields = fields;
+  return fields;
+}
+
+/** The end of `makeLogRecord`: the defaults that depend on what came. */
+function finish(r: LogRecordImpl, seen: number): PythonLogRecord {
   if ((seen & SEEN_LEVELNO) === 0) r.problem("'levelno' is missing");
   if ((seen & SEEN_LEVELNAME) === 0 && r.levelno !== null) {
     r.levelname = pythonLevelName(r.levelno);
@@ -310,6 +396,11 @@ function setField(r: LogRecordImpl, key: string, v: unknown): number {
     r.extra[key] = v;
     return 0;
   }
+  return setKnown(r, f, key, v);
+}
+
+/** Sets the standard field `f` (named `key`); returns its `seen` bit. */
+function setKnown(r: LogRecordImpl, f: Field, key: string, v: unknown): number {
   const type = f.type;
   // An integral float (`loads` with `exact: true`) is a number here.
   if (v instanceof PyFloat && !accepts(type, v)) v = v.value;
