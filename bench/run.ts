@@ -34,6 +34,10 @@ const args = parseArgs(Deno.args);
 const quick = args.has("quick");
 const N = intArg(args, "n", quick ? 20_000 : 1_000_000);
 const ROUNDS = Math.max(1, intArg(args, "rounds", quick ? 1 : 3));
+// Section 1 varies most from run to run (the sender's CPU time alone by
+// up to 1.5× on this kind of machine): at least 5 rounds, unless --rounds
+// is given.
+const E2E_ROUNDS = args.has("rounds") || quick ? ROUNDS : 5;
 const BENCH = new URL(".", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 const JSON_PATH = args.get("json") ?? `${BENCH}results/latest.json`;
@@ -364,7 +368,7 @@ async function sectionE2e(): Promise<Json> {
   if (HAS_LOGTAPE) senders.push("logtape");
   const runs: Record<string, E2eRun[]> = {};
   for (const s of senders) runs[s] = [];
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < E2E_ROUNDS; r++) {
     for (const s of senders) {
       const run = await e2eOnce(s);
       runs[s]!.push(run);
@@ -380,7 +384,7 @@ async function sectionE2e(): Promise<Json> {
   // Per round: the ratios to CPython, and the handler's cost per record
   // (1/ours − 1/no-op handler) in µs; their medians are reported.
   const perRound = (f: (r: number) => number) =>
-    median(Array.from({ length: ROUNDS }, (_, r) => f(r)));
+    median(Array.from({ length: E2E_ROUNDS }, (_, r) => f(r)));
   const rate = (s: Sender, r: number) => runs[s]![r]!.rate;
   result.ratio = {};
   for (const s of senders) {
@@ -926,8 +930,9 @@ function renderTable(rows: Row[]): string {
 }
 
 const FOOTNOTES = `
-Notes: figures are medians of the rounds (section 1's ratios and handler cost: medians of the per-round
-values, each round running every sender once, the no-op handler right after ours); each measured
+Notes: figures are medians of the rounds (section 1: 5 rounds unless --rounds is given; its ratios and
+handler cost are medians of the per-round values, each round running every sender once, the no-op
+handler right after ours); each measured
 component runs in its own process on 127.0.0.1. The GC share comes from one more @std/log run under
 --cpu-prof: "(garbage collector)" samples over all samples but "(idle)". Heap bytes per record:
 bench/alloc.ts, windows of 10,000 handle() calls after gc() (heapUsed before and after, median of 5),
@@ -979,7 +984,7 @@ const pyVersion = new TextDecoder().decode(
 const rows = buildRows(results);
 const table = renderTable(rows);
 console.log(
-  `\nBenchmark: N=${N}, rounds=${ROUNDS}${
+  `\nBenchmark: N=${N}, rounds=${ROUNDS} (end to end: ${E2E_ROUNDS})${
     quick ? " (quick)" : ""
   }, Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), CPython ${pyVersion}, ${navigator.hardwareConcurrency} CPUs, ${
     ((Date.now() - t0) / 1000).toFixed(0)
