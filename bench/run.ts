@@ -932,11 +932,11 @@ function renderTable(rows: Row[]): string {
 const FOOTNOTES = `
 Notes: figures are medians of the rounds (section 1: 5 rounds unless --rounds is given; its ratios and
 handler cost are medians of the per-round values, each round running every sender once, the no-op
-handler right after ours); each measured
-component runs in its own process on 127.0.0.1. The GC share comes from one more @std/log run under
---cpu-prof: "(garbage collector)" samples over all samples but "(idle)". Heap bytes per record:
-bench/alloc.ts, windows of 10,000 handle() calls after gc() (heapUsed before and after, median of 5),
-less the same for reading each record's args and datetime (the allocations @std/log's API forces).
+handler right after ours); each measured component runs in its own process on 127.0.0.1. The GC
+share comes from one more @std/log run (and one no-op handler run) under --cpu-prof: "(garbage
+collector)" samples over all samples but "(idle)". Heap bytes per record: bench/alloc.ts, windows of
+10,000 handle() calls after gc() (heapUsed before and after, median of 5), less the same for reading
+each record's args and datetime (the allocations @std/log's API forces).
 1. Timed from the sender's first logging call to the moment the frame-counting sink (bench/sink.ts,
    parses only the length prefixes) has all N frames. Our senders yield one macrotask (setImmediate)
    every 256 records and wait while more than half of the default queue bound (10,000 records) is
