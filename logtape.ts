@@ -32,6 +32,7 @@
 import { callerAt, type CallerInfo } from "./record/caller.ts";
 import type { RecordInput } from "./record/input.ts";
 import { recordDict } from "./record/dict.ts";
+import { allPrimitives } from "./record/fields.ts";
 import { RecordFramer } from "./record/framer.ts";
 import type { PickleProtocol } from "./pickle.ts";
 import { setOwn } from "./record/own.ts";
@@ -227,11 +228,7 @@ function partsAsArgs(
 ): readonly unknown[] | undefined {
   const n = parts.length;
   if (n < 3 || n >= PART_TEMPLATES.length) return undefined;
-  for (let i = 0; i < n; i++) {
-    const p = parts[i];
-    if (typeof p === "object" && p !== null) return undefined;
-  }
-  return parts;
+  return allPrimitives(parts) ? parts : undefined;
 }
 
 function categoryName(category: readonly string[]): string {

@@ -313,8 +313,18 @@ function noteRoot(st: State, d: object, first: boolean): void {
  */
 export function fillRoot(st: State): void {
   st.deferred = false;
-  const d = st.root as Record<string, unknown>;
-  const pairs = st.rootPairs!;
+  setPairs(st.root!, st.rootPairs!);
+}
+
+/**
+ * Sets str keys and their values on a dict, in order: how a deferred root
+ * dict (`loadsRecord`'s `deferred`) gets its pairs.
+ *
+ * @param dict The dict.
+ * @param pairs Its keys and values, `[k0, v0, k1, v1…]`.
+ */
+export function setPairs(dict: object, pairs: readonly unknown[]): void {
+  const d = dict as Record<string, unknown>;
   for (let i = 0; i < pairs.length; i += 2) {
     d[pairs[i] as string] = pairs[i + 1];
   }

@@ -18,6 +18,7 @@ import {
   PyTuple,
 } from "../pickle/py_types.ts";
 import { PyObject } from "../pickle/py_object.ts";
+import { setPairs } from "../pickle/decoder_values.ts";
 import { STANDARD_FIELDS } from "../record/schema.ts";
 import { pythonLevelName } from "../record/levels.ts";
 import { percentFormat } from "../text/percent_format.ts";
@@ -308,7 +309,7 @@ export function makeLogRecordFrom(
 ): PythonLogRecord {
   const fields = pairs === undefined ? undefined : fieldsOf(pairs);
   if (fields === undefined) {
-    if (deferred && pairs !== undefined) fill(dict, pairs);
+    if (deferred && pairs !== undefined) setPairs(dict as object, pairs);
     return makeLogRecord(dict);
   }
   const r = new LogRecordImpl();
@@ -320,14 +321,6 @@ export function makeLogRecordFrom(
     else seen |= setKnown(r, f, key, pairs![j + 1]);
   }
   return finish(r, seen);
-}
-
-/** Sets the str keys and values `pairs` on `dict`, in order. */
-function fill(dict: unknown, pairs: readonly unknown[]): void {
-  const d = dict as Record<string, unknown>;
-  for (let i = 0; i < pairs.length; i += 2) {
-    d[pairs[i] as string] = pairs[i + 1];
-  }
 }
 
 /** The keys of the sequence seen last by {@linkcode fieldsOf}. */

@@ -242,8 +242,15 @@ export function readEventFields(input: RecordInput, out: HeadFields): boolean {
   }
 }
 
-/** Whether no arg is an object (null is a primitive here). */
-function allPrimitives(args: readonly unknown[]): boolean {
+/**
+ * Whether no arg is an object (null is a primitive here): args that a
+ * message takes as `%` values, never as extras.
+ *
+ * @param args The args.
+ * @returns Whether all are primitives.
+ * @throws What reading a hostile array throws.
+ */
+export function allPrimitives(args: readonly unknown[]): boolean {
   const n = args.length;
   for (let i = 0; i < n; i++) {
     const a = args[i];

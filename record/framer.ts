@@ -295,7 +295,7 @@ export class RecordFramer {
   #percent = new PercentUtf8();
   // The template of the last event framed, and its name and level: an
   // event's other constant fields are always those of a record without a
-  // caller (headFields), so these three pick its template.
+  // caller (readEventFields), so these three pick its template.
   #lastTemplate: RecordTemplate | undefined;
   #lastName = "";
   #lastLevelname = "";

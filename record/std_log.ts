@@ -220,9 +220,9 @@ export function newInputSlots(): InputSlots {
  *
  * @param record The `@std/log` record.
  * @param caller Caller information, when wanted.
- * @param out Slots to fill and return instead of a new object (read them
- * before the next call).
- * @returns The event.
+ * @param out Slots to fill and return (read them before the next call);
+ * new ones by default.
+ * @returns The event (absent fields undefined).
  */
 export function stdLogInput(
   record: LogRecord,
@@ -270,19 +270,13 @@ export function stdLogInput(
     }
   }
   if (args === null) args = undefined;
-  if (out !== undefined) {
-    out.name = name;
-    out.level = level;
-    out.msg = msg;
-    out.timeMs = timeMs;
-    out.args = args;
-    out.caller = caller;
-    out.error = error;
-    return out as RecordInput;
-  }
-  const input: RecordInput = { name, level, msg, timeMs };
-  if (args !== undefined) input.args = args;
-  if (caller !== undefined) input.caller = caller;
-  if (error !== undefined) input.error = error;
-  return input;
+  const input = out ?? newInputSlots();
+  input.name = name;
+  input.level = level;
+  input.msg = msg;
+  input.timeMs = timeMs;
+  input.args = args;
+  input.caller = caller;
+  input.error = error;
+  return input as RecordInput;
 }

@@ -11,6 +11,7 @@ import {
   prepareLoads,
   type RecordMeter,
 } from "../pickle/decoder.ts";
+import { setPairs } from "../pickle/decoder_values.ts";
 import { makeLogRecord, makeLogRecordFrom } from "../receiver/record.ts";
 import { runPython } from "./_python.ts";
 
@@ -56,11 +57,7 @@ function check(body: Uint8Array): RecordMeter | undefined {
   if (meter.deferred) {
     // Set in order (again, if the record's fallback filled it), the pairs
     // make loads' dict.
-    const d = got as Record<string, unknown>;
-    const pairs = meter.pairs!;
-    for (let i = 0; i < pairs.length; i += 2) {
-      d[pairs[i] as string] = pairs[i + 1];
-    }
+    setPairs(got as object, meter.pairs!);
   }
   deepEqual(got, want);
   const other = makeLogRecord(want);

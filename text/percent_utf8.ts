@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { pyFloatRepr } from "./python_text.ts";
+import { pyFloatRepr, pyStr } from "./python_text.ts";
 import { utf8Into } from "../pickle/utf8.ts";
 
 /** The most conversions a template may have here (more: percentFormat). */
@@ -206,12 +206,9 @@ export class PercentUtf8 {
         if (v.length > 0 && isHigh(v.charCodeAt(v.length - 1))) return -1;
         part = v;
         len += v.length;
-      } else if (typeof v === "boolean") {
-        part = v ? "True" : "False";
+      } else if (typeof v === "boolean" || v === null || v === undefined) {
+        part = pyStr(v); // True, False, None
         len += part.length;
-      } else if (v === null || v === undefined) {
-        part = "None";
-        len += 4;
       } else {
         return -1;
       }
