@@ -213,30 +213,29 @@ export function readHead(
 export function plainRecordFields(
   input: RecordInput,
 ): RecordFields | undefined {
-  try {
-    if (input.caller !== undefined || !readHead(input, plain)) {
-      return undefined;
-    }
-  } catch {
-    return undefined; // recordDict salvages what it can
-  }
-  return plain;
+  return readPlainFields(input, plain, false) ? plain : undefined;
 }
 
 /**
- * {@linkcode plainRecordFields}, for the framer: reads into its own `out`
- * (made by {@linkcode newFields}, never handed to anyone else, so its
- * caller fields stay those of a record without a caller), and primitive
- * args are left in `out.args` for it to apply.
+ * Reads a plain event (see {@linkcode plainRecordFields}) into `out`. The
+ * framer passes its own `out` (made by {@linkcode newFields}, never handed
+ * to anyone else, so its caller fields stay those of a record without a
+ * caller) and `defer`: primitive args are then left in `out.args` for it to
+ * apply.
  *
  * @param input The event.
- * @param out The framer's fields.
+ * @param out Where to read it.
+ * @param defer Leave the args to the caller.
  * @returns Whether the event is a plain one (then `out` holds it). Never
  * throws.
  */
-export function readEventFields(input: RecordInput, out: HeadFields): boolean {
+export function readPlainFields(
+  input: RecordInput,
+  out: HeadFields,
+  defer: boolean,
+): boolean {
   try {
-    return input.caller === undefined && readHead(input, out, true);
+    return input.caller === undefined && readHead(input, out, defer);
   } catch {
     return false; // recordDict salvages what it can
   }

@@ -20,7 +20,7 @@ import {
   type HeadFields,
   newFields,
   primitiveArgsMessage,
-  readEventFields,
+  readPlainFields,
   type RecordFields,
 } from "./fields.ts";
 import { PercentUtf8 } from "../text/percent_utf8.ts";
@@ -289,13 +289,13 @@ export class RecordFramer {
   textLength = 0;
   #templates: RecordTemplate[] = [];
   #values: unknown[] = new Array(CONSTANT_FIELDS.length);
-  /** The fields of the event being framed (see readEventFields). */
+  /** The fields of the event being framed (see readPlainFields). */
   #fields: HeadFields = newFields();
   /** Writes `msg % args` of the event being framed into its frame. */
   #percent = new PercentUtf8();
   // The template of the last event framed, and its name and level: an
   // event's other constant fields are always those of a record without a
-  // caller (readEventFields), so these three pick its template.
+  // caller (readPlainFields), so these three pick its template.
   #lastTemplate: RecordTemplate | undefined;
   #lastName = "";
   #lastLevelname = "";
@@ -414,7 +414,7 @@ export class RecordFramer {
   ): RecordTemplate | null | undefined {
     if (this.protocol > 3) return undefined;
     const fields = this.#fields;
-    if (!readEventFields(input, fields)) return undefined;
+    if (!readPlainFields(input, fields, true)) return undefined;
     const args = fields.args;
     let size: number;
     if (args === undefined) {
