@@ -83,10 +83,10 @@ Deno.test("bench/run.ts --quick completes every section and every record arrives
       ) < 1e-9,
     );
     equal(sections.e2e.ratio.std_log, r0("std_log") / r0("python"));
-    // Heap bytes per record: handle() allocates what the getters do.
+    // Heap bytes per record: handle() allocates no more than the getters.
     ok(sections.e2e.alloc.getters > 0);
     ok(
-      Math.abs(sections.e2e.alloc.handle - sections.e2e.alloc.getters) < 8,
+      sections.e2e.alloc.handle <= sections.e2e.alloc.getters + 8,
       JSON.stringify(sections.e2e.alloc),
     );
     ok(sections.e2e.gcShareNoop >= 0 && sections.e2e.gcShareNoop < 1);
