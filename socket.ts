@@ -99,6 +99,7 @@ import {
   validateOptions,
 } from "./transport/options.ts";
 import { WriteWatchdog } from "./transport/write_watchdog.ts";
+import { SequenceStamp } from "./transport/sequence.ts";
 import { BackgroundWriter } from "./transport/writer.ts";
 
 export type {
@@ -241,6 +242,10 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   #exit: ExitGuard;
   #lock = new IoLock();
   #errors: ErrorReporter;
+  /** Numbers the frames (option `sequence`). */
+  #stamp: SequenceStamp | undefined;
+  /** The room lent by the last room() (the queue's one object). */
+  #room: FrameRoom | undefined;
   #emitted = 0;
   #lastError: string | undefined;
   /** Frames sent when the current connection opened. */
@@ -277,6 +282,10 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     validateOptions("SocketEngine", options);
     const config = engineConfig(options);
     const clock = this.#clock = engineClock(options.clock);
+    const stamp = this.#stamp = config.sequence
+      ? new SequenceStamp()
+      : undefined;
+    const dropNotice = options.dropNotice;
     this.#drops = new DropLedger(() => clock.now(), options.onDrop);
     this.#queue = new FrameQueue({
       maxRecords: config.maxQueueRecords,
@@ -339,7 +348,12 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       lock: this.#lock,
       clock,
       write: options.write,
-      dropNotice: options.dropNotice,
+      dropNotice: stamp === undefined || dropNotice === undefined
+        ? dropNotice
+        : (notice) => {
+          const frame = dropNotice(notice);
+          return frame === undefined ? undefined : stamp.stamp(frame);
+        },
       maxBatchBytes: config.maxBatchBytes,
       hooks: {
         ...engine,
@@ -419,7 +433,18 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       this.#drops.count("encode");
       return false;
     }
-    return this.#accepting() && this.#queued(this.#queue.push(frame));
+    if (!this.#accepting()) return false;
+    const stamp = this.#stamp;
+    if (stamp === undefined) return this.#queued(this.#queue.push(frame));
+    const room = this.#queue.room(frame.length + stamp.extra);
+    room.buf.set(frame, room.pos);
+    const end = stamp.stampInPlace(
+      room.buf,
+      room.view,
+      room.pos,
+      room.pos + frame.length,
+    );
+    return this.#queued(this.#queue.commit(end));
   }
 
   /**
@@ -432,7 +457,9 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns The room: write from `room.pos` into `room.buf`.
    */
   room(n: number): FrameRoom {
-    return this.#queue.room(n);
+    const stamp = this.#stamp;
+    if (stamp === undefined) return this.#queue.room(n);
+    return this.#room = this.#queue.room(n + stamp.extra);
   }
 
   /**
@@ -444,7 +471,13 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns Whether the frame was queued.
    */
   commit(end: number): boolean {
-    return this.#accepting() && this.#queued(this.#queue.commit(end));
+    if (!this.#accepting()) return false;
+    const stamp = this.#stamp;
+    const room = this.#room;
+    if (stamp !== undefined && room !== undefined) {
+      end = stamp.stampInPlace(room.buf, room.view, room.pos, end);
+    }
+    return this.#queued(this.#queue.commit(end));
   }
 
   /** Counts a frame as emitted; false (counted dropped) if refused. */

@@ -1,6 +1,7 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import dgram from "node:dgram";
+import { rawReceiver } from "./_udp_receiver.ts";
 import { LogRecord } from "@std/log/logger";
 import {
   DatagramHandler,
@@ -29,38 +30,6 @@ function record(msg: string, args: unknown[] = [], level = 20, name = "udp") {
     level: level as LogRecord["level"] as 20,
     loggerName: name,
   });
-}
-
-/** A node:dgram receiver on loopback collecting raw datagrams. */
-async function rawReceiver(family: 4 | 6) {
-  const socket = dgram.createSocket(family === 6 ? "udp6" : "udp4");
-  const got: Uint8Array[] = [];
-  let wake: (() => void) | undefined;
-  socket.on("message", (m) => {
-    got.push(new Uint8Array(m));
-    wake?.();
-  });
-  await new Promise<void>((resolve) =>
-    socket.bind(0, family === 6 ? "::1" : "127.0.0.1", () => resolve())
-  );
-  return {
-    port: socket.address().port,
-    got,
-    async waitFor(n: number): Promise<void> {
-      const deadline = Date.now() + 5000;
-      while (got.length < n && Date.now() < deadline) {
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, 50);
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-      }
-      equal(got.length, n, `expected ${n} datagrams`);
-    },
-    close: () => new Promise<void>((r) => socket.close(() => r())),
-  };
 }
 
 Deno.test("DatagramHandler is a SocketHandler with another makeSocket and send, the same bytes as makePickle", async () => {

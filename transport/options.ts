@@ -173,6 +173,43 @@ export interface QueueOptions {
    * @default {60000}
    */
   errorInterval?: number;
+  /**
+   * Number every record: each record dict gains `seq` (1, 2, 3, … for this
+   * handler, unbroken across reconnects; drop notices included) and
+   * `sender` (an id stable for the handler's lifetime, `host:pid:random`),
+   * so that a receiver can count gaps and deliver re-sent records once.
+   * Python receivers see two extra attributes. Acknowledgements from a
+   * receiver started with `ack: true` need it. Off by default: the bytes
+   * are then exactly CPython's.
+   * @default {false}
+   */
+  sequence?: boolean;
+  /**
+   * A disk spool: frames that overflow the memory queue, and frames still
+   * queued when the program ends (or the handler is closed), are written to
+   * segment files in `spool.dir` and replayed in order once the receiver is
+   * back, by this process or the next one that opens the same directory.
+   * Needs `--allow-read` and `--allow-write` for the directory.
+   */
+  spool?: SpoolOptions;
+}
+
+/** Options of the disk spool (the `spool` option). */
+export interface SpoolOptions {
+  /** Directory of the segment files (created if missing). */
+  dir: string;
+  /**
+   * Bound of the spool's bytes on disk; beyond it the oldest spooled
+   * frames are dropped (counted as `overflow`).
+   * @default {67108864}
+   */
+  maxBytes?: number;
+  /**
+   * Sync every write to the disk (`fdatasync`): spooled frames then
+   * survive a power loss too, not only the end of the process.
+   * @default {false}
+   */
+  fsync?: boolean;
 }
 
 /**
@@ -344,6 +381,8 @@ const QUEUE_KEYS = [
   "exitSignals",
   "onError",
   "errorInterval",
+  "sequence",
+  "spool",
 ] as const;
 
 /** Reconnection and writes of a stream connection. */
@@ -515,6 +554,9 @@ const RULES: Readonly<Record<string, Rule>> = {
     typeof value === "boolean" ? undefined : [TypeError, "must be a boolean"],
   onError: fn,
   errorInterval: numberFrom(0),
+  sequence: (value) =>
+    typeof value === "boolean" ? undefined : [TypeError, "must be a boolean"],
+  spool: object,
   // Stream
   retryStart: numberFrom(1),
   retryFactor: numberFrom(1),
@@ -710,7 +752,26 @@ export function validateOptions(owner: OptionOwner, options: object): void {
     );
   }
   if (o.tls !== undefined) checkTls(prefix, o.tls as Options, o.path);
+  if (o.spool !== undefined) {
+    const spool = o.spool as Options;
+    checkKeys(prefix, spool, SPOOL_KEYS, "spool.");
+    if (spool.dir === undefined) {
+      throw new TypeError(
+        `${prefix} 'spool.dir' must be a non-empty string: current value is undefined`,
+      );
+    }
+    checkValues(prefix, spool, SPOOL_KEYS, SPOOL_RULES, "spool.");
+  }
 }
+
+const SPOOL_KEYS = ["dir", "maxBytes", "fsync"] as const;
+
+/** The rules of the `spool` options. */
+const SPOOL_RULES: Readonly<Record<string, Rule>> = {
+  dir: nonEmptyString,
+  maxBytes: integerFrom(65536, 2 ** 52),
+  fsync: RULES.sequence!,
+};
 
 function checkTls(prefix: string, tls: Options, path: unknown): void {
   if (path !== undefined) {
@@ -735,10 +796,14 @@ function checkTls(prefix: string, tls: Options, path: unknown): void {
 // ---------------------------------------------------------------- defaults
 
 /** The engine's tuning with every default applied. */
-export type EngineConfig = Required<Omit<EngineTuning, "onError">> & {
-  /** The error callback, if one was given. */
-  onError: EngineTuning["onError"];
-};
+export type EngineConfig =
+  & Required<Omit<EngineTuning, "onError" | "spool">>
+  & {
+    /** The error callback, if one was given. */
+    onError: EngineTuning["onError"];
+    /** The disk spool, if one was asked for. */
+    spool: SpoolOptions | undefined;
+  };
 
 /**
  * The engine tuning of validated options, with the defaults applied.
@@ -756,6 +821,8 @@ export function engineConfig(options: EngineTuning): EngineConfig {
     exitSignals: options.exitSignals ?? DEFAULTS.exitSignals,
     onError: options.onError,
     errorInterval: options.errorInterval ?? DEFAULTS.errorInterval,
+    sequence: options.sequence ?? false,
+    spool: options.spool,
     retryStart: options.retryStart ?? DEFAULTS.retryStart,
     retryFactor: options.retryFactor ?? DEFAULTS.retryFactor,
     retryMax: options.retryMax ?? DEFAULTS.retryMax,

@@ -38,7 +38,7 @@ class Capture(logging.Handler):
             return
         types = dict((k, type(v).__name__) for k, v in record.__dict__.items())
         extras = {}
-        for k in ("user", "request_id", "dropped", "tags", "extra_name"):
+        for k in ("user", "request_id", "dropped", "tags", "extra_name", "seq", "sender"):
             if k in record.__dict__:
                 extras[k] = record.__dict__[k]
         out = {"line": line, "types": types, "exc_text": record.exc_text,
