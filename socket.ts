@@ -100,6 +100,7 @@ import {
 } from "./transport/options.ts";
 import { WriteWatchdog } from "./transport/write_watchdog.ts";
 import { SequenceStamp } from "./transport/sequence.ts";
+import { AckTracker } from "./transport/ack_tracker.ts";
 import { BackgroundWriter } from "./transport/writer.ts";
 
 export type {
@@ -182,6 +183,16 @@ export interface EngineStats {
   unconfirmed: number;
   /** Bytes of the sent frames. */
   sentBytes: number;
+  /**
+   * Of `sent`, the records a receiver started with `ack: true`
+   * acknowledged (with `sequence: true`; 0 with a Python receiver).
+   */
+  acked: number;
+  /**
+   * Of `pendingRecords`, the records written and awaiting acknowledgement:
+   * sent again on the next connection if it does not come.
+   */
+  unacked: number;
   /** Records dropped, all reasons. */
   dropped: number;
   /** Records dropped, by reason. */
@@ -246,6 +257,11 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   #stamp: SequenceStamp | undefined;
   /** The room lent by the last room() (the queue's one object). */
   #room: FrameRoom | undefined;
+  /** Acknowledgements, and the frames written that await them. */
+  #acks: AckTracker<C>;
+  /** Records counted as sent through acknowledgements, and their bytes. */
+  #ackSent = 0;
+  #ackSentBytes = 0;
   #emitted = 0;
   #lastError: string | undefined;
   /** Frames sent when the current connection opened. */
@@ -297,6 +313,15 @@ export class SocketEngine<C extends Connection = Deno.Conn>
         this.#resolved();
       },
     });
+    this.#acks = new AckTracker<C>(this.#queue, clock, config.writeTimeout, {
+      acked: (records, bytes) => {
+        this.#ackSent += records;
+        this.#ackSentBytes += bytes;
+        this.#resolved();
+      },
+      stalled: (conn, reason) => this.#link.lost(conn, reason),
+      report: (error, kind) => this.reportError(error, kind),
+    });
     const engine = {
       closed: () => this.#closed,
       state: (state: EngineState) => {
@@ -305,6 +330,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
         ) {
           this.#connectsSeen = this.#link.connects;
           this.#sentAtConnect = this.#writer.sent;
+          this.#holdConn();
         }
         this.#setState(state);
       },
@@ -337,6 +363,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
         },
         peerGone: (conn, reason) =>
           this.#link.lost(conn, this.#watchdog.takeStall() ?? reason),
+        received: (conn, bytes) => this.#acks.received(conn, bytes),
       },
     });
     this.#watchdog = new WriteWatchdog(clock, config.writeTimeout);
@@ -361,24 +388,31 @@ export class SocketEngine<C extends Connection = Deno.Conn>
         sent: () => this.#resolved(),
         dropAll: (reason) => this.#dropAll(reason),
         keepAlive: () => this.#keepAlive(),
+        beforeWrite: (conn) => this.#acks.beforeWrite(conn as C),
+        keeper: () => this.#acks.keeper(),
+        held: () => this.#acks.held(this.#link.conn),
+        written: (frames, notice) => this.#acks.written(frames, notice),
       },
     });
     this.#waiters = new FlushWaiters(clock, () => ({
-      sent: this.#writer.sent,
+      sent: this.#sent(),
       dropped: this.#drops.dropped,
-      pending: this.#queue.records,
-    }), () => this.#writer.keepAlive(this.#keepAlive()));
+      pending: this.#pending(),
+    }), () => {
+      this.#writer.keepAlive(this.#keepAlive());
+      this.#holdConn();
+    });
     this.#exit = new ExitGuard(
       {
         hasPendingAtExit: () =>
-          !this.#closing && !this.#closed && this.#queue.records > 0,
+          !this.#closing && !this.#closed && this.#pending() > 0,
         canDeliverBy: (deadline) => this.#writer.canDeliverBy(deadline),
         dropAtExit: () => {
-          if (this.#queue.records === 0 || this.#closed) {
+          if (this.#pending() === 0 || this.#closed) {
             return { dropped: 0, unsure: 0 };
           }
           const unsure = this.#writer.settleAtExit();
-          const dropped = this.#queue.records;
+          const dropped = this.#pending();
           this.#dropAll("exit");
           return { dropped, unsure };
         },
@@ -533,11 +567,41 @@ export class SocketEngine<C extends Connection = Deno.Conn>
 
   /** Frames left the queue (sent or dropped): wake whoever waited for them. */
   #resolved(): void {
-    if (this.#waiters.size > 0) this.#waiters.reached(this.#queue.firstSeq);
-    if (this.#exit.holding && this.#queue.records === 0) this.#exit.release();
+    if (this.#waiters.size > 0) this.#waiters.reached(this.#firstSeq());
+    if (this.#exit.holding && this.#pending() === 0) this.#exit.release();
+  }
+
+  /** Frames pending: queued, being written, or written and unacknowledged. */
+  #pending(): number {
+    return this.#queue.records + this.#acks.unacked;
+  }
+
+  /** Sequence number of the oldest pending frame. */
+  #firstSeq(): number {
+    return Math.min(this.#queue.firstSeq, this.#acks.firstSeq);
+  }
+
+  /** Frames sent: written (to a receiver that does not acknowledge) or acknowledged. */
+  #sent(): number {
+    return this.#writer.sent + this.#ackSent;
+  }
+
+  /**
+   * Lets the connection keep the process alive while someone waits on the
+   * engine (acknowledgements arrive on it), and not otherwise.
+   */
+  #holdConn(): void {
+    const conn = this.#link.conn;
+    if (conn === undefined) return;
+    try {
+      if (this.#keepAlive()) conn.ref?.();
+      else conn.unref?.();
+    } catch { /* closed */ }
   }
 
   #dropAll(reason: DropReason): void {
+    const kept = this.#acks.discard();
+    if (kept > 0) this.#drops.count(reason, kept);
     this.#queue.dropAll(reason);
     this.#resolved();
   }
@@ -605,7 +669,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       return Promise.resolve({
         sent: 0,
         dropped: 0,
-        pending: this.#queue.records,
+        pending: this.#pending(),
         timedOut: false,
       });
     }
@@ -617,7 +681,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     return this.#waiters.wait(
       this.#queue.nextSeq,
       timeout,
-      this.#queue.firstSeq,
+      this.#firstSeq(),
       link.conn || link.connecting ? undefined : link.backoff.retryTime,
       () => this.#writer.kick(),
     );
@@ -650,12 +714,13 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   }
 
   async #drainAndClose(timeout: number): Promise<FlushResult> {
-    const sent0 = this.#writer.sent;
+    const sent0 = this.#sent();
     const dropped0 = this.#drops.dropped;
     let timedOut = false;
     try {
       this.#closing = true;
       this.#setState(this.#state);
+      this.#holdConn();
       this.#exit.release();
       if (!this.#link.permissionDenied) {
         this.#writer.keepAlive(true);
@@ -664,7 +729,8 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       }
       this.#closed = true;
       await this.#writer.stop();
-      const left = this.#queue.records;
+      this.#acks.stop();
+      const left = this.#pending();
       this.#dropAll("closed");
       if (left > 0) {
         this.reportError(
@@ -699,9 +765,9 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       this.reopen();
     }
     return {
-      sent: this.#writer.sent - sent0,
+      sent: this.#sent() - sent0,
       dropped: this.#drops.dropped - dropped0,
-      pending: this.#queue.records,
+      pending: this.#pending(),
       timedOut,
     };
   }
@@ -753,13 +819,15 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     return {
       state: this.#state,
       emitted: this.#emitted,
-      sent: this.#writer.sent,
+      sent: this.#sent(),
       unconfirmed: this.#unconfirmed,
-      sentBytes: this.#writer.sentBytes,
+      sentBytes: this.#writer.sentBytes + this.#ackSentBytes,
       dropped: this.#drops.dropped,
       droppedByReason: { ...this.#drops.byReason },
-      pendingRecords: this.#queue.records,
-      pendingBytes: this.#queue.bytes,
+      pendingRecords: this.#pending(),
+      pendingBytes: this.#queue.bytes + this.#acks.unackedBytes,
+      acked: this.#acks.acked,
+      unacked: this.#acks.unacked,
       connects: link.connects,
       reconnects: link.reconnects,
       connectFailures: link.connectFailures,

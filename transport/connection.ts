@@ -5,7 +5,7 @@
  * factory ignores the abort signal) and spaced by the backoff schedule; a
  * refused net permission that stops all further attempts; the read side of
  * an open connection (a dead peer shows as EOF or an error there; incoming
- * bytes are ignored for now, a later protocol may read acknowledgements);
+ * bytes go to the engine, which reads acknowledgements from them);
  * the loss of a connection (reconnect at once if it proved good, else back
  * off); and shutdown's last chance. Durations are in milliseconds. Private
  * to the package.
@@ -94,6 +94,13 @@ export interface ConnectorHooks<C extends Connection> {
    * @param reason What the read side said.
    */
   peerGone(conn: C, reason: string): void;
+  /**
+   * Bytes arrived on the open connection (acknowledgements).
+   *
+   * @param conn The connection.
+   * @param bytes The bytes (valid during the call).
+   */
+  received(conn: C, bytes: Uint8Array): void;
 }
 
 /** Options of {@linkcode Connector}. */
@@ -438,7 +445,12 @@ export class Connector<C extends Connection> {
     const reader = (async () => {
       let reason = "the receiver closed the connection";
       try {
-        while ((await conn.read(buf)) !== null) { /* ignored */ }
+        let n: number | null;
+        while ((n = await conn.read(buf)) !== null) {
+          if (this.conn === conn) {
+            this.#hooks.received(conn, buf.subarray(0, n));
+          }
+        }
       } catch (e) {
         reason = messageOf(e);
       }

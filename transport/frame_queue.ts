@@ -129,7 +129,31 @@ export interface FrameStore {
    * @param dropReason Drop the frames not written instead of re-queueing them.
    * @returns The number of frames sent.
    */
-  settle(written: number, dropReason?: DropReason): number;
+  settle(written: number, dropReason?: DropReason, keep?: Keeper): number;
+  /**
+   * Puts frames back at the head of the queue, in order, with their
+   * sequence numbers (frames written and not acknowledged, for the next
+   * connection). Nothing may be in flight.
+   *
+   * @param bytes The frames' bytes (copied).
+   * @param lengths Their lengths (the first `count`).
+   * @param seqs Their sequence numbers (the first `count`).
+   * @param count How many.
+   */
+  requeue(
+    bytes: Uint8Array,
+    lengths: Uint32Array,
+    seqs: Float64Array,
+    count: number,
+  ): void;
+  /**
+   * Frames held elsewhere (written, awaiting acknowledgement) that count
+   * against the bounds; drop-oldest never drops them.
+   *
+   * @param records How many.
+   * @param bytes Their bytes.
+   */
+  reserve(records: number, bytes: number): void;
   /**
    * Drops every pending frame, including those being written.
    *
@@ -145,6 +169,18 @@ export interface FrameStore {
    */
   dropFirst(reason: DropReason): boolean;
 }
+
+/**
+ * Receives the frames a `settle` counted as written, before they leave the
+ * queue: their bytes (in order), lengths and sequence numbers (the first
+ * `count` entries). Valid only during the call.
+ */
+export type Keeper = (
+  bytes: Uint8Array,
+  lengths: Uint32Array,
+  seqs: Float64Array,
+  count: number,
+) => void;
 
 /**
  * Room lent by {@linkcode FrameStore.prototype.room}: bytes of `buf` from
@@ -212,6 +248,10 @@ export class FrameQueue implements FrameStore {
   #batchInRing = false;
   #scratch: Uint8Array | undefined;
   #settledBytes = 0;
+
+  // Frames held elsewhere that count against the bounds (see reserve()).
+  #extRecords = 0;
+  #extBytes = 0;
 
   // The room lent by room(): in the ring, or in #spare when the ring has no
   // contiguous room for it.
@@ -299,13 +339,16 @@ export class FrameQueue implements FrameStore {
       this.#onDrop("oversize", 1);
       return false;
     }
+    const extRecords = this.#extRecords;
+    const extBytes = this.#extBytes;
     if (
-      this.#queued + this.#batchCount >= this.#maxRecords ||
-      this.#queuedBytes + this.#batchBytes + size > this.#maxBytes
+      this.#queued + this.#batchCount + extRecords >= this.#maxRecords ||
+      this.#queuedBytes + this.#batchBytes + extBytes + size > this.#maxBytes
     ) {
       if (
-        !this.#dropOldest || this.#batchCount >= this.#maxRecords ||
-        this.#batchBytes + size > this.#maxBytes
+        !this.#dropOldest ||
+        this.#batchCount + extRecords >= this.#maxRecords ||
+        this.#batchBytes + extBytes + size > this.#maxBytes
       ) {
         this.#onDrop("overflow", 1);
         return false;
@@ -462,9 +505,10 @@ export class FrameQueue implements FrameStore {
    *
    * @param written Bytes of the batch known to be written.
    * @param dropReason Drop the frames not written instead of re-queueing them.
+   * @param keep Receives the frames written, before they leave.
    * @returns The number of frames sent (their bytes: `settledBytes`).
    */
-  settle(written: number, dropReason?: DropReason): number {
+  settle(written: number, dropReason?: DropReason, keep?: Keeper): number {
     const count = this.#batchCount;
     const batch = this.#batch;
     let sent = 0;
@@ -474,6 +518,9 @@ export class FrameQueue implements FrameStore {
     ) {
       sentBytes += this.#batchLengths[sent]!;
       sent++;
+    }
+    if (keep !== undefined && sent > 0) {
+      keep(batch!, this.#batchLengths, this.#batchSeqs, sent);
     }
     const inRing = this.#batchInRing;
     const rest = this.#batchBytes - sentBytes;
@@ -489,17 +536,66 @@ export class FrameQueue implements FrameStore {
         this.#onDrop(dropReason, count - sent);
       } else {
         if (!inRing) this.#prepend(batch!.subarray(sentBytes));
-        for (let k = count - 1; k >= sent; k--) {
-          if (this.#queued > this.#mask) this.#growSlots();
-          this.#first = (this.#first - 1) & this.#mask;
-          this.#lengths[this.#first] = this.#batchLengths[k]!;
-          this.#seqs[this.#first] = this.#batchSeqs[k]!;
-          this.#queued++;
-        }
-        this.#queuedBytes += rest;
+        this.#unshift(this.#batchLengths, this.#batchSeqs, sent, count, rest);
       }
     }
     return sent;
+  }
+
+  /** Puts slots `from` to `to` (exclusive) of these arrays back at the head. */
+  #unshift(
+    lengths: Uint32Array,
+    seqs: Float64Array,
+    from: number,
+    to: number,
+    bytes: number,
+  ): void {
+    for (let k = to - 1; k >= from; k--) {
+      if (this.#queued > this.#mask) this.#growSlots();
+      this.#first = (this.#first - 1) & this.#mask;
+      this.#lengths[this.#first] = lengths[k]!;
+      this.#seqs[this.#first] = seqs[k]!;
+      this.#queued++;
+    }
+    this.#queuedBytes += bytes;
+  }
+
+  /**
+   * Puts frames back at the head, in order, with their sequence numbers
+   * (frames written and not acknowledged). Nothing may be in flight.
+   *
+   * @param bytes The frames' bytes (copied).
+   * @param lengths Their lengths (the first `count`).
+   * @param seqs Their sequence numbers (the first `count`).
+   * @param count How many.
+   */
+  requeue(
+    bytes: Uint8Array,
+    lengths: Uint32Array,
+    seqs: Float64Array,
+    count: number,
+  ): void {
+    if (count === 0) return;
+    let total = 0;
+    for (let k = 0; k < count; k++) total += lengths[k]!;
+    if (this.#batchInRing) {
+      // Cannot happen (nothing is in flight), but never corrupt the ring.
+      throw new Error("Cannot requeue frames while a batch is in flight");
+    }
+    this.#prepend(bytes.subarray(0, total));
+    this.#unshift(lengths, seqs, 0, count, total);
+  }
+
+  /**
+   * Frames held elsewhere (written, awaiting acknowledgement) that count
+   * against the bounds; drop-oldest never drops them.
+   *
+   * @param records How many.
+   * @param bytes Their bytes.
+   */
+  reserve(records: number, bytes: number): void {
+    this.#extRecords = records;
+    this.#extBytes = bytes;
   }
 
   /**
@@ -564,8 +660,9 @@ export class FrameQueue implements FrameStore {
     }
     let n = 0;
     while (
-      this.#queued + this.#batchCount >= this.#maxRecords ||
-      this.#queuedBytes + this.#batchBytes + size > this.#maxBytes
+      this.#queued + this.#batchCount + this.#extRecords >= this.#maxRecords ||
+      this.#queuedBytes + this.#batchBytes + this.#extBytes + size >
+        this.#maxBytes
     ) {
       const length = this.#lengths[this.#first]!;
       this.#first = (this.#first + 1) & this.#mask;

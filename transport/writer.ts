@@ -14,7 +14,7 @@ import { type EngineClock, Sleep } from "./clock.ts";
 import type { Connection, Connector } from "./connection.ts";
 import type { DropLedger, DropNotice, DropReason } from "./drops.ts";
 import { FramesRefusedError, messageOf } from "./errors.ts";
-import type { FrameStore } from "./frame_queue.ts";
+import type { FrameStore, Keeper } from "./frame_queue.ts";
 import type { IoLock } from "./io_lock.ts";
 import type { WriteFunction, WriteWatchdog } from "./write_watchdog.ts";
 
@@ -59,6 +59,36 @@ export interface WriterHooks {
    * @returns True if someone waits on the engine.
    */
   keepAlive(): boolean;
+  /**
+   * A batch is about to be written on `conn` (no batch is in flight): the
+   * frames written on an earlier connection and not acknowledged go back
+   * to the head of the queue.
+   *
+   * @param conn The connection.
+   */
+  beforeWrite(conn: Connection): void;
+  /**
+   * Records written on an earlier connection and not acknowledged, to be
+   * sent again (they go back to the queue at the next `beforeWrite`).
+   *
+   * @returns How many.
+   */
+  held(): number;
+  /**
+   * Where the frames a write completed go: kept until acknowledged (then
+   * they count as sent on acknowledgement), or undefined: sent now.
+   *
+   * @returns The keeper, or undefined.
+   */
+  keeper(): Keeper | undefined;
+  /**
+   * Frames were written in full and counted as sent (not kept), or a drop
+   * notice was written: they take numbers on the connection.
+   *
+   * @param frames How many.
+   * @param notice Whether it was a drop notice.
+   */
+  written(frames: number, notice: boolean): void;
 }
 
 /** The parts and options the writer works with. */
@@ -148,7 +178,10 @@ export class BackgroundWriter<C extends Connection> {
    * @param deadline Clock time (ms) of the close or exit deadline.
    */
   lastChance(deadline: number): void {
-    if (this.#o.queue.records === 0 || !this.#o.link.lastChance(deadline)) {
+    const { queue, hooks, link } = this.#o;
+    if (
+      queue.records + hooks.held() === 0 || !link.lastChance(deadline)
+    ) {
       return;
     }
     this.#sleep.wake();
@@ -198,9 +231,10 @@ export class BackgroundWriter<C extends Connection> {
    * @returns True if the writer should run.
    */
   hasWork(): boolean {
-    const { queue, link, drops, dropNotice } = this.#o;
-    if (link.permissionDenied) return queue.records > 0;
-    return queue.records > 0 ||
+    const { queue, link, drops, dropNotice, hooks } = this.#o;
+    const records = queue.records + hooks.held();
+    if (link.permissionDenied) return records > 0;
+    return records > 0 ||
       (link.conn !== undefined && drops.unannounced > 0 &&
         dropNotice !== undefined);
   }
@@ -222,7 +256,8 @@ export class BackgroundWriter<C extends Connection> {
       }
       const conn = link.conn;
       if (conn === undefined) {
-        if (queue.records === 0) break; // only a notice: never connect for it
+        // Only a notice: never connect for it.
+        if (queue.records + hooks.held() === 0) break;
         const retryTime = link.backoff.retryTime;
         const now = clock.now();
         if (retryTime !== undefined && now < retryTime) {
@@ -247,11 +282,15 @@ export class BackgroundWriter<C extends Connection> {
   async #writeBatch(conn: C): Promise<void> {
     const { queue, drops, link, watchdog, write, dropNotice, hooks } = this.#o;
     let data: Uint8Array | undefined;
+    hooks.beforeWrite(conn);
     try {
       if (dropNotice !== undefined) {
         await drops.announce(
           dropNotice,
-          (frame) => watchdog.watch(conn, frame, write),
+          async (frame) => {
+            await watchdog.watch(conn, frame, write);
+            hooks.written(1, true);
+          },
           (e) => hooks.report(e, "notice"),
         );
       }
@@ -326,9 +365,12 @@ export class BackgroundWriter<C extends Connection> {
   /** Counts the frames written in full as sent; the rest go back to the head (or are dropped for `reason`). */
   #settle(written: number, reason?: DropReason): void {
     const { queue, hooks } = this.#o;
-    const sent = queue.settle(written, reason);
+    const keep = hooks.keeper();
+    const sent = queue.settle(written, reason, keep);
+    if (keep !== undefined) return;
     this.sent += sent;
     this.sentBytes += queue.settledBytes;
+    hooks.written(sent, false);
     if (sent > 0) hooks.sent();
   }
 }
