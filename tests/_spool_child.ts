@@ -4,6 +4,9 @@
  *
  * - `kill <dir> <n>`: appends frames 0..n-1, flushes, appends 5 more
  *   without flushing, prints `ready`, then waits to be killed (30 s at most).
+ * - `stream <dir>`: prints `started`, then appends frames 0, 1, … with a
+ *   `flush()` every 50 (blocks of 4 KiB, segments of 64 KiB) until killed
+ *   (20 s or 2,000,000 frames at most).
  * - `hold <dir>`: opens the spool, prints `ready`, closes it when stdin ends.
  * - `open <dir>`: opens and closes the spool; prints `{"ok":true}` or the
  *   error's name and message as JSON.
@@ -34,6 +37,18 @@ if (mode === "kill") {
   for (let i = count; i < count + 5; i++) spool.append(frame(i, 100));
   say("ready");
   await new Promise((r) => setTimeout(r, 30_000));
+} else if (mode === "stream") {
+  const spool = DiskSpool.open(
+    { dir: dir!, blockBytes: 4096, segmentBytes: 65536 },
+    hooks,
+  );
+  say("started");
+  const end = Date.now() + 20_000;
+  for (let i = 0; i < 2_000_000 && Date.now() < end; i++) {
+    spool.append(frame(i, 100, i % 2 === 0));
+    if (i % 50 === 49) spool.flush();
+  }
+  spool.close();
 } else if (mode === "hold") {
   const spool = DiskSpool.open({ dir: dir! }, hooks);
   say("ready");

@@ -281,6 +281,33 @@ Deno.test("spool: a process killed with SIGKILL after a flush loses nothing flus
   });
 });
 
+Deno.test("spool: a process killed with SIGKILL while writing leaves an in-order prefix", async () => {
+  await withDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", CHILD, "stream", dir],
+      stdout: "piped",
+      stderr: "inherit",
+      stdin: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const { value } = await reader.read();
+    equal(new TextDecoder().decode(value).trim(), "started");
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill("SIGKILL");
+    equal((await child.status).signal, "SIGKILL");
+    await reader.cancel();
+    const hooks = new Hooks();
+    const spool = open(dir, hooks);
+    const got = loadAll(spool, 5000, 1 << 20);
+    ok(got.length > 1000, `frames ${got.length}`);
+    deepEqual(got, range(0, got.length));
+    ok(hooks.corrupt.length <= 1, "at most the block being written is torn");
+    deepEqual(hooks.errors, []);
+    spool.release(got.length);
+    spool.close();
+  });
+});
+
 /** Writes 100 frames of 60 bytes in blocks of about 8 and closes; returns the segment's path and its blocks. */
 function writeBlocks(dir: string) {
   const spool = open(dir, new Hooks(), { blockBytes: 480 });
@@ -588,6 +615,7 @@ Deno.test("spool: I/O errors after open are reported, counted, and the spool goe
       stdout: "piped",
       stderr: "inherit",
     }).output();
+    equal(out.code, 0);
     const result = JSON.parse(new TextDecoder().decode(out.stdout));
     deepEqual(result.drops, [10]);
     equal(result.records, 10);

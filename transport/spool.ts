@@ -376,13 +376,14 @@ export class DiskSpool {
       );
       return false;
     }
-    this.#makeRoom(size);
+    const dropped = this.#makeRoom(size);
     this.#reservePending(size);
     this.#pending.set(frame, this.#pendEnd);
     this.#pendEnd += size;
     this.#pendCount++;
     this.#records++;
     if (this.#pendEnd - this.#pendStart >= this.#blockBytes) this.#writeBlock();
+    this.#drop(dropped); // (last: the hook sees a consistent spool)
     return true;
   }
 
@@ -809,8 +810,13 @@ export class DiskSpool {
     }
   }
 
-  /** Drops the oldest frames not yet loaded until a frame of `size` bytes fits within `maxBytes`. */
-  #makeRoom(size: number): void {
+  /**
+   * Drops the oldest frames not yet loaded until a frame of `size` bytes
+   * fits within `maxBytes`.
+   *
+   * @returns How many were dropped (for the caller to report).
+   */
+  #makeRoom(size: number): number {
     let dropped = 0;
     while (
       this.#diskBytes + this.#pendEnd - this.#pendStart + size + OVERHEAD >
@@ -829,7 +835,7 @@ export class DiskSpool {
       }
     }
     if (this.#pendCount === 0) this.#pendStart = this.#pendEnd = 0;
-    this.#drop(dropped);
+    return dropped;
   }
 
   /** Deletes a segment, its frames not yet loaded dropped. @returns Their number. */
@@ -868,7 +874,9 @@ export class DiskSpool {
   #deleteSegment(seg: Segment): void {
     if (seg === this.#writeSeg) this.#closeWriter();
     if (this.#reader?.seg === seg) {
-      this.#reader.file.close();
+      try {
+        this.#reader.file.close();
+      } catch { /* already closed */ }
       this.#reader = undefined;
     }
     const i = this.#segments.indexOf(seg);
@@ -891,24 +899,20 @@ export class DiskSpool {
     const count = this.#pendCount;
     if (count === 0) return;
     const raw = this.#pending.subarray(this.#pendStart, this.#pendEnd);
-    let block: Uint8Array;
+    this.#pendStart = this.#pendEnd = 0;
+    this.#pendCount = 0;
     try {
-      block = encodeBlock(raw, count);
-    } finally {
-      this.#pendStart = this.#pendEnd = 0;
-      this.#pendCount = 0;
-    }
-    const header = decodeBlockHeader(block) as BlockHeader;
-    let seg = this.#writeSeg;
-    if (
-      seg !== undefined && seg.blocks.length > 0 &&
-      seg.size + block.length > this.#segmentBytes
-    ) {
-      this.#closeWriter();
-      this.#collect();
-      seg = undefined;
-    }
-    try {
+      const block = encodeBlock(raw, count);
+      const header = decodeBlockHeader(block) as BlockHeader;
+      let seg = this.#writeSeg;
+      if (
+        seg !== undefined && seg.blocks.length > 0 &&
+        seg.size + block.length > this.#segmentBytes
+      ) {
+        this.#closeWriter();
+        this.#collect();
+        seg = undefined;
+      }
       seg ??= this.#newSegment();
       const offset = seg.size;
       try {
