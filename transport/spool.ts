@@ -11,12 +11,14 @@
  *   a 28-byte header (magic, method, frame count, raw length, stored
  *   length, CRC-32 of the stored bytes, CRC-32 of the header) and the
  *   block's whole frames, concatenated and compressed with
- *   `deflateRawSync` (stored as they are when that is not smaller).
+ *   `deflateRawSync` at level 3 (stored as they are when that is not
+ *   smaller).
  *   Appended segments are numbered from 10^15 up; a head saved at exit
  *   (`saveHead`) takes the number below the lowest one.
- * - `cursor`: where the frames released (delivered) end in the first
- *   segment not wholly released, so that a process that dies does not
- *   replay them: written by `flush()` and `close()` when it moved.
+ * - `cursor`: where the frames released (delivered) end, in the segment of
+ *   the last one released (segment number and id, block offset, frames of
+ *   that block), so that a process that dies does not replay them: written
+ *   by `flush()` and `close()` when it moved.
  * - `spool.lock`: locked exclusively (`flock`) while a spool is open, so
  *   that a second spool on the directory, in this process or another,
  *   fails to open.
@@ -26,7 +28,7 @@
  *
  * **Life of a frame**: `append` copies it into the pending block, which is
  * compressed and written to the last segment when its raw size reaches
- * `blockBytes` (64 KiB) and at `flush()`; a new segment begins when the
+ * `blockBytes` (64 KiB by default) and at `flush()`; a new segment begins when the
  * last one would pass `segmentBytes`. `load` hands out the next whole frames
  * in order (from the segments, then from the pending block, which is then
  * not written: those frames are the caller's now). `release` counts the
