@@ -100,7 +100,13 @@
  * @module
  */
 import { join } from "node:path";
-import { isPermissionError, messageOf, toError } from "./errors.ts";
+import { messageOf, toError } from "./errors.ts";
+import {
+  deniedAccess,
+  openError,
+  permissionError,
+  SpoolError,
+} from "./spool_errors.ts";
 import {
   BLOCK_HEADER_BYTES,
   type BlockHeader,
@@ -130,6 +136,7 @@ import {
   writeAllSync,
 } from "./spool_files.ts";
 import {
+  checkSpoolHooks,
   type ResolvedSpoolOptions,
   resolveSpoolOptions,
   type SpoolHooks,
@@ -138,31 +145,10 @@ import {
 import { type BlockRef, scanSegment, type SegmentScan } from "./spool_scan.ts";
 
 export type { SpoolHooks, SpoolOptions } from "./spool_options.ts";
+export { SpoolError } from "./spool_errors.ts";
 
 /** Headers a frame may cost on disk beyond its bytes: a segment's and a block's. */
 const OVERHEAD = SEGMENT_HEADER_BYTES + BLOCK_HEADER_BYTES;
-
-/**
- * The spool could not be opened: its directory cannot be created or read,
- * Deno denies access to it, or another spool holds its lock.
- */
-export class SpoolError extends Error {
-  /** The spool's directory. */
-  readonly dir: string;
-
-  /**
-   * Creates the error.
-   *
-   * @param dir The spool's directory.
-   * @param message What happened.
-   * @param options The cause.
-   */
-  constructor(dir: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SpoolError";
-    this.dir = dir;
-  }
-}
 
 /** Frames handed out by {@linkcode DiskSpool.prototype.load}. */
 export interface SpoolBatch {
@@ -282,7 +268,7 @@ export class DiskSpool {
    */
   static open(options: SpoolOptions, hooks: SpoolHooks): DiskSpool {
     const resolved = resolveSpoolOptions(options);
-    checkHooks(hooks);
+    checkSpoolHooks(hooks);
     const dir = resolved.dir;
     const denied = deniedAccess(dir);
     if (denied.length > 0) throw permissionError(dir, denied);
@@ -1196,72 +1182,4 @@ function positive(method: string, name: string, value: number): void {
       `Cannot ${method} frames from the spool as '${name}' must be a positive integer: current value is ${value}`,
     );
   }
-}
-
-function checkHooks(hooks: SpoolHooks): void {
-  for (const name of ["onDrop", "onCorrupt", "onError"] as const) {
-    if (typeof hooks?.[name] !== "function") {
-      throw new TypeError(
-        `Cannot open the spool as the hook '${name}' must be a function: current value is ${
-          hooks === null || typeof hooks !== "object"
-            ? String(hooks)
-            : typeof hooks[name]
-        }`,
-      );
-    }
-  }
-}
-
-/** The accesses to `dir` that Deno's permissions deny outright ("read", "write"). */
-function deniedAccess(dir: string): ("read" | "write")[] {
-  const denied: ("read" | "write")[] = [];
-  for (const name of ["read", "write"] as const) {
-    try {
-      if (Deno.permissions.querySync({ name, path: dir }).state === "denied") {
-        denied.push(name);
-      }
-    } catch { /* the operations below will tell */ }
-  }
-  return denied;
-}
-
-function permissionError(
-  dir: string,
-  denied: ("read" | "write")[],
-  cause?: unknown,
-): SpoolError {
-  const what = denied.length === 1
-    ? (denied[0] === "read" ? "reading it" : "writing to it")
-    : "reading and writing it";
-  return new SpoolError(
-    dir,
-    `Cannot open the spool in ${dir} as Deno denies ${what}: run with --allow-read=${dir} --allow-write=${dir} (or --allow-read --allow-write)`,
-    cause === undefined ? undefined : { cause },
-  );
-}
-
-function openError(dir: string, e: unknown): SpoolError {
-  if (e instanceof SpoolError) return e;
-  if (isPermissionError(e)) {
-    const denied: ("read" | "write")[] = [];
-    for (const name of ["read", "write"] as const) {
-      try {
-        if (
-          Deno.permissions.querySync({ name, path: dir }).state !== "granted"
-        ) {
-          denied.push(name);
-        }
-      } catch { /* named below anyway */ }
-    }
-    return permissionError(
-      dir,
-      denied.length > 0 ? denied : ["read", "write"],
-      e,
-    );
-  }
-  return new SpoolError(
-    dir,
-    `Cannot open the spool in ${dir}: ${messageOf(e)}`,
-    { cause: e },
-  );
 }

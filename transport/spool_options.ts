@@ -217,3 +217,23 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return String(value);
 }
+
+/**
+ * Checks that every hook is a function.
+ *
+ * @param hooks The hooks.
+ * @throws {TypeError} If one is not.
+ */
+export function checkSpoolHooks(hooks: SpoolHooks): void {
+  for (const name of ["onDrop", "onCorrupt", "onError"] as const) {
+    if (typeof hooks?.[name] !== "function") {
+      throw new TypeError(
+        `Cannot open the spool as the hook '${name}' must be a function: current value is ${
+          hooks === null || typeof hooks !== "object"
+            ? String(hooks)
+            : typeof hooks[name]
+        }`,
+      );
+    }
+  }
+}
