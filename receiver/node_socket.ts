@@ -2,7 +2,9 @@
 /**
  * A `node:tls` socket seen as a {@linkcode ReadConn} (pull-based reads),
  * with backpressure: the socket is paused while a read buffer's worth of
- * data waits to be read.
+ * data waits to be read. Writes (acknowledgements) resolve once the
+ * socket has flushed them, so that a caller with one write in flight
+ * never makes the socket queue more.
  *
  * @module
  */
@@ -85,6 +87,26 @@ export class NodeSocketConn implements ReadConn {
       if (this.#ended) return null;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
+  }
+
+  /**
+   * Writes `p`; resolves once the socket has flushed it.
+   *
+   * @param p The bytes.
+   * @returns `p.length`.
+   * @throws The socket's error, or if it is closed.
+   */
+  write(p: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.#ended || this.#socket.destroyed) {
+        reject(new Deno.errors.BadResource("The connection is closed"));
+        return;
+      }
+      this.#socket.write(p, (e?: Error | null) => {
+        if (e) reject(e);
+        else resolve(p.length);
+      });
+    });
   }
 
   /** Destroys the socket; a pending read returns `null`. */
