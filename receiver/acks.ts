@@ -29,6 +29,12 @@ import { ACK_BYTES, writeAck } from "../transport/ack.ts";
 import { Fifo } from "./fifo.ts";
 import type { ConnectionStats, Counters } from "./stats.ts";
 
+/**
+ * Most ms {@linkcode ConnAcks.prototype.stop} waits for the write in
+ * flight to end once the connection is closed.
+ */
+export const STOP_WAIT = 1000;
+
 /** What acknowledging needs of a connection: writing. */
 export interface AckWriter {
   /**
@@ -110,11 +116,18 @@ export class ConnAcks {
    * Stops writing (the connection is closing).
    *
    * @returns A promise that resolves once the write in flight, if any,
-   * has ended.
+   * has ended (closing the connection ends it), or after
+   * {@linkcode STOP_WAIT} ms.
    */
   stop(): Promise<void> {
     this.#stopped = true;
-    return this.#writing ?? Promise.resolve();
+    const writing = this.#writing;
+    if (writing === undefined) return Promise.resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      writing,
+      new Promise<void>((r) => (timer = setTimeout(r, STOP_WAIT))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Writes the latest count, then again while it advanced. */

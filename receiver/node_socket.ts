@@ -22,6 +22,8 @@ export class NodeSocketConn implements ReadConn {
   #ended = false;
   #error: unknown = undefined;
   #wake: (() => void) | undefined;
+  /** The rejections of the writes not flushed yet. */
+  #writes = new Set<(e: Error) => void>();
 
   /**
    * Wraps a socket; from now on its data is kept until read.
@@ -48,6 +50,7 @@ export class NodeSocketConn implements ReadConn {
     socket.on("close", () => {
       this.#ended = true;
       this.#notify();
+      this.#failWrites();
     });
     socket.on("error", (e: unknown) => {
       this.#error ??= e;
@@ -102,11 +105,21 @@ export class NodeSocketConn implements ReadConn {
         reject(new Deno.errors.BadResource("The connection is closed"));
         return;
       }
+      this.#writes.add(reject);
       this.#socket.write(p, (e?: Error | null) => {
+        this.#writes.delete(reject);
         if (e) reject(e);
         else resolve(p.length);
       });
     });
+  }
+
+  /** Rejects the writes not flushed (the socket is gone). */
+  #failWrites(): void {
+    for (const reject of this.#writes) {
+      reject(new Deno.errors.BadResource("The connection is closed"));
+    }
+    this.#writes.clear();
   }
 
   /** Destroys the socket; a pending read returns `null`. */
@@ -114,5 +127,6 @@ export class NodeSocketConn implements ReadConn {
     this.#ended = true;
     this.#socket.destroy();
     this.#notify();
+    this.#failWrites();
   }
 }
