@@ -148,6 +148,7 @@ export class LogReceiver
     this.#sequence = new SequenceTracker(
       settings.gapTimeout,
       (notice) => this.#announce(notice),
+      () => !settings.buffer || this.#buffer.size < settings.maxBuffered,
     );
     const sequence = this.#sequence;
     this.#host = {
@@ -513,7 +514,8 @@ export class LogReceiver
 
   /**
    * Announces missing records: a WARNING record to `onRecord` and the
-   * buffer (over its bound if full: at most one per sender and pass).
+   * buffer, even when full (the timer waits for room; an arriving record
+   * that announces then waits for room itself, pausing its connection).
    */
   #announce(notice: GapNotice): void {
     const record = gapWarning(notice);
@@ -525,12 +527,15 @@ export class LogReceiver
 
   /** Delivers a datagram's record; `false` when the buffer was full. */
   #offer(record: PythonLogRecord, from: ConnectionInfo): boolean {
+    const buffered = this.#settings.buffer;
+    // A record the full buffer drops is not tracked: its number is missing.
+    const full = buffered && this.#buffer.size >= this.#settings.maxBuffered;
     const sender = record.extra.sender;
     if (
-      typeof sender === "string" &&
+      typeof sender === "string" && !full &&
       !this.#sequence.admit(sender, record.extra.seq, from)
     ) return true;
     void this.#callOnRecord(record, from, undefined);
-    return !this.#settings.buffer || this.#buffer.push(record);
+    return !buffered || this.#buffer.push(record);
   }
 }

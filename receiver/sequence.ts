@@ -16,7 +16,8 @@
  * - **a gap still open `gapTimeout` ms after it opened** is announced: its
  *   numbers count as missing and one {@linkcode GapNotice} per sender and
  *   pass says which (the receiver turns it into a WARNING record). The
- *   check runs on a timer (unref'd, armed only while gaps are open) and
+ *   check runs on a timer (unref'd, armed only while gaps are open; it
+ *   waits while the receiver says it is not ready, its consumer behind) and
  *   whenever a record of that sender arrives, before the record is placed:
  *   a record arriving after its gap's deadline is always late, whatever
  *   the timer's timing;
@@ -51,6 +52,8 @@ export const MAX_TOTAL_GAPS = 100_000;
 export const MAX_SENDER_LENGTH = 256;
 /** Least ms between two runs of the gap timer. */
 const MIN_TICK = 10;
+/** Ms between two checks of `ready` while announcements wait. */
+const HOLD_TICK = 100;
 /** Longest delay `setTimeout` takes. */
 const MAX_DELAY = 2 ** 31 - 1;
 /** The deadline of a gap already announced. */
@@ -116,6 +119,7 @@ interface Pending {
 export class SequenceTracker {
   #gapTimeout: number;
   #announce: (notice: GapNotice) => void;
+  #ready: () => boolean;
   #now: () => number;
   /** Senders, least recently seen first. */
   #senders = new Map<string, SenderState>();
@@ -148,15 +152,20 @@ export class SequenceTracker {
    * (`Infinity`: only at close).
    * @param announce Called with each announcement, after the call that
    * made it has updated the state.
+   * @param ready Whether the timer may announce now; while it says no
+   * (the consumer is behind), the timer checks again every 100 ms, and
+   * the gaps due meanwhile are announced together.
    * @param now The monotonic clock, in ms.
    */
   constructor(
     gapTimeout: number,
     announce: (notice: GapNotice) => void,
+    ready: () => boolean = () => true,
     now: () => number = () => performance.now(),
   ) {
     this.#gapTimeout = gapTimeout;
     this.#announce = announce;
+    this.#ready = ready;
     this.#now = now;
   }
 
@@ -388,8 +397,11 @@ export class SequenceTracker {
     if (this.#mru === s) this.#mru = undefined;
   }
 
-  /** Arms the gap timer for the earliest deadline, if gaps are open. */
-  #arm(): void {
+  /**
+   * Arms the gap timer for the earliest deadline, if gaps are open (in
+   * `hold` ms when announcements wait).
+   */
+  #arm(hold = 0): void {
     if (
       this.#timer !== undefined || this.#open === 0 || this.#closed ||
       this.#gapTimeout === Infinity
@@ -399,7 +411,7 @@ export class SequenceTracker {
     const now = this.#now();
     const delay = Math.min(
       MAX_DELAY,
-      Math.max(0, due - now, this.#lastRun + MIN_TICK - now),
+      Math.max(hold, due - now, this.#lastRun + MIN_TICK - now),
     );
     this.#timer = setTimeout(() => this.#tick(), delay);
     Deno.unrefTimer(this.#timer);
@@ -408,6 +420,10 @@ export class SequenceTracker {
   /** The gap timer: announces what is due, then re-arms. */
   #tick(): void {
     this.#timer = undefined;
+    if (!this.#ready()) {
+      this.#arm(HOLD_TICK);
+      return;
+    }
     const now = this.#now();
     this.#lastRun = now;
     for (const s of [...this.#openSenders]) {

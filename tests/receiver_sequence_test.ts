@@ -107,7 +107,12 @@ const FROM: ConnectionInfo = {
 function tracker(gapTimeout = 1000) {
   let now = 0;
   const notices: GapNotice[] = [];
-  const t = new SequenceTracker(gapTimeout, (n) => notices.push(n), () => now);
+  const t = new SequenceTracker(
+    gapTimeout,
+    (n) => notices.push(n),
+    () => true,
+    () => now,
+  );
   return {
     t,
     notices,
@@ -449,6 +454,31 @@ Deno.test("LogReceiver announces the gaps still open at close() to the iterator"
     duplicates: 0,
     late: 0,
   });
+});
+
+Deno.test("LogReceiver holds the timer's announcements while its buffer is full", async () => {
+  await using receiver = new LogReceiver({
+    port: 0,
+    gapTimeout: 20,
+    maxBuffered: 3,
+  });
+  using conn = await Deno.connect({ port: receiver.port });
+  await writeAll(conn, frames("h:1:ee", [1, 3, 5, 7]));
+  const deadline = Date.now() + 5000;
+  while (receiver.buffered < 3 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  equal(receiver.buffered, 3, "no announcement beyond the bound");
+  equal(receiver.stats().sequence.gaps, 3);
+  const got = await receiver.next(4);
+  deepEqual(got.map((r) => r.msg), ["r1", "r3", "r5", "r7"]);
+  const [warning] = await receiver.next(1, { timeout: 2000 });
+  equal(
+    warning!.getMessage(),
+    "missing 3 records from sender h:1:ee, seq 2–6 (3 gaps)",
+  );
+  equal(receiver.stats().sequence.missing, 3);
 });
 
 Deno.test("LogReceiver tracks UDP records with the same rules", async () => {
