@@ -30,7 +30,7 @@ import { Fifo } from "./fifo.ts";
 import type { ConnectionStats, Counters } from "./stats.ts";
 
 /**
- * Most ms {@linkcode ConnAcks.prototype.stop} waits for the write in
+ * Most ms {@linkcode ConnAcks.prototype.settled} waits for the write in
  * flight to end once the connection is closed.
  */
 export const STOP_WAIT = 1000;
@@ -112,15 +112,18 @@ export class ConnAcks {
     this.#writing = this.#write();
   }
 
-  /**
-   * Stops writing (the connection is closing).
-   *
-   * @returns A promise that resolves once the write in flight, if any,
-   * has ended (closing the connection ends it), or after
-   * {@linkcode STOP_WAIT} ms.
-   */
-  stop(): Promise<void> {
+  /** Stops writing (the connection is closing). */
+  stop(): void {
     this.#stopped = true;
+  }
+
+  /**
+   * Waits for the write in flight, if any, to end (closing the connection
+   * ends it), at most {@linkcode STOP_WAIT} ms.
+   *
+   * @returns A promise that resolves then.
+   */
+  settled(): Promise<void> {
     const writing = this.#writing;
     if (writing === undefined) return Promise.resolve();
     let timer: ReturnType<typeof setTimeout> | undefined;

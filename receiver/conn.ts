@@ -229,7 +229,7 @@ export function closeConn(
     clearTimeout(c.timer);
     c.timer = undefined;
   }
-  void c.acks?.stop();
+  c.acks?.stop();
   closeQuietly(c.conn);
 }
 
@@ -443,7 +443,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
       closeConn(c, reason, detail);
     }
     if (c.timer !== undefined) clearTimeout(c.timer);
-    if (c.acks !== undefined) await c.acks.stop();
+    if (c.acks !== undefined) await c.acks.settled();
     host.ended(c, reason, detail);
   }
 }
