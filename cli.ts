@@ -7,7 +7,8 @@
  * deno run --allow-net cli.ts [--host H] [--port 9020 | --unix PATH | --udp]
  *   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
  *   [--format pretty|json|"%(asctime)s %(levelname)s %(message)s"]
- *   [--max-frame BYTES] [--idle-timeout MS] [--count N] [--help]
+ *   [--max-frame BYTES] [--idle-timeout MS] [--ack] [--gap-timeout MS]
+ *   [--count N] [--help]
  * ```
  *
  * - `pretty` (default on a terminal): local time `HH:MM:SS.mmm`, coloured
@@ -32,12 +33,22 @@
  * by four spaces, so a sender cannot forge a line; only the CLI's own
  * colours are escapes.
  *
+ * Records of senders with `sequence: true` (attributes `sender` and `seq`)
+ * are printed once per (sender, seq); a gap in a sender's numbers open for
+ * `--gap-timeout` ms (2000) is announced by a WARNING record from
+ * `pylogging.receiver` among the records. With `--ack`, such senders get
+ * acknowledgements of the records printed (or skipped as duplicates or
+ * refused), so that they re-send only what the receiver did not take;
+ * senders without a `sender` attribute (Python's `SocketHandler`) are never
+ * written to.
+ *
  * It prints `listening on HOST:PORT` (or the socket path) to stderr at
  * start, problems as `warning:` lines to stderr (per kind, the first 10,
  * then one a minute that counts the others: `… and 8,412 more`), and on
  * Ctrl-C (on a line of its own) or after `--count N` records a one-line
- * summary. Exit codes: 0 success, 1 output error, 2 bad arguments or
- * address in use.
+ * summary (with the records missing and the duplicates skipped, when
+ * any). Exit codes: 0 success, 1 output error, 2 bad arguments or address
+ * in use.
  *
  * @example Embed
  * ```ts ignore
@@ -47,7 +58,11 @@
  *
  * @module
  */
-import { LogReceiver, type PythonLogRecord } from "./receiver.ts";
+import {
+  LogReceiver,
+  type PythonLogRecord,
+  type SequenceStats,
+} from "./receiver.ts";
 import {
   ArgError,
   type Args,
@@ -141,7 +156,7 @@ export async function main(args: string[]): Promise<number> {
           s.framesRefused === 1 ? "" : "s"
         } refused`
         : ""
-    }\n`,
+    }${sequenceText(s.sequence)}\n`,
   );
   return code;
 }
@@ -186,6 +201,8 @@ async function startReceiver(
     ...(opts.frameTimeout !== undefined
       ? { frameTimeout: opts.frameTimeout }
       : {}),
+    ...(opts.ack ? { ack: true } : {}),
+    ...(opts.gapTimeout !== undefined ? { gapTimeout: opts.gapTimeout } : {}),
     loadsOptions: { exact: true },
     onError: (error, conn) => {
       const where = conn ? ` [connection ${conn.id}]` : "";
@@ -207,7 +224,20 @@ const FLAGS: Record<string, string> = {
   maxBufferedBytes: "--max-buffered-bytes",
   minReadRate: "--min-read-rate",
   frameTimeout: "--frame-timeout",
+  gapTimeout: "--gap-timeout",
+  ack: "--ack",
 };
+
+/** The summary's mention of missing and duplicate records, when any. */
+function sequenceText(s: SequenceStats): string {
+  let text = "";
+  if (s.missing > 0) text += `, ${s.missing} missing`;
+  if (s.duplicates > 0) {
+    text += `, ${s.duplicates} duplicate${s.duplicates === 1 ? "" : "s"}`;
+  }
+  if (s.late > 0) text += `, ${s.late} late`;
+  return text;
+}
 
 /** An option error of `LogReceiver`, in the CLI's flag names. */
 function flagText(message: string): string {

@@ -46,8 +46,9 @@
  * of `python_log_record.ts` and the field table of `fields.ts`), the
  * options (`options.ts`), the listeners (`listeners.ts`), a connection's
  * frame reading (`conn.ts`), a datagram (`udp.ts`), the record buffer
- * (`buffer.ts`), and `LogReceiver` itself (`log_receiver.ts`), which wires
- * them.
+ * (`buffer.ts`), the per-sender sequence tracking (`sequence.ts`) and its
+ * warnings (`gap_warning.ts`), the acknowledgements (`acks.ts`), and
+ * `LogReceiver` itself (`log_receiver.ts`), which wires them.
  *
  * @module
  */
@@ -70,6 +71,7 @@ export type {
   ConnectionInfo,
   ConnectionStats,
   ReceiverStats,
+  SequenceStats,
 } from "./receiver/stats.ts";
 export type { NextOptions } from "./receiver/buffer.ts";
 export { LogReceiver } from "./receiver/log_receiver.ts";

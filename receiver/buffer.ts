@@ -47,6 +47,11 @@ export class Lane {
   queued = false;
   /** Bytes it may still take in its turn (negative: owed from a large one). */
   credit = 0;
+  /**
+   * Called each time one of its records leaves the buffer for the
+   * consumer (taken, or handed to a waiting `next()`), in order.
+   */
+  onTaken: (() => void) | undefined = undefined;
 }
 
 /** Bytes a lane may take per turn (deficit round robin). */
@@ -121,6 +126,7 @@ export class RecordBuffer {
         this.#waiters.shift();
         w.resolve(w.got);
       }
+      if (lane.onTaken !== undefined) lane.onTaken();
       return true;
     }
     if (this.#size >= this.#max && !force) return false;
@@ -280,6 +286,7 @@ export class RecordBuffer {
       lane.credit += QUANTUM;
     }
     this.#released(bytes);
+    if (lane.onTaken !== undefined) lane.onTaken();
     const wake = this.#spaceWaiters.shift();
     if (wake) wake();
     return r;

@@ -44,6 +44,17 @@ Options:
                        0: never)
   --frame-timeout MS   close a connection that has not completed a started
                        frame within MS milliseconds (default 30000; 0: never)
+  --ack                acknowledge records to senders with sequence: true
+                       (16-byte frames on the same connection counting the
+                       frames taken for printing, skipped as duplicates or
+                       refused); connections whose records have no 'sender'
+                       attribute, such as Python's SocketHandler, are never
+                       written to. Not with --udp
+  --gap-timeout MS     announce records of a sequence: true sender as
+                       missing (a WARNING record) once a gap in its 'seq'
+                       numbers has been open for MS milliseconds (default
+                       2000). Each (sender, seq) is printed once: duplicates
+                       are skipped
   --count N            exit after N records
   --help               show this help
 `;
@@ -84,6 +95,10 @@ export interface Args {
   minReadRate: number | undefined;
   /** `--frame-timeout`. */
   frameTimeout: number | undefined;
+  /** `--ack`. */
+  ack: boolean;
+  /** `--gap-timeout`. */
+  gapTimeout: number | undefined;
   /** `--count`. */
   count: number | undefined;
   /** `--help` or `-h`. */
@@ -114,6 +129,8 @@ export function parseArgs(argv: string[]): Args {
     maxBufferedBytes: undefined,
     minReadRate: undefined,
     frameTimeout: undefined,
+    ack: false,
+    gapTimeout: undefined,
     count: undefined,
     help: false,
   };
@@ -200,6 +217,12 @@ export function parseArgs(argv: string[]): Args {
       case "--frame-timeout":
         out.frameTimeout = int(0, 2 ** 31 - 1);
         break;
+      case "--ack":
+        out.ack = true;
+        break;
+      case "--gap-timeout":
+        out.gapTimeout = int(0, 2 ** 31 - 1);
+        break;
       case "--count":
         out.count = int(1, Number.MAX_SAFE_INTEGER);
         break;
@@ -213,6 +236,11 @@ export function parseArgs(argv: string[]): Args {
   if (out.udp && out.unix !== undefined) {
     throw new ArgError(
       "Options '--udp' and '--unix' cannot be combined: Unix datagram sockets are not supported",
+    );
+  }
+  if (out.udp && out.ack) {
+    throw new ArgError(
+      "Options '--ack' and '--udp' cannot be combined: acknowledgements need a stream connection",
     );
   }
   if (out.udp && !portGiven) out.port = DEFAULT_UDP_LOGGING_PORT;

@@ -18,6 +18,11 @@
  * The connection notes when its current partial frame started and how fast
  * it arrives, for the slow-sender check (`slow.ts`).
  *
+ * A record stamped with a str `sender` goes through the receiver's
+ * sequence tracking first (`ConnHost.admit`): a duplicate is not delivered.
+ * With `ack: true`, each frame's fate is told to the connection's
+ * {@linkcode ConnAcks}, which writes the acknowledgements.
+ *
  * @module
  */
 import {
@@ -33,6 +38,7 @@ import {
   invalidRecord,
   ReceiverError,
 } from "./errors.ts";
+import type { ConnAcks } from "./acks.ts";
 import type { ByteBudget } from "./byte_budget.ts";
 import { Lane } from "./buffer.ts";
 import type { Settings } from "./options.ts";
@@ -69,6 +75,14 @@ export interface ReadConn {
   read(p: Uint8Array): Promise<number | null>;
   /** Closes the connection. */
   close(): void;
+  /**
+   * Writes some of `p` (acknowledgements); absent on a connection that
+   * cannot be written to.
+   *
+   * @param p The bytes.
+   * @returns How many were written.
+   */
+  write?(p: Uint8Array): Promise<number>;
 }
 
 /** The state of one open connection. */
@@ -103,6 +117,8 @@ export interface Conn {
   readonly refusals: RefusalReports;
   /** Its records waiting in the receiver's buffer. */
   readonly lane: Lane;
+  /** Its acknowledgements, with `ack: true`. */
+  acks: ConnAcks | undefined;
 }
 
 /** What serving a connection needs from its receiver. */
@@ -120,6 +136,15 @@ export interface ConnHost {
    * @param c The connection.
    */
   report(error: ReceiverError, c: Conn): void;
+  /**
+   * Decides on a record stamped with a str `sender` (sequence tracking).
+   *
+   * @param record The record.
+   * @param sender Its `sender` attribute.
+   * @param c The connection it came from.
+   * @returns `false` for a duplicate, not to be delivered.
+   */
+  admit(record: PythonLogRecord, sender: string, c: Conn): boolean;
   /**
    * Hands a decoded record over.
    *
@@ -161,6 +186,7 @@ export function newConn(id: number, conn: ReadConn): Conn {
       bytes: 0,
       errors: 0,
       framesRefused: 0,
+      acked: 0,
       openedAt: now,
       closeReason: undefined,
       closeDetail: undefined,
@@ -179,6 +205,7 @@ export function newConn(id: number, conn: ReadConn): Conn {
     timer: undefined,
     refusals: new RefusalReports(),
     lane: new Lane(),
+    acks: undefined,
   };
 }
 
@@ -202,6 +229,7 @@ export function closeConn(
     clearTimeout(c.timer);
     c.timer = undefined;
   }
+  c.acks?.stop();
   closeQuietly(c.conn);
 }
 
@@ -243,6 +271,8 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
   const { maxFrameBytes: maxFrame, idleTimeout, loadsOptions } = host.settings;
   const counters = host.counters;
   const budget = host.budget;
+  const acks = c.acks;
+  const buffered = host.settings.buffer;
   const decoding = prepared(loadsOptions);
   let buf = new Uint8Array(READ_SIZE);
   let start = 0;
@@ -333,6 +363,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
         c.held -= 4 + len;
         c.lastFrame = Date.now();
         c.partialSince = undefined;
+        if (acks !== undefined) acks.frame();
         let value: unknown;
         try {
           value = loadsRecord(body, decoding(), meter);
@@ -345,6 +376,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
             const text = refusalText("frame", len, errorText(e), suppressed);
             host.report(new ReceiverError("bad-pickle", text, { cause: e }), c);
           }
+          if (acks !== undefined) acks.update();
           continue;
         }
         const record = makeLogRecordFrom(value, meter.pairs, meter.deferred);
@@ -355,11 +387,24 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
           counters.invalid++;
           host.report(invalidRecord(record), c);
         }
+        const sender = record.extra.sender;
+        if (typeof sender === "string") {
+          if (acks !== undefined) acks.enable();
+          if (!host.admit(record, sender, c)) {
+            // A duplicate: done with, not delivered.
+            budget.release(4 + len);
+            if (acks !== undefined) acks.update();
+            continue;
+          }
+        }
+        if (acks !== undefined) acks.pending();
         // A record holds its frame's bytes, or its heap when that is more.
         const extra = meter.heap - (4 + len);
         if (extra > 0) budget.charge(extra);
         const wait = host.deliver(record, c, 4 + len + Math.max(0, extra));
         if (wait) await wait;
+        // Unbuffered, a record is done once onRecord is.
+        if (acks !== undefined && !buffered) acks.consumed();
         if (c.closing) return;
       }
       if (start === end) {
@@ -398,6 +443,7 @@ export async function serveConn(c: Conn, host: ConnHost): Promise<void> {
       closeConn(c, reason, detail);
     }
     if (c.timer !== undefined) clearTimeout(c.timer);
+    if (c.acks !== undefined) await c.acks.settled();
     host.ended(c, reason, detail);
   }
 }

@@ -7,11 +7,15 @@
  * enforces the limits against hostile senders: the byte budget shared by
  * all connections (`byte_budget.ts`), eviction of the longest-idle
  * connection at `maxConnections` and a periodic sweep closing slow ones
- * (`limits.ts`).
+ * (`limits.ts`). Records stamped with `sender` and `seq` go through the
+ * sequence tracking (`sequence.ts`), whose announcements of missing
+ * records become WARNING records (`gap_warning.ts`); with `ack: true`,
+ * stream connections are acknowledged (`acks.ts`).
  *
  * @module
  */
-import { type NextOptions, RecordBuffer } from "./buffer.ts";
+import { type AckWriter, ConnAcks } from "./acks.ts";
+import { Lane, type NextOptions, RecordBuffer } from "./buffer.ts";
 import { ByteBudget } from "./byte_budget.ts";
 import { longestIdle, slowness, sweepInterval } from "./limits.ts";
 import {
@@ -39,6 +43,8 @@ import {
 } from "./stats.ts";
 import { type DatagramHost, receiveDatagram } from "./udp.ts";
 import { RefusalReports } from "./refusals.ts";
+import { type GapNotice, SequenceTracker } from "./sequence.ts";
+import { gapWarning } from "./gap_warning.ts";
 
 /** How many ended connections `stats()` lists. */
 const RECENT_CLOSED = 100;
@@ -68,6 +74,23 @@ const RECENT_CLOSED = 100;
  * `maxConnections` (512) a new connection evicts an idle one; a
  * connection holding a partial frame below `minReadRate` (1024 B/s) or for
  * longer than `frameTimeout` (30 s) is closed as `slow`.
+ *
+ * **At-least-once delivery.** Records stamped by a sender with
+ * `sequence: true` (attributes `sender`, a str, and `seq`, 1, 2, 3, … per
+ * sender) are tracked per sender, over all connections and datagrams: a
+ * (sender, seq) already seen in this receiver's run is not delivered
+ * (`stats().sequence.duplicates`); records may arrive out of order; a gap
+ * in the numbers still open after `gapTimeout` (2000 ms) is announced by a
+ * WARNING record from logger `pylogging.receiver` (`missing 3 records from
+ * sender h:12:1a2b3c4d, seq 41–43`, with attributes `sender`, `missing`,
+ * `seqFirst`, `seqLast`) in the record stream, and counted
+ * (`sequence.missing`); a record that then arrives is delivered and
+ * counted `late`. A sender's first record starts its range: history from
+ * before the receiver started is not reported missing. Gaps still open at
+ * `close()` are announced then. With `ack: true` the receiver writes
+ * acknowledgements back on stream connections whose records carry a str
+ * `sender` (see {@linkcode LogReceiverOptions.ack}), so that the sender
+ * re-sends, on its next connection, what the receiver had not taken.
  *
  * @example Usage
  * ```ts
@@ -100,6 +123,9 @@ export class LogReceiver
   #closed: Promise<void> | undefined;
   #closedReasons: { [reason in CloseReason]?: number } = {};
   #recent: ConnectionStats[] = [];
+  #sequence: SequenceTracker;
+  /** The receiver's own records (missing-record warnings). */
+  #notices = new Lane();
   /** What the code serving connections and datagrams sees of this receiver. */
   #host: ConnHost & DatagramHost;
 
@@ -119,12 +145,20 @@ export class LogReceiver
       settings.maxBuffered,
       (bytes) => budget.releaseRecord(bytes),
     );
+    this.#sequence = new SequenceTracker(
+      settings.gapTimeout,
+      (notice) => this.#announce(notice),
+      () => !settings.buffer || this.#buffer.size < settings.maxBuffered,
+    );
+    const sequence = this.#sequence;
     this.#host = {
       settings,
       counters: this.#counters,
       budget,
       refusals: new RefusalReports(),
       report: (error, c) => this.#report(error, c),
+      admit: (record, sender, c) =>
+        sequence.admit(sender, record.extra.seq, c.info),
       deliver: (record, c, bytes) => this.#deliver(record, c, bytes),
       ended: (c, reason, detail) => this.#ended(c, reason, detail),
       notify: (error, from) => this.#notify(error, from),
@@ -220,6 +254,8 @@ export class LogReceiver
       datagrams: n.datagrams,
       datagramsDropped: n.datagramsDropped,
       bufferedHighWater: this.#buffer.highWater,
+      sequence: this.#sequence.stats,
+      acksWritten: n.acks,
       connections,
       recentlyClosed: this.#recent.map((c) => ({ ...c })),
     };
@@ -279,12 +315,15 @@ export class LogReceiver
    * every internal task has ended. Records decoded but not yet buffered
    * (waiting for space) are dropped. In-flight `onRecord` promises are
    * awaited, so a callback that never settles keeps `close()` pending.
-   * Safe to call more than once.
+   * Gaps in senders' `seq` numbers still open are announced first (counted
+   * missing; their WARNING records still reach `onRecord` and the
+   * iterators). Safe to call more than once.
    *
    * @returns A promise that resolves when everything is closed.
    */
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
+    this.#sequence.close();
     this.#closing = true;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
     this.#listening.close();
@@ -330,6 +369,11 @@ export class LogReceiver
    */
   #accepted(conn: ReadConn): void {
     const c = newConn(++this.#nextId, conn);
+    if (this.#settings.ack && conn.write !== undefined) {
+      const acks = new ConnAcks(conn as AckWriter, c.info, this.#counters);
+      c.acks = acks;
+      if (this.#settings.buffer) c.lane.onTaken = () => acks.consumed();
+    }
     const max = this.#settings.maxConnections;
     let open = 0;
     for (const o of this.#conns.values()) if (!o.closing) open++;
@@ -468,9 +512,30 @@ export class LogReceiver
     }
   }
 
+  /**
+   * Announces missing records: a WARNING record to `onRecord` and the
+   * buffer, even when full (the timer waits for room; an arriving record
+   * that announces then waits for room itself, pausing its connection).
+   */
+  #announce(notice: GapNotice): void {
+    const record = gapWarning(notice);
+    void this.#callOnRecord(record, notice.from, undefined);
+    if (this.#settings.buffer) {
+      this.#buffer.push(record, 0, this.#notices, true);
+    }
+  }
+
   /** Delivers a datagram's record; `false` when the buffer was full. */
   #offer(record: PythonLogRecord, from: ConnectionInfo): boolean {
+    const buffered = this.#settings.buffer;
+    // A record the full buffer drops is not tracked: its number is missing.
+    const full = buffered && this.#buffer.size >= this.#settings.maxBuffered;
+    const sender = record.extra.sender;
+    if (
+      typeof sender === "string" && !full &&
+      !this.#sequence.admit(sender, record.extra.seq, from)
+    ) return true;
     void this.#callOnRecord(record, from, undefined);
-    return !this.#settings.buffer || this.#buffer.push(record);
+    return !buffered || this.#buffer.push(record);
   }
 }

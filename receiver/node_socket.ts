@@ -2,7 +2,9 @@
 /**
  * A `node:tls` socket seen as a {@linkcode ReadConn} (pull-based reads),
  * with backpressure: the socket is paused while a read buffer's worth of
- * data waits to be read.
+ * data waits to be read. Writes (acknowledgements) resolve once the
+ * socket has flushed them, so that a caller with one write in flight
+ * never makes the socket queue more.
  *
  * @module
  */
@@ -20,6 +22,8 @@ export class NodeSocketConn implements ReadConn {
   #ended = false;
   #error: unknown = undefined;
   #wake: (() => void) | undefined;
+  /** The rejections of the writes not flushed yet. */
+  #writes = new Set<(e: Error) => void>();
 
   /**
    * Wraps a socket; from now on its data is kept until read.
@@ -46,6 +50,7 @@ export class NodeSocketConn implements ReadConn {
     socket.on("close", () => {
       this.#ended = true;
       this.#notify();
+      this.#failWrites();
     });
     socket.on("error", (e: unknown) => {
       this.#error ??= e;
@@ -87,10 +92,41 @@ export class NodeSocketConn implements ReadConn {
     }
   }
 
+  /**
+   * Writes `p`; resolves once the socket has flushed it.
+   *
+   * @param p The bytes.
+   * @returns `p.length`.
+   * @throws The socket's error, or if it is closed.
+   */
+  write(p: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.#ended || this.#socket.destroyed) {
+        reject(new Deno.errors.BadResource("The connection is closed"));
+        return;
+      }
+      this.#writes.add(reject);
+      this.#socket.write(p, (e?: Error | null) => {
+        this.#writes.delete(reject);
+        if (e) reject(e);
+        else resolve(p.length);
+      });
+    });
+  }
+
+  /** Rejects the writes not flushed (the socket is gone). */
+  #failWrites(): void {
+    for (const reject of this.#writes) {
+      reject(new Deno.errors.BadResource("The connection is closed"));
+    }
+    this.#writes.clear();
+  }
+
   /** Destroys the socket; a pending read returns `null`. */
   close(): void {
     this.#ended = true;
     this.#socket.destroy();
     this.#notify();
+    this.#failWrites();
   }
 }

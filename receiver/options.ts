@@ -138,6 +138,34 @@ export interface LogReceiverOptions {
    */
   frameTimeout?: number;
   /**
+   * Write acknowledgements back on stream connections (TCP, TLS, Unix), for
+   * senders with `sequence: true`: 16-byte frames (`00 00 00 0C`, `ACK1`,
+   * a 64-bit big-endian count; see docs/wire-format.md) whose count is the
+   * number of frames read from the connection, in order, that the
+   * receiver is done with: each record handed to the consumer (taken by
+   * the iterator or `next()`; with `onRecord` and no buffer, once
+   * `onRecord` returned or its promise settled), each duplicate
+   * suppressed, each frame refused. Records still in the buffer are not
+   * acknowledged. Only connections that have delivered a record with a
+   * str `sender` attribute are ever written to: Python's `SocketHandler`
+   * never reads its socket (unread bytes would make its `close()` reset
+   * the connection). At most one acknowledgement write is in flight per
+   * connection (later counts are coalesced into the next); a sender that
+   * never reads costs 16 bytes and never slows reading. Not with `udp`.
+   *
+   * @default {false}
+   */
+  ack?: boolean;
+  /**
+   * Milliseconds a gap in a sender's `seq` numbers may stay open (records
+   * reordered or in flight) before the records are announced missing: a
+   * WARNING record from logger `pylogging.receiver` in the record stream
+   * and `stats().sequence.missing`. `Infinity`: only at close.
+   *
+   * @default {2000}
+   */
+  gapTimeout?: number;
+  /**
    * Called with every record in arrival order (per connection). If it
    * returns a promise, that connection's reading waits for it. A throw or
    * rejection is reported as `callback-error`.
@@ -191,6 +219,7 @@ const DEFAULT_MAX_CONNECTIONS = 512;
 const DEFAULT_MIN_READ_RATE = 1024;
 const DEFAULT_READ_RATE_WINDOW = 10_000;
 const DEFAULT_FRAME_TIMEOUT = 30_000;
+const DEFAULT_GAP_TIMEOUT = 2000;
 /** The largest length a 4-byte prefix can say. */
 const MAX_FRAME_LIMIT = 0xffffffff;
 
@@ -229,6 +258,10 @@ export interface Settings {
   readonly readRateWindow: number;
   /** Most ms to complete a started frame; 0 for none. */
   readonly frameTimeout: number;
+  /** Whether acknowledgements are written (stream connections only). */
+  readonly ack: boolean;
+  /** Ms before a gap in a sender's numbers is announced; may be `Infinity`. */
+  readonly gapTimeout: number;
   /** Whether records are buffered for `next()` and the iterator. */
   readonly buffer: boolean;
   /** The record callback. */
@@ -294,8 +327,27 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
     options.readRateWindow,
     DEFAULT_READ_RATE_WINDOW,
   );
+  const gapTimeout = nonNegative(
+    "gapTimeout",
+    options.gapTimeout,
+    DEFAULT_GAP_TIMEOUT,
+  );
+  const at = listenAt(options);
+  const ack = options.ack ?? false;
+  if (typeof ack !== "boolean") {
+    throw new TypeError(
+      `Cannot create LogReceiver as 'ack' must be a boolean: current value is ${
+        String(ack)
+      } (${typeof ack})`,
+    );
+  }
+  if (ack && at.transport === "udp") {
+    throw new TypeError(
+      "Cannot create LogReceiver as 'ack' needs stream connections (TCP, TLS or Unix): it excludes 'udp'",
+    );
+  }
   return {
-    at: listenAt(options),
+    at,
     maxFrameBytes,
     maxBuffered,
     maxBufferedBytes,
@@ -306,6 +358,8 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
       ? DEFAULT_READ_RATE_WINDOW
       : readRateWindow,
     frameTimeout: frameTimeout === Infinity ? 0 : frameTimeout,
+    ack,
+    gapTimeout,
     buffer: options.buffer ?? options.onRecord === undefined,
     onRecord: options.onRecord,
     onError: options.onError ?? defaultOnError(),

@@ -26,6 +26,11 @@ export interface ConnectionStats extends ConnectionInfo {
   errors: number;
   /** Frames skipped as their pickle could not be decoded. */
   framesRefused: number;
+  /**
+   * With `ack: true`: the count of the last acknowledgement written
+   * completely (frames read from it and done with); 0 before the first.
+   */
+  acked: number;
   /** When it was accepted (ms since the epoch). */
   openedAt: number;
   /** Why it ended; `undefined` while open. */
@@ -34,9 +39,32 @@ export interface ConnectionStats extends ConnectionInfo {
   closeDetail: string | undefined;
 }
 
+/**
+ * What a receiver tells of the records stamped with `sender` and `seq`
+ * (senders with `sequence: true`).
+ */
+export interface SequenceStats {
+  /** Senders tracked now (at most 10,000). */
+  senders: number;
+  /** Gaps open now: not filled, not announced yet. */
+  gaps: number;
+  /**
+   * Records announced missing (gaps open for `gapTimeout` ms, or at close,
+   * or of a forgotten sender), less those that came late.
+   */
+  missing: number;
+  /** Records not delivered as their (sender, seq) was already seen. */
+  duplicates: number;
+  /** Records delivered after their gap was announced. */
+  late: number;
+}
+
 /** Counters of a {@linkcode LogReceiver}. */
 export interface ReceiverStats {
-  /** Records received (delivered or buffered). */
+  /**
+   * Records received (delivered, buffered, or not delivered as
+   * duplicates).
+   */
   records: number;
   /** Bytes received. */
   bytes: number;
@@ -71,6 +99,14 @@ export interface ReceiverStats {
   datagramsDropped: number;
   /** Most records ever waiting in the buffer (≤ `maxBuffered`). */
   bufferedHighWater: number;
+  /**
+   * Records stamped with `sender` and `seq` (senders with
+   * `sequence: true`): senders tracked, gaps open, records missing,
+   * duplicates suppressed and records that came late.
+   */
+  sequence: SequenceStats;
+  /** With `ack: true`: acknowledgement frames written. */
+  acksWritten: number;
   /** Open connections. */
   connections: ConnectionStats[];
   /** The last 100 ended connections, oldest first. */
@@ -93,6 +129,8 @@ export interface Counters {
   datagrams: number;
   /** Datagrams whose record was dropped. */
   datagramsDropped: number;
+  /** Acknowledgements written. */
+  acks: number;
 }
 
 /**
@@ -109,5 +147,6 @@ export function newCounters(): Counters {
     framesRefused: 0,
     datagrams: 0,
     datagramsDropped: 0,
+    acks: 0,
   };
 }

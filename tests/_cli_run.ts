@@ -15,6 +15,12 @@ export interface CliRun {
   port: number;
   /** Waits for exit; returns stdout, the rest of stderr, and the code. */
   done(): Promise<{ stdout: string; stderr: string; code: number }>;
+  /**
+   * Sends a signal to the CLI.
+   *
+   * @param signal The signal.
+   */
+  kill(signal: Deno.Signal): void;
 }
 
 /**
@@ -38,6 +44,7 @@ export async function startCli(args: string[]): Promise<CliRun> {
   return {
     listening,
     port: m ? Number(m[1]) : 0,
+    kill: (signal) => child.kill(signal),
     async done() {
       const rest = await stderr.rest();
       const status = await child.status;

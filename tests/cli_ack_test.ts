@@ -1,0 +1,129 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+// cli.ts --ack and --gap-timeout as a subprocess, fed by a raw client that
+// sends stamped frames and reads the acknowledgements.
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { parseArgs } from "../receiver/cli_args.ts";
+import { AckReader } from "../transport/ack.ts";
+import { startCli } from "./_cli_run.ts";
+import { stampedFrame } from "./_stamped.ts";
+
+const SENDER = "h:7:00c0ffee";
+
+function frames(seqs: number[]): Uint8Array {
+  const parts = seqs.map((s) =>
+    stampedFrame(
+      { name: "app", msg: `r${s}`, args: null, levelno: 20, levelname: "INFO" },
+      s,
+      SENDER,
+      { protocol: 1 },
+    )
+  );
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await conn.write(data.subarray(off));
+}
+
+/** Reads acknowledgements until one of `count` (bounded by `ms`). */
+async function readAcks(
+  conn: Deno.Conn,
+  count: number,
+  ms = 10_000,
+): Promise<number> {
+  const reader = new AckReader();
+  const buf = new Uint8Array(4096);
+  const timer = setTimeout(() => conn.close(), ms);
+  try {
+    while (reader.count < count) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      reader.push(buf.subarray(0, n));
+    }
+  } catch {
+    // closed by the timer
+  } finally {
+    clearTimeout(timer);
+  }
+  return reader.count;
+}
+
+Deno.test("cli --ack acknowledges every frame, prints each (sender, seq) once and announces a gap", async () => {
+  const cli = await startCli([
+    "--port",
+    "0",
+    "--format",
+    "json",
+    "--ack",
+    "--gap-timeout",
+    "100",
+  ]);
+  match(cli.listening, /^listening on 127\.0\.0\.1:\d+$/);
+  using conn = await Deno.connect({ port: cli.port });
+  // 1–5, a resend of 4–5, then 8 (6 and 7 never come).
+  await writeAll(conn, frames([1, 2, 3, 4, 5, 4, 5, 8]));
+  equal(await readAcks(conn, 8), 8);
+  await new Promise((r) => setTimeout(r, 300)); // the gap's announcement
+  cli.kill("SIGINT");
+  const { stdout, stderr, code } = await cli.done();
+  equal(code, 0, stderr);
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+  deepEqual(
+    lines.map((l) => l.message),
+    [
+      "r1",
+      "r2",
+      "r3",
+      "r4",
+      "r5",
+      "r8",
+      `missing 2 records from sender ${SENDER}, seq 6–7`,
+    ],
+  );
+  const warning = lines.at(-1)!;
+  equal(warning.name, "pylogging.receiver");
+  equal(warning.levelname, "WARNING");
+  deepEqual(
+    [warning.sender, warning.missing, warning.seqFirst, warning.seqLast],
+    [SENDER, 2, 6, 7],
+  );
+  match(
+    stderr,
+    /^\nreceived 8 records over 1 connection, 0 errors, 2 missing, 2 duplicates\n$/,
+  );
+});
+
+Deno.test("cli --ack: flags checked; --help tells of them", async () => {
+  equal(parseArgs(["--ack"]).ack, true);
+  equal(parseArgs([]).ack, false);
+  equal(parseArgs(["--gap-timeout=0"]).gapTimeout, 0);
+  const cases: [string[], string][] = [
+    [
+      ["--ack", "--udp"],
+      "error: Options '--ack' and '--udp' cannot be combined: acknowledgements need a stream connection",
+    ],
+    [
+      ["--gap-timeout", "-5"],
+      "error: Option '--gap-timeout' must be an integer from 0 to 2147483647: got '-5'",
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const cli = await startCli(args);
+    const { code, stderr } = await cli.done();
+    equal(code, 2, args.join(" "));
+    equal(cli.listening, message);
+    equal(stderr, "Try '--help' for usage.\n");
+  }
+  const help = await startCli(["--help"]);
+  const { stdout, code } = await help.done();
+  equal(code, 0);
+  ok(stdout.includes("  --ack "), stdout);
+  ok(stdout.includes("  --gap-timeout MS "), stdout);
+});
