@@ -88,10 +88,13 @@ import { ExitGuard } from "./transport/exit_guard.ts";
 import { type FlushResult, FlushWaiters } from "./transport/flush_waiters.ts";
 import {
   FrameQueue,
+  type FrameQueueOptions,
   type FrameRoom,
   type FrameStore,
   type OverflowPolicy,
 } from "./transport/frame_queue.ts";
+import { SpooledQueue } from "./transport/spooled_queue.ts";
+import type { SpoolOptions } from "./transport/options.ts";
 import { IoLock } from "./transport/io_lock.ts";
 import {
   engineConfig,
@@ -193,6 +196,12 @@ export interface EngineStats {
    * sent again on the next connection if it does not come.
    */
   unacked: number;
+  /**
+   * Of `pendingRecords`, the records held in the disk spool (option
+   * `spool`), not yet loaded back into memory; after close or exit, those
+   * saved there for the next process.
+   */
+  spooled: number;
   /** Records dropped, all reasons. */
   dropped: number;
   /** Records dropped, by reason. */
@@ -257,6 +266,8 @@ export class SocketEngine<C extends Connection = Deno.Conn>
   #stamp: SequenceStamp | undefined;
   /** The room lent by the last room() (the queue's one object). */
   #room: FrameRoom | undefined;
+  /** The queue's disk spool, if there is one. */
+  #spool: SpooledQueue | undefined;
   /** Acknowledgements, and the frames written that await them. */
   #acks: AckTracker<C>;
   /** Records counted as sent through acknowledgements, and their bytes. */
@@ -303,16 +314,22 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       : undefined;
     const dropNotice = options.dropNotice;
     this.#drops = new DropLedger(() => clock.now(), options.onDrop);
-    this.#queue = new FrameQueue({
+    this.#errors = new ErrorReporter(
+      config.onError,
+      config.errorInterval,
+      () => clock.now(),
+    );
+    const queueOptions = {
       maxRecords: config.maxQueueRecords,
       maxBytes: config.maxQueueBytes,
       maxFrameBytes: config.maxRecordBytes + 4,
       overflow: config.overflow,
-      onDrop: (reason, n) => {
+      onDrop: (reason: DropReason, n: number) => {
         this.#drops.count(reason, n);
         this.#resolved();
       },
-    });
+    };
+    this.#queue = this.#openQueue(queueOptions, config.spool);
     this.#acks = new AckTracker<C>(this.#queue, clock, config.writeTimeout, {
       acked: (records, bytes) => {
         this.#ackSent += records;
@@ -409,12 +426,13 @@ export class SocketEngine<C extends Connection = Deno.Conn>
         canDeliverBy: (deadline) => this.#writer.canDeliverBy(deadline),
         dropAtExit: () => {
           if (this.#pending() === 0 || this.#closed) {
-            return { dropped: 0, unsure: 0 };
+            return { dropped: 0, unsure: 0, spooled: 0 };
           }
           const unsure = this.#writer.settleAtExit();
-          const dropped = this.#pending();
+          const spooled = this.#persist();
+          const dropped = this.#pending() - this.#queue.spooled;
           this.#dropAll("exit");
-          return { dropped, unsure };
+          return { dropped, unsure, spooled };
         },
         drainBy: async (deadline) => {
           if (this.#link.permissionDenied) return;
@@ -439,12 +457,12 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       options.handleExit ?? true,
       config.exitSignals,
     );
-    this.#errors = new ErrorReporter(
-      config.onError,
-      config.errorInterval,
-      () => clock.now(),
-    );
     this.#exit.listen();
+    if (this.#queue.records > 0) {
+      // Records a previous process left in the spool: send them now.
+      this.#exit.activate();
+      this.#writer.kick();
+    }
   }
 
   /** The current connection, if any. */
@@ -565,10 +583,58 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     this.#errors.report(err, kind);
   }
 
+  /**
+   * The memory queue, with the disk spool behind it when asked for and
+   * possible (else one clear error, and a memory queue). Records found in
+   * the spool count as emitted.
+   */
+  #openQueue(
+    options: FrameQueueOptions,
+    spool: SpoolOptions | undefined,
+  ): FrameStore {
+    if (spool === undefined) return new FrameQueue(options);
+    try {
+      const queue = new SpooledQueue(options, spool, {
+        report: (error) => this.reportError(error, "spool"),
+      });
+      this.#spool = queue;
+      this.#emitted += queue.inherited + queue.corruptAtOpen;
+      if (queue.corruptAtOpen > 0) {
+        this.#drops.count("corrupt", queue.corruptAtOpen);
+      }
+      return queue;
+    } catch (e) {
+      this.reportError(
+        new Error(
+          `${
+            (e as Error).message
+          }; log records are kept in memory only (no spool)`,
+          { cause: e },
+        ),
+        "spool",
+      );
+      return new FrameQueue(options);
+    }
+  }
+
   /** Frames left the queue (sent or dropped): wake whoever waited for them. */
   #resolved(): void {
+    this.#queue.done(this.#firstSeq());
     if (this.#waiters.size > 0) this.#waiters.reached(this.#firstSeq());
     if (this.#exit.holding && this.#pending() === 0) this.#exit.release();
+  }
+
+  /**
+   * At close or exit (nothing in flight): saves the frames written and not
+   * acknowledged, then those queued, in the spool, if there is one.
+   *
+   * @returns How many were saved.
+   */
+  #persist(): number {
+    const spool = this.#spool;
+    if (spool === undefined) return 0;
+    const front = this.#acks.takeFrames();
+    return spool.persist(front);
   }
 
   /** Frames pending: queued, being written, or written and unacknowledged. */
@@ -730,7 +796,22 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       this.#closed = true;
       await this.#writer.stop();
       this.#acks.stop();
-      const left = this.#pending();
+      const spooled = this.#persist();
+      if (spooled > 0) {
+        this.reportError(
+          new Error(
+            `${spooled} log record${
+              spooled === 1 ? " was" : "s were"
+            } not sent by close() and ${
+              spooled === 1 ? "was" : "were"
+            } saved in the spool: the next handler that opens it sends ${
+              spooled === 1 ? "it" : "them"
+            }`,
+          ),
+          "spool",
+        );
+      }
+      const left = this.#pending() - this.#queue.spooled;
       this.#dropAll("closed");
       if (left > 0) {
         this.reportError(
@@ -786,6 +867,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
     this.#closing = false;
     this.#toldClosed = false;
     this.#closePromise = undefined;
+    this.#spool?.reopen();
     this.#link.reopen();
     this.#state = "idle";
     this.#exit.listen();
@@ -828,6 +910,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       pendingBytes: this.#queue.bytes + this.#acks.unackedBytes,
       acked: this.#acks.acked,
       unacked: this.#acks.unacked,
+      spooled: this.#queue.spooled,
       connects: link.connects,
       reconnects: link.reconnects,
       connectFailures: link.connectFailures,

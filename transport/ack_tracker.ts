@@ -30,7 +30,7 @@ import { AckReader } from "./ack.ts";
 import { AckWindow } from "./ack_window.ts";
 import { type EngineClock, startTimer } from "./clock.ts";
 import type { Connection } from "./connection.ts";
-import type { FrameStore, Keeper } from "./frame_queue.ts";
+import type { FrameStore, Keeper, TakenFrames } from "./frame_queue.ts";
 
 /** What the tracker tells the engine. */
 export interface AckHooks<C extends Connection> {
@@ -222,6 +222,21 @@ export class AckTracker<C extends Connection> {
       this.ackedBytes += bytesAcked;
       this.#hooks.acked(records, bytesAcked);
     }
+  }
+
+  /**
+   * Takes the kept records out (to be saved elsewhere) and forgets the
+   * connection.
+   *
+   * @returns The records, in order.
+   */
+  takeFrames(): TakenFrames {
+    const back = this.#window.takeBack();
+    this.#conn = undefined;
+    this.#reader = new AckReader();
+    this.#acking = this.#ignored = false;
+    this.#reserve();
+    return back;
   }
 
   /**

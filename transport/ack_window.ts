@@ -45,18 +45,7 @@
  *
  * @module
  */
-
-/** Frames handed back by {@linkcode AckWindow.prototype.takeBack}. */
-export interface TakenBack {
-  /** The frames' bytes, in order. */
-  bytes: Uint8Array;
-  /** Their lengths. */
-  lengths: Uint32Array;
-  /** Their queue sequence numbers. */
-  seqs: Float64Array;
-  /** How many. */
-  count: number;
-}
+import type { TakenFrames } from "./frame_queue.ts";
 
 /** Kind of a kept frame: a record (counted), or a drop notice (not). */
 const RECORD = 0;
@@ -213,7 +202,7 @@ export class AckWindow {
    *
    * @returns The records (valid until the window is used again).
    */
-  takeBack(): TakenBack {
+  takeBack(): TakenFrames {
     // Compact the records in place: notices take no bytes.
     const lengths = new Uint32Array(this.#records);
     const seqs = new Float64Array(this.#records);

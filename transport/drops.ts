@@ -24,6 +24,8 @@
  * - `"refused"`: the receiver closed the connection while this frame was
  *   being written, three times in a row (e.g. it is over the receiver's
  *   frame limit): it is dropped so that the frames behind it are delivered.
+ * - `"corrupt"`: a spooled frame whose part of a spool segment was found
+ *   corrupt when it was read back (option `spool`).
  */
 export type DropReason =
   | "overflow"
@@ -33,7 +35,8 @@ export type DropReason =
   | "permission"
   | "exit"
   | "send"
-  | "refused";
+  | "refused"
+  | "corrupt";
 
 /** Every drop reason, in the order of the counters. */
 export const DROP_REASONS: readonly DropReason[] = Object.freeze([
@@ -45,6 +48,7 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
   "exit",
   "send",
   "refused",
+  "corrupt",
 ]);
 
 /** The drops not yet announced to the receiver. */

@@ -43,7 +43,7 @@ export interface ExitHost {
    * @returns The number of frames dropped, and how many of them were in a
    * write still in progress (they may have arrived).
    */
-  dropAtExit(): { dropped: number; unsure: number };
+  dropAtExit(): { dropped: number; unsure: number; spooled: number };
   /**
    * Delivers what it can by `deadline` (connecting once more if need be).
    *
@@ -272,7 +272,16 @@ export class ExitGuard {
     const reason = this.#draining || this.deadline !== undefined
       ? this.#host.exitReason()
       : "Deno.exit() was called before they were sent; await handler.flush(ms) before it";
-    const { dropped: n, unsure } = this.#host.dropAtExit();
+    const { dropped: n, unsure, spooled } = this.#host.dropAtExit();
+    if (spooled > 0) {
+      try {
+        console.error(
+          `${spooled} log record${
+            spooled === 1 ? "" : "s"
+          } saved in the spool at exit (${reason}): the next process that opens it sends them`,
+        );
+      } catch { /* ignore */ }
+    }
     if (n === 0) return;
     try {
       console.error(

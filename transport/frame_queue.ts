@@ -155,6 +155,25 @@ export interface FrameStore {
    */
   reserve(records: number, bytes: number): void;
   /**
+   * Frames before `firstSeq` have left for good (sent, acknowledged, or
+   * dropped): a store backed by disk may forget them.
+   *
+   * @param firstSeq Sequence number of the oldest frame still pending anywhere.
+   */
+  done(firstSeq: number): void;
+  /**
+   * Saves every pending frame, after `front` (frames written and not
+   * acknowledged, older than the queued ones), to durable storage, at
+   * close or exit. Nothing may be in flight. The frames saved leave the
+   * queue without being counted as dropped.
+   *
+   * @param front Older frames to save first.
+   * @returns How many frames were saved (0 without durable storage).
+   */
+  persist(front: TakenFrames | undefined): number;
+  /** Frames held in durable storage (not yet back in memory). */
+  readonly spooled: number;
+  /**
    * Drops every pending frame, including those being written.
    *
    * @param reason The drop reason.
@@ -168,6 +187,18 @@ export interface FrameStore {
    * @returns Whether a frame was dropped.
    */
   dropFirst(reason: DropReason): boolean;
+}
+
+/** Whole frames, in order: their bytes, lengths and sequence numbers. */
+export interface TakenFrames {
+  /** The frames' bytes, in order. */
+  bytes: Uint8Array;
+  /** Their lengths (the first `count`). */
+  lengths: Uint32Array;
+  /** Their sequence numbers (the first `count`). */
+  seqs: Float64Array;
+  /** How many. */
+  count: number;
 }
 
 /**
@@ -596,6 +627,81 @@ export class FrameQueue implements FrameStore {
   reserve(records: number, bytes: number): void {
     this.#extRecords = records;
     this.#extBytes = bytes;
+  }
+
+  /** A memory queue forgets frames as they leave: nothing to do. */
+  done(_firstSeq: number): void {}
+
+  /**
+   * A memory queue has no durable storage.
+   *
+   * @returns 0.
+   */
+  persist(_front: TakenFrames | undefined): number {
+    return 0;
+  }
+
+  /** A memory queue holds nothing on disk. */
+  get spooled(): number {
+    return 0;
+  }
+
+  /**
+   * Whether a frame of `size` bytes fits within the bounds without
+   * dropping anything.
+   *
+   * @param size The frame's size.
+   * @returns True if it fits.
+   */
+  fits(size: number): boolean {
+    return size <= this.#maxFrame &&
+      this.#queued + this.#batchCount + this.#extRecords < this.#maxRecords &&
+      this.#queuedBytes + this.#batchBytes + this.#extBytes + size <=
+        this.#maxBytes;
+  }
+
+  /**
+   * The room left within the bounds.
+   *
+   * @returns Frames and bytes that would still fit.
+   */
+  free(): { records: number; bytes: number } {
+    return {
+      records: this.#maxRecords - this.#queued - this.#batchCount -
+        this.#extRecords,
+      bytes: this.#maxBytes - this.#queuedBytes - this.#batchBytes -
+        this.#extBytes,
+    };
+  }
+
+  /**
+   * Skips sequence numbers (frames numbered elsewhere that will never be
+   * queued here).
+   *
+   * @param n How many.
+   */
+  skipSeq(n: number): void {
+    this.#nextSeq += n;
+  }
+
+  /**
+   * Takes every queued frame out, in order, without counting a drop.
+   * Nothing may be in flight.
+   *
+   * @returns A copy of their bytes and their count.
+   */
+  takeAll(): { bytes: Uint8Array; count: number } {
+    if (this.#batchCount > 0) {
+      throw new Error(
+        "Cannot take the queued frames while a batch is in flight",
+      );
+    }
+    const bytes = new Uint8Array(this.#queuedBytes);
+    this.#copyOut(bytes);
+    const count = this.#queued;
+    this.#start = this.#held = 0;
+    this.#first = this.#queued = this.#queuedBytes = 0;
+    return { bytes, count };
   }
 
   /**

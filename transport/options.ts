@@ -32,6 +32,9 @@
  */
 import type { PickleProtocol } from "../pickle.ts";
 import type { OverflowPolicy } from "./frame_queue.ts";
+import { resolveSpoolOptions, type SpoolOptions } from "./spool_options.ts";
+
+export type { SpoolOptions };
 
 /** Python's `logging.handlers.DEFAULT_TCP_LOGGING_PORT`. */
 export const DEFAULT_TCP_LOGGING_PORT = 9020;
@@ -192,24 +195,6 @@ export interface QueueOptions {
    * Needs `--allow-read` and `--allow-write` for the directory.
    */
   spool?: SpoolOptions;
-}
-
-/** Options of the disk spool (the `spool` option). */
-export interface SpoolOptions {
-  /** Directory of the segment files (created if missing). */
-  dir: string;
-  /**
-   * Bound of the spool's bytes on disk; beyond it the oldest spooled
-   * frames are dropped (counted as `overflow`).
-   * @default {67108864}
-   */
-  maxBytes?: number;
-  /**
-   * Sync every write to the disk (`fdatasync`): spooled frames then
-   * survive a power loss too, not only the end of the process.
-   * @default {false}
-   */
-  fsync?: boolean;
 }
 
 /**
@@ -753,25 +738,19 @@ export function validateOptions(owner: OptionOwner, options: object): void {
   }
   if (o.tls !== undefined) checkTls(prefix, o.tls as Options, o.path);
   if (o.spool !== undefined) {
-    const spool = o.spool as Options;
-    checkKeys(prefix, spool, SPOOL_KEYS, "spool.");
-    if (spool.dir === undefined) {
-      throw new TypeError(
-        `${prefix} 'spool.dir' must be a non-empty string: current value is undefined`,
+    try {
+      resolveSpoolOptions(o.spool as SpoolOptions);
+    } catch (e) {
+      const message = (e as Error).message.replace(
+        /^Cannot open the spool as /,
+        "",
+      );
+      throw new (e instanceof RangeError ? RangeError : TypeError)(
+        `${prefix} its 'spool' option is wrong: ${message}`,
       );
     }
-    checkValues(prefix, spool, SPOOL_KEYS, SPOOL_RULES, "spool.");
   }
 }
-
-const SPOOL_KEYS = ["dir", "maxBytes", "fsync"] as const;
-
-/** The rules of the `spool` options. */
-const SPOOL_RULES: Readonly<Record<string, Rule>> = {
-  dir: nonEmptyString,
-  maxBytes: integerFrom(65536, 2 ** 52),
-  fsync: RULES.sequence!,
-};
 
 function checkTls(prefix: string, tls: Options, path: unknown): void {
   if (path !== undefined) {
