@@ -262,13 +262,21 @@ export interface AppResult {
   hwmKb: number;
 }
 
+/** Read access to /proc, and to the spool's directory if there is one. */
+function spoolAccess(cfg: AppConfig): string[] {
+  const dir = cfg.options?.spool?.dir;
+  return dir === undefined
+    ? ["--allow-read=/proc"]
+    : [`--allow-read=/proc,${dir}`, `--allow-write=${dir}`];
+}
+
 /** Spawns app.ts with a config. */
 export function startApp(cfg: AppConfig): Proc {
   return new Proc(Deno.execPath(), [
     "run",
     `--import-map=${IMPORT_MAP}`,
     "--allow-net=127.0.0.1",
-    "--allow-read=/proc",
+    ...spoolAccess(cfg),
     here + "app.ts",
     JSON.stringify(cfg),
   ]);

@@ -18,6 +18,7 @@ import * as s8 from "./s8_hostile_input.ts";
 import * as s9 from "./s9_load.ts";
 import * as s10 from "./s10_receiver_attacks.ts";
 import * as s11 from "./s11_exit_paths.ts";
+import * as s13 from "./s13_spool_outage.ts";
 
 const quick = Deno.args.includes("--quick");
 const onlyArg = Deno.args.find((a) => a.startsWith("--only="));
@@ -37,6 +38,7 @@ const scenarios: [string, (p: Params) => Promise<Row[]>][] = [
   ["9", s9.run],
   ["10", s10.run],
   ["11", s11.run],
+  ["13", s13.run],
 ];
 
 function fmt(n: number, digits = 0): string {
