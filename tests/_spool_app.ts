@@ -6,6 +6,9 @@
  *
  * - `mode: "exit"`: logs `count` records (`m<from+i>`) and ends by itself
  *   (exitTimeout 300 ms): what is not delivered is saved in the spool.
+ * - `mode: "deno-exit"`, `"throw"`, `"sigterm"`: the same, but ends by
+ *   `Deno.exit(0)`, by an uncaught error, or by the SIGTERM the test sends
+ *   once it printed `logged`.
  * - `mode: "kill"`: logs `count` records, waits until the spool has written
  *   them (more than its 200 ms flush delay), prints `spooled <n>`, then
  *   waits to be killed (30 s at most).
@@ -24,7 +27,7 @@ const config = JSON.parse(Deno.args[0]!) as {
   from?: number;
   maxQueueRecords?: number;
   fsync?: boolean;
-  mode: "exit" | "kill" | "deliver";
+  mode: "exit" | "deno-exit" | "throw" | "sigterm" | "kill" | "deliver";
 };
 const handler = new SocketHandler("INFO", {
   hostname: "127.0.0.1",
@@ -44,6 +47,12 @@ const say = (s: string) =>
   Deno.stdout.writeSync(new TextEncoder().encode(s + "\n"));
 const from = config.from ?? 1;
 for (let i = 0; i < config.count; i++) logger.info(`m${from + i}`);
+if (config.mode === "deno-exit") Deno.exit(0);
+if (config.mode === "throw") throw new Error("the app failed");
+if (config.mode === "sigterm") {
+  say("logged");
+  await new Promise((r) => setTimeout(r, 30_000));
+}
 if (config.mode === "kill") {
   await new Promise((r) => setTimeout(r, 600));
   say(`spooled ${handler.stats().spooled}`);

@@ -144,6 +144,56 @@ Deno.test("spool: a program that ends with the receiver down saves its records; 
   }
 });
 
+for (const mode of ["deno-exit", "throw", "sigterm"] as const) {
+  Deno.test(`spool: a program ended by ${mode} with the receiver down saves its records for the next`, async () => {
+    const dir = await Deno.makeTempDir();
+    const port = freePort();
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--import-map",
+          IMPORT_MAP,
+          APP,
+          JSON.stringify({ port, dir, count: 300, mode }),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stderr = new Response(child.stderr).text();
+      const stdout = child.stdout.pipeThrough(new TextDecoderStream())
+        .getReader();
+      if (mode === "sigterm") {
+        let text = "";
+        while (!text.includes("logged")) {
+          const { value, done } = await stdout.read();
+          if (done) break;
+          text += value;
+        }
+        child.kill("SIGTERM");
+      }
+      const status = await child.status;
+      await stdout.cancel();
+      const err = await stderr;
+      if (mode === "throw") equal(status.code, 1, err);
+      else if (mode === "sigterm") equal(status.signal, "SIGTERM", err);
+      else equal(status.code, 0, err);
+      // 200 went to the spool when the memory queue (100) was full.
+      match(err, /100 log records saved in the spool at exit/);
+      doesNotDrop(err);
+      await using server = FrameServer.tcp(port);
+      const next = await app({ port, dir, count: 0, mode: "deliver" });
+      equal(next.code, 0, next.stderr);
+      equal(JSON.parse(next.stdout).sent, 300);
+      await server.waitForFrames(300);
+      deepEqual(msgs(server), range(1, 300));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
 function doesNotDrop(stderr: string): void {
   ok(!/dropped at exit/.test(stderr), stderr);
 }
