@@ -9,6 +9,7 @@ import * as log from "@std/log";
 import { SocketHandler } from "../handler.ts";
 import { loads } from "../pickle.ts";
 import { FrameServer } from "./_frame_server.ts";
+import { LogReceiver } from "../receiver.ts";
 
 const APP = new URL("./_spool_app.ts", import.meta.url).pathname;
 const IMPORT_MAP = new URL("./import_map.json", import.meta.url).pathname;
@@ -351,6 +352,52 @@ Deno.test("spool: bounded by maxBytes — the oldest spooled records are dropped
     equal(got.at(-1), 1000);
     const stats = handler.stats();
     equal(got.length, 1000 - stats.dropped);
+  } finally {
+    await handler.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("spool + sequence + acknowledgements: an outage spooled, then delivered once each and acknowledged", async () => {
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const handler = new SocketHandler("INFO", {
+    hostname: "127.0.0.1",
+    port,
+    sequence: true,
+    maxQueueRecords: 50,
+    retryStart: 50,
+    retryMax: 100,
+    spool: { dir },
+    onError: () => {},
+  });
+  const logger = new log.Logger("spool", "INFO", { handlers: [handler] });
+  try {
+    for (let i = 1; i <= 1000; i++) logger.info(`m${i}`);
+    ok(handler.stats().spooled >= 900);
+    await using receiver = new LogReceiver({
+      hostname: "127.0.0.1",
+      port,
+      ack: true,
+    });
+    const got: string[] = [];
+    for await (const record of receiver) {
+      got.push(record.getMessage());
+      if (got.length === 1000) break;
+    }
+    deepEqual(got, range(1, 1000));
+    const result = await handler.flush(20_000);
+    equal(result.pending, 0);
+    const stats = handler.stats();
+    equal(stats.sent, 1000);
+    equal(stats.dropped, 0);
+    // Every record was handed to the consumer: all get acknowledged.
+    const deadline = Date.now() + 10_000;
+    while (handler.stats().acked < 1000 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    equal(handler.stats().acked, 1000);
+    equal(receiver.stats().sequence.duplicates, 0);
   } finally {
     await handler.close();
     await Deno.remove(dir, { recursive: true });
