@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concat } from "./_bytes.ts";
 
 /**
  * A frame (4-byte big-endian length, then the payload) whose payload starts
@@ -62,13 +63,5 @@ export function ids(bytes: Uint8Array): number[] {
  * @returns Their bytes, in order.
  */
 export function concatFrames(frames: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const f of frames) total += f.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
+  return concat(frames);
 }

@@ -6,6 +6,7 @@ import { parseArgs } from "../receiver/cli_args.ts";
 import { AckReader } from "../transport/ack.ts";
 import { startCli } from "./_cli_run.ts";
 import { stampedFrame } from "./_stamped.ts";
+import { concat } from "./_bytes.ts";
 
 const SENDER = "h:7:00c0ffee";
 
@@ -18,13 +19,7 @@ function frames(seqs: number[]): Uint8Array {
       { protocol: 1 },
     )
   );
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {

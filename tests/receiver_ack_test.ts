@@ -9,6 +9,7 @@ import { ACK_BYTES, AckReader } from "../transport/ack.ts";
 import { makeCerts, opensslAvailable } from "./_certs.ts";
 import { runPython } from "./_python.ts";
 import { stampedFrame } from "./_stamped.ts";
+import { concat } from "./_bytes.ts";
 
 const SENDER = "h:42:0a0b0c0d";
 
@@ -19,16 +20,6 @@ function stamped(seq: number, sender = SENDER): Uint8Array {
     sender,
     { protocol: 1 },
   );
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 function range(from: number, to: number): number[] {

@@ -21,6 +21,7 @@ import type { ConnectionInfo } from "../receiver/stats.ts";
 import { dumpsFrame } from "../pickle.ts";
 import { runPython } from "./_python.ts";
 import { stampedFrame } from "./_stamped.ts";
+import { concat } from "./_bytes.ts";
 
 const BASE = {
   name: "app",
@@ -356,13 +357,7 @@ function frames(sender: string, seqs: number[]): Uint8Array {
   const parts = seqs.map((s) =>
     stampedFrame({ ...BASE, msg: `r${s}` }, s, sender, { protocol: 1 })
   );
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 Deno.test("LogReceiver delivers each (sender, seq) once across connections", async () => {

@@ -13,6 +13,7 @@ import { forwardToStdLog, toStdLogLevel } from "../receiver_std_log.ts";
 import { dumpsFrame, pyFloat } from "../pickle.ts";
 import { PyTuple } from "../pickle/py_types.ts";
 import type { LogRecord } from "@std/log/logger";
+import { concat } from "./_bytes.ts";
 
 function rec(fields: Record<string, unknown>): Uint8Array {
   return dumpsFrame(
@@ -24,16 +25,6 @@ function rec(fields: Record<string, unknown>): Uint8Array {
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.length) off += await conn.write(data.subarray(off));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** Polls until `fn` is true (bounded). */

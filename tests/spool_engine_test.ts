@@ -32,6 +32,41 @@ function freePort(): number {
   return port;
 }
 
+/** Starts the app; its stdout is read line by line with `line()`. */
+function spawnApp(config: Record<string, unknown>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--import-map",
+      IMPORT_MAP,
+      APP,
+      JSON.stringify(config),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let text = "";
+  return {
+    child,
+    stderr,
+    /** Reads until stdout holds `what` (or ends, or 20 s pass). */
+    async until(what: string): Promise<string> {
+      const deadline = Date.now() + 20_000;
+      while (!text.includes(what) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      return text;
+    },
+    close: () => reader.cancel(),
+  };
+}
+
 async function app(
   config: Record<string, unknown>,
   permissions: string[] = ["-A"],
@@ -150,33 +185,14 @@ for (const mode of ["deno-exit", "throw", "sigterm"] as const) {
     const dir = await Deno.makeTempDir();
     const port = freePort();
     try {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--import-map",
-          IMPORT_MAP,
-          APP,
-          JSON.stringify({ port, dir, count: 300, mode }),
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const stderr = new Response(child.stderr).text();
-      const stdout = child.stdout.pipeThrough(new TextDecoderStream())
-        .getReader();
+      const run = spawnApp({ port, dir, count: 300, mode });
       if (mode === "sigterm") {
-        let text = "";
-        while (!text.includes("logged")) {
-          const { value, done } = await stdout.read();
-          if (done) break;
-          text += value;
-        }
-        child.kill("SIGTERM");
+        await run.until("logged");
+        run.child.kill("SIGTERM");
       }
-      const status = await child.status;
-      await stdout.cancel();
-      const err = await stderr;
+      const status = await run.child.status;
+      await run.close();
+      const err = await run.stderr;
       if (mode === "throw") equal(status.code, 1, err);
       else if (mode === "sigterm") equal(status.signal, "SIGTERM", err);
       else equal(status.code, 0, err);
@@ -203,37 +219,19 @@ Deno.test("spool: an app SIGKILLed with records spooled (fsync) — the next pro
   const dir = await Deno.makeTempDir();
   const port = freePort();
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--import-map",
-        IMPORT_MAP,
-        APP,
-        JSON.stringify({
-          port,
-          dir,
-          count: 3000,
-          fsync: true,
-          maxQueueRecords: 100,
-          mode: "kill",
-        }),
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
-    let text = "";
-    const deadline = Date.now() + 20_000;
-    while (!text.includes("\n") && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-    child.kill("SIGKILL");
-    await child.status;
-    await reader.cancel();
+    const run = spawnApp({
+      port,
+      dir,
+      count: 3000,
+      fsync: true,
+      maxQueueRecords: 100,
+      mode: "kill",
+    });
+    const text = await run.until("\n");
+    run.child.kill("SIGKILL");
+    await run.child.status;
+    await run.close();
+    await run.stderr;
     const spooled = Number(/spooled (\d+)/.exec(text)?.[1]);
     equal(spooled, 2900); // the first 100 were in memory
     await using server = FrameServer.tcp(port);

@@ -152,14 +152,10 @@ export class AckTracker<C extends Connection> {
    * gone, or the engine stops) and forgets the connection.
    */
   takeBack(): void {
-    const back = this.#window.takeBack();
+    const back = this.takeFrames();
     if (back.count > 0) {
       this.#queue.requeue(back.bytes, back.lengths, back.seqs, back.count);
     }
-    this.#conn = undefined;
-    this.#reader = new AckReader();
-    this.#acking = this.#ignored = false;
-    this.#reserve();
   }
 
   /**
@@ -245,12 +241,7 @@ export class AckTracker<C extends Connection> {
    * @returns How many records were kept.
    */
   discard(): number {
-    const n = this.#window.takeBack().count;
-    this.#conn = undefined;
-    this.#reader = new AckReader();
-    this.#acking = this.#ignored = false;
-    this.#reserve();
-    return n;
+    return this.takeFrames().count;
   }
 
   /** Stops the timer (the engine is closed). */
