@@ -161,11 +161,15 @@ Deno.test("at least once: cli.ts --ack SIGKILLed mid-stream and restarted on its
           await sleep(Math.max(0, t0 + (i / RATE) * 1000 - performance.now()));
         }
       })();
-      // After about 1 s, at a line the receiver prints: SIGKILL; a new
-      // one on the same port 0.5 s later.
+      // After about 1 s, at a line the receiver prints: frozen (SIGSTOP),
+      // so that records sit unread in its socket when 50 ms later it is
+      // SIGKILLed (a kill at a random moment mostly falls between the
+      // handler's writes); a new one on the same port 0.5 s later.
       await sleep(1000);
       const first = runs[0]!;
-      await strikeAtNextLine(first, "SIGKILL");
+      await strikeAtNextLine(first, "SIGSTOP");
+      await sleep(50);
+      first.kill("SIGKILL");
       await first.end();
       await sleep(500);
       const second = new Cli(port);
@@ -182,6 +186,7 @@ Deno.test("at least once: cli.ts --ack SIGKILLed mid-stream and restarted on its
       equal(stats.unacked, 0);
       ok(stats.reconnects >= 1, "reconnected");
       ok(unackedAtLoss.length >= 1, errors.join("\n"));
+      ok(unackedAtLoss[0]! > 0, "records were in flight at the kill");
       ok(runs[0]!.seqs().length < N, "killed mid-stream");
     } finally {
       await handler.close(2000);
