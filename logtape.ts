@@ -56,7 +56,7 @@ import {
 } from "./transport/options.ts";
 import { dropNoticeInput } from "./record/drop_notice.ts";
 
-export type { TlsOptions } from "./transport/options.ts";
+export type { SpoolOptions, TlsOptions } from "./transport/options.ts";
 export type {
   DropReason,
   EngineState,

@@ -82,7 +82,7 @@ export type {
   QueueOptions,
   SocketOptions,
 } from "./transport/options.ts";
-export type { TlsOptions } from "./transport/options.ts";
+export type { SpoolOptions, TlsOptions } from "./transport/options.ts";
 export {
   type PickleProtocol,
   PyFloat,
