@@ -4,6 +4,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { parseArgs } from "../receiver/cli_args.ts";
 import { AckReader } from "../transport/ack.ts";
+import { AckedOutput } from "../receiver/acked_output.ts";
+import { makeLogRecord } from "../receiver/record.ts";
 import { startCli } from "./_cli_run.ts";
 import { stampedFrame } from "./_stamped.ts";
 
@@ -228,4 +230,55 @@ Deno.test("cli --ack acknowledges only records written to stdout: killed while i
       unprinted.slice(0, 5)
     }…`,
   );
+});
+
+Deno.test("AckedOutput: a record settles once its line is written; --count and a write error stop it and close the receiver first", async () => {
+  const record = (msg: string) => makeLogRecord({ name: "app", msg });
+  const written: string[] = [];
+  let release: () => void = () => {};
+  const events: string[] = [];
+  const out = new AckedOutput(
+    (r) => r.getMessage(),
+    async (text) => {
+      events.push(`write ${text.trim().split("\n").join(",")}`);
+      await new Promise<void>((r) => (release = r));
+      written.push(text);
+    },
+    3,
+  );
+  out.onStop(() => events.push("close"));
+  const a = out.print(record("a"))!.then(() => events.push("a done"));
+  const b = out.print(record("b"))!.then(() => events.push("b done"));
+  await new Promise((r) => setTimeout(r, 10));
+  deepEqual(events, ["write a"]); // b waits for the next write
+  release();
+  await a;
+  await new Promise((r) => setTimeout(r, 10));
+  deepEqual(written, ["a\n"]);
+  ok(events.includes("write b") && !events.includes("b done"), `${events}`);
+  const c = out.print(record("c"))!.then(() => events.push("c done")); // the 3rd
+  ok(events.includes("close"), "closed at the 3rd record");
+  ok(!events.includes("b done"), "before b is settled (acknowledged)");
+  equal(out.print(record("d")), undefined); // stopped: not printed
+  release();
+  await b;
+  await new Promise((r) => setTimeout(r, 10));
+  ok(events.includes("write c") && !events.includes("c done"), `${events}`);
+  release();
+  await c;
+  await out.stopped;
+  await out.drained();
+  deepEqual(written, ["a\n", "b\n", "c\n"]);
+
+  const failing = new AckedOutput(
+    (r) => r.getMessage(),
+    () => Promise.reject(new Deno.errors.BrokenPipe("gone")),
+  );
+  let closed = false;
+  failing.onStop(() => (closed = true));
+  await failing.print(record("x")); // settles, not printed
+  await failing.stopped;
+  ok(closed);
+  ok(failing.error instanceof Deno.errors.BrokenPipe);
+  equal(failing.print(record("y")), undefined);
 });
