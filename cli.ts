@@ -38,7 +38,9 @@
  * `--gap-timeout` ms (2000) is announced by a WARNING record from
  * `pylogging.receiver` among the records. With `--ack`, such senders get
  * acknowledgements of the records printed (or skipped as duplicates or
- * refused), so that they re-send only what the receiver did not take;
+ * refused; a record counts as printed once its line is written to stdout,
+ * so a CLI killed at any moment has printed every record it acknowledged),
+ * so that they re-send only what the receiver did not take;
  * senders without a `sender` attribute (Python's `SocketHandler`) are never
  * written to.
  *
@@ -70,6 +72,7 @@ import {
   USAGE,
   USAGE_ERROR,
 } from "./receiver/cli_args.ts";
+import { AckedOutput } from "./receiver/acked_output.ts";
 import { recordFormatter } from "./receiver/format.ts";
 import { formatJson } from "./receiver/json_record.ts";
 import { WarningLines } from "./receiver/warnings.ts";
@@ -123,8 +126,17 @@ export async function main(args: string[]): Promise<number> {
   );
   let receiver: LogReceiver;
   const warnings = new WarningLines((line) => console.error(line));
+  // With --ack, records are printed from onRecord and acknowledged once
+  // their line is written (see receiver/acked_output.ts).
+  const acked = opts.ack
+    ? new AckedOutput(
+      (record) => lineOf(record, render),
+      (text) => writeAll(Deno.stdout, encoder.encode(text)),
+      opts.count,
+    )
+    : undefined;
   try {
-    receiver = await startReceiver(opts, warnings);
+    receiver = await startReceiver(opts, warnings, acked);
   } catch (e) {
     await writeErr(
       `error: ${
@@ -138,11 +150,9 @@ export async function main(args: string[]): Promise<number> {
     return USAGE_ERROR;
   }
   await writeErr(`listening on ${addrText(receiver.addr)}\n`);
-  const { code, interrupted } = await printRecords(
-    receiver,
-    render,
-    opts.count,
-  );
+  const { code, interrupted } = acked !== undefined
+    ? await printAcked(receiver, acked)
+    : await printRecords(receiver, render, opts.count);
   warnings.flush("warning: ");
   const s = receiver.stats();
   await writeErr(
@@ -164,11 +174,13 @@ export async function main(args: string[]): Promise<number> {
 /**
  * A bound receiver as the arguments say (TLS files are read first); its
  * problems go to `warnings`. It decodes with `exact: true`, so that JSON
- * output keeps every Python type apart.
+ * output keeps every Python type apart. With `acked` (`--ack`), records go
+ * to it through `onRecord`, unbuffered.
  */
 async function startReceiver(
   opts: Args,
   warnings: WarningLines,
+  acked: AckedOutput | undefined,
 ): Promise<LogReceiver> {
   const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
     ? {
@@ -203,6 +215,9 @@ async function startReceiver(
       : {}),
     ...(opts.ack ? { ack: true } : {}),
     ...(opts.gapTimeout !== undefined ? { gapTimeout: opts.gapTimeout } : {}),
+    ...(acked !== undefined
+      ? { onRecord: (record) => acked.print(record), buffer: false }
+      : {}),
     loadsOptions: { exact: true },
     onError: (error, conn) => {
       const where = conn ? ` [connection ${conn.id}]` : "";
@@ -212,6 +227,7 @@ async function startReceiver(
       );
     },
   });
+  acked?.onStop(() => void receiver.close());
   await receiver.ready;
   return receiver;
 }
@@ -331,15 +347,7 @@ async function printRecords(
   let out = "";
   try {
     for await (const record of receiver) {
-      let line: string;
-      try {
-        line = render(record);
-      } catch (e) {
-        line = `--- Cannot format record: ${
-          escapeControls(e instanceof Error ? e.message : String(e))
-        }: ${formatJson(record)}`;
-      }
-      out += line + "\n";
+      out += lineOf(record, render) + "\n";
       count++;
       const done = max !== undefined && count >= max;
       if (done || receiver.buffered === 0 || out.length >= 65536) {
@@ -361,6 +369,61 @@ async function printRecords(
     await receiver.close();
   }
   return { code, interrupted };
+}
+
+/** A record's line, or a line saying why it cannot be formatted. */
+function lineOf(
+  record: PythonLogRecord,
+  render: (record: PythonLogRecord) => string,
+): string {
+  try {
+    return render(record);
+  } catch (e) {
+    return `--- Cannot format record: ${
+      escapeControls(e instanceof Error ? e.message : String(e))
+    }: ${formatJson(record)}`;
+  }
+}
+
+/**
+ * With `--ack`: waits until `--count` records, Ctrl-C or a write error
+ * stops the output, then closes the receiver and waits for the lines taken
+ * to be written.
+ *
+ * @returns The exit code (1 when stdout failed, else 0) and whether Ctrl-C
+ * ended it.
+ */
+async function printAcked(
+  receiver: LogReceiver,
+  acked: AckedOutput,
+): Promise<{ code: number; interrupted: boolean }> {
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    acked.stop();
+  };
+  let listening = false;
+  try {
+    Deno.addSignalListener("SIGINT", onSignal);
+    listening = true;
+  } catch {
+    // signals unsupported here
+  }
+  try {
+    await acked.stopped;
+  } finally {
+    if (listening) Deno.removeSignalListener("SIGINT", onSignal);
+    await receiver.close();
+    await acked.drained();
+  }
+  const e = acked.error;
+  if (e === undefined || e instanceof Deno.errors.BrokenPipe) {
+    return { code: 0, interrupted };
+  }
+  await writeErr(
+    `error: cannot write output: ${e instanceof Error ? e.message : e}\n`,
+  );
+  return { code: 1, interrupted };
 }
 
 if (import.meta.main) {

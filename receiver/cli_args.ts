@@ -46,10 +46,10 @@ Options:
                        frame within MS milliseconds (default 30000; 0: never)
   --ack                acknowledge records to senders with sequence: true
                        (16-byte frames on the same connection counting the
-                       frames taken for printing, skipped as duplicates or
-                       refused); connections whose records have no 'sender'
-                       attribute, such as Python's SocketHandler, are never
-                       written to. Not with --udp
+                       frames printed, i.e. written to stdout, skipped as
+                       duplicates or refused); connections whose records
+                       have no 'sender' attribute, such as Python's
+                       SocketHandler, are never written to. Not with --udp
   --gap-timeout MS     announce records of a sequence: true sender as
                        missing (a WARNING record) once a gap in its 'seq'
                        numbers has been open for MS milliseconds (default

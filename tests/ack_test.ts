@@ -335,3 +335,38 @@ Deno.test("acks: records awaiting acknowledgement count against maxQueueRecords 
   equal(stats.emitted, stats.sent + stats.dropped);
   ok(result.dropped >= 1);
 });
+
+Deno.test("acks: a receiver that acknowledges after one that did not (the first connection lost before any acknowledgement) is acknowledged", async () => {
+  // Connection 0 never acknowledges and closes after 3 frames (a receiver
+  // without ack, or killed before its first acknowledgement); connection 1
+  // acknowledges every frame. The frame numbering starts over on each
+  // connection: connection 1's counts must not be taken for connection 0's.
+  await using server = new AckServer((conn, n) =>
+    conn === 0 ? (n === 3 ? "close" : undefined) : n
+  );
+  const { handler, logger, errors } = setup(server.port);
+  try {
+    for (let i = 1; i <= 3; i++) logger.info(`m${i}`);
+    await server.waitFor(() => server.got.length >= 3, "3 frames");
+    await server.waitFor(() => handler.stats().state !== "connected", "loss");
+    for (let i = 4; i <= 6; i++) logger.info(`m${i}`);
+    await server.waitFor(() => handler.stats().acked === 3, "3 acked");
+    equal((await handler.flush(5000)).pending, 0);
+    // Acknowledging again: connection 1 keeps what it writes until
+    // acknowledged.
+    logger.info("m7");
+    await server.waitFor(() => handler.stats().acked === 4, "4 acked");
+    const stats = handler.stats();
+    equal(stats.sent, 7);
+    equal(stats.unacked, 0);
+    deepEqual(errors.filter((e) => e.startsWith("ack:")), []);
+  } finally {
+    await handler.close();
+  }
+  deepEqual(server.got.filter((g) => g.conn === 1).map((g) => g.msg), [
+    "m4",
+    "m5",
+    "m6",
+    "m7",
+  ]);
+});

@@ -4,6 +4,8 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { parseArgs } from "../receiver/cli_args.ts";
 import { AckReader } from "../transport/ack.ts";
+import { AckedOutput } from "../receiver/acked_output.ts";
+import { makeLogRecord } from "../receiver/record.ts";
 import { startCli } from "./_cli_run.ts";
 import { stampedFrame } from "./_stamped.ts";
 import { concat } from "./_bytes.ts";
@@ -121,4 +123,157 @@ Deno.test("cli --ack: flags checked; --help tells of them", async () => {
   equal(code, 0);
   ok(stdout.includes("  --ack "), stdout);
   ok(stdout.includes("  --gap-timeout MS "), stdout);
+});
+
+Deno.test("cli --ack acknowledges only records written to stdout: killed while its output is blocked, every acknowledged record was printed", async () => {
+  // stdout is a pipe nobody reads until the CLI is killed: the CLI blocks
+  // writing once the pipe is full. Every acknowledged record must be in
+  // the pipe by then; the unprinted ones must not be acknowledged (the
+  // sender sends them again to the next receiver).
+  const cliPath = new URL("../cli.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      cliPath,
+      "--port",
+      "0",
+      "--format",
+      "json",
+      "--ack",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let head = "";
+  while (!head.includes("\n")) {
+    const { value, done } = await stderr.read();
+    if (done) break;
+    head += value;
+  }
+  const port = Number(/:(\d+)\n/.exec(head)?.[1]);
+  const n = 2000;
+  const pad = "x".repeat(300);
+  let acked = 0;
+  try {
+    using conn = await Deno.connect({ port });
+    const parts = [];
+    for (let s = 1; s <= n; s++) {
+      parts.push(
+        stampedFrame(
+          { name: "app", msg: `r${s} ${pad}`, args: null, levelno: 20 },
+          s,
+          SENDER,
+        ),
+      );
+    }
+    const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
+    }
+    const writing = writeAll(conn, all).catch(() => {});
+    // Read acknowledgements until they stop advancing for 1 s (the CLI is
+    // blocked on its output), at most 20 s.
+    const reader = new AckReader();
+    let advancedAt = Date.now();
+    const reading = (async () => {
+      const buf = new Uint8Array(4096);
+      try {
+        for (;;) {
+          const got = await conn.read(buf);
+          if (got === null) return;
+          if (reader.push(buf.subarray(0, got)) !== undefined) {
+            advancedAt = Date.now();
+          }
+        }
+      } catch { /* closed */ }
+    })();
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && Date.now() - advancedAt < 1000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    acked = reader.count;
+    child.kill("SIGKILL");
+    await child.status;
+    await reading;
+    await writing;
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+  }
+  const text = await new Response(child.stdout).text();
+  await stderr.cancel();
+  const printed = new Set<number>();
+  for (const line of text.split("\n")) {
+    try {
+      printed.add(JSON.parse(line).seq);
+    } catch { /* the torn last line */ }
+  }
+  ok(acked > 0, "some records acknowledged");
+  ok(printed.size < n, `the output was blocked (${printed.size} printed)`);
+  const unprinted = [];
+  for (let s = 1; s <= acked; s++) if (!printed.has(s)) unprinted.push(s);
+  deepEqual(
+    unprinted.length,
+    0,
+    `${unprinted.length} of ${acked} acknowledged records not printed (${printed.size} printed): ${
+      unprinted.slice(0, 5)
+    }…`,
+  );
+});
+
+Deno.test("AckedOutput: a record settles once its line is written; --count and a write error stop it and close the receiver first", async () => {
+  const record = (msg: string) => makeLogRecord({ name: "app", msg });
+  const written: string[] = [];
+  let release: () => void = () => {};
+  const events: string[] = [];
+  const out = new AckedOutput(
+    (r) => r.getMessage(),
+    async (text) => {
+      events.push(`write ${text.trim().split("\n").join(",")}`);
+      await new Promise<void>((r) => (release = r));
+      written.push(text);
+    },
+    3,
+  );
+  out.onStop(() => events.push("close"));
+  const a = out.print(record("a"))!.then(() => events.push("a done"));
+  const b = out.print(record("b"))!.then(() => events.push("b done"));
+  await new Promise((r) => setTimeout(r, 10));
+  deepEqual(events, ["write a"]); // b waits for the next write
+  release();
+  await a;
+  await new Promise((r) => setTimeout(r, 10));
+  deepEqual(written, ["a\n"]);
+  ok(events.includes("write b") && !events.includes("b done"), `${events}`);
+  const c = out.print(record("c"))!.then(() => events.push("c done")); // the 3rd
+  ok(events.includes("close"), "closed at the 3rd record");
+  ok(!events.includes("b done"), "before b is settled (acknowledged)");
+  equal(out.print(record("d")), undefined); // stopped: not printed
+  release();
+  await b;
+  await new Promise((r) => setTimeout(r, 10));
+  ok(events.includes("write c") && !events.includes("c done"), `${events}`);
+  release();
+  await c;
+  await out.stopped;
+  await out.drained();
+  deepEqual(written, ["a\n", "b\n", "c\n"]);
+
+  const failing = new AckedOutput(
+    (r) => r.getMessage(),
+    () => Promise.reject(new Deno.errors.BrokenPipe("gone")),
+  );
+  let closed = false;
+  failing.onStop(() => (closed = true));
+  await failing.print(record("x")); // settles, not printed
+  await failing.stopped;
+  ok(closed);
+  ok(failing.error instanceof Deno.errors.BrokenPipe);
+  equal(failing.print(record("y")), undefined);
 });

@@ -38,7 +38,22 @@ Deno.test("fault suite (quick): every scenario exits with zero loss and exact ac
     const ours = rows.filter((r) => r.sender === "ours");
     const ids = new Set(ours.map((r) => r.scenario.split(" ")[0]));
     for (
-      const id of ["1", "2", "3", "4", "5", "6a", "6b", "7", "8", "9", "11"]
+      const id of [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6a",
+        "6b",
+        "7",
+        "8",
+        "9",
+        "11",
+        "12a",
+        "12b",
+        "13",
+      ]
     ) {
       ok(ids.has(id), `scenario ${id} missing:\n${stdout}\n${stderr}`);
     }

@@ -221,7 +221,13 @@ export class AckWindow {
       this.#count =
         0;
     this.#records = this.#recordBytes = 0;
-    this.#base = this.#written = 0;
+    this.#base =
+      this.#written =
+      this.#plainEnd =
+      this.#ackedCount =
+        0;
+    this.#plainNotices.length = 0;
+    this.plainAcked = 0;
     return { bytes, lengths, seqs, count: n };
   }
 

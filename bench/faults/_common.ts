@@ -256,9 +256,17 @@ export interface AppResult {
     reconnects: number;
     connectFailures: number;
     noticesSent: number;
+    acked: number;
+    unacked: number;
+    state: string;
   }[];
   maxPendingRecords?: number;
   maxPendingBytes?: number;
+  /**
+   * With `sequence: true`: for each connection lost, the records written
+   * into it and not acknowledged (sent again on the next one).
+   */
+  unackedAtLoss?: number[];
   hwmKb: number;
 }
 
@@ -333,6 +341,29 @@ export interface Row {
   receiverRssMB: number;
   checks: { name: string; ok: boolean; detail?: string | undefined }[];
   notes: string[];
+  /** Scenario 12: delivery by sequence number across receiver runs. */
+  seq?: SeqFigures;
+}
+
+/** Scenario 12's figures: what each receiver run printed, by `seq`. */
+export interface SeqFigures {
+  /** The receiver's flags that matter (`--ack` or not). */
+  receiver: string;
+  /** Receiver runs (processes). */
+  runs: number;
+  /** Records printed per run. */
+  perRun: number[];
+  /** Distinct seqs printed, over all runs. */
+  unique: number;
+  /** Records printed more than once (all runs). */
+  duplicates: number;
+  /** Of those, printed twice by the same run. */
+  duplicatesWithinRun: number;
+  /** The sender's unacknowledged window when the connection was lost. */
+  window: number;
+  /** The sender's stats at the end. */
+  acked: number;
+  unacked: number;
 }
 
 /** Accumulates D/N/T/E lines of receiver instances in time order. */

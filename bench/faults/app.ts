@@ -42,14 +42,27 @@ function vmHwmKb(): number {
 }
 
 const cfg = JSON.parse(Deno.args[0]!) as AppConfig;
+/**
+ * For each connection lost (reported as kind "send", before the records
+ * awaiting acknowledgement go back to the queue): how many records were
+ * written into it and not acknowledged (`sequence: true`); the next
+ * connection sends them again. Reports of one kind are rate limited
+ * (`errorInterval`, 60 s by default): set `errorInterval: 0` to see every
+ * loss.
+ */
+const unackedAtLoss: number[] = [];
 const handlers: SocketHandler[] = [];
 const handlerMap: Record<string, SocketHandler> = {};
 const loggerCfg: Record<string, log.LoggerConfig> = {};
 for (const id of cfg.senders) {
-  const h = new SocketHandler("INFO", {
+  const h: SocketHandler = new SocketHandler("INFO", {
     hostname: "127.0.0.1",
     port: cfg.port,
-    onError: () => {},
+    onError: (_error, kind) => {
+      if (kind === "send" && cfg.options?.sequence) {
+        unackedAtLoss.push(h.stats().unacked);
+      }
+    },
     ...cfg.options,
   });
   handlers.push(h);
@@ -119,6 +132,7 @@ console.log(
     stats,
     maxPendingRecords,
     maxPendingBytes,
+    unackedAtLoss,
     hwmKb: vmHwmKb(),
   }),
 );

@@ -18,6 +18,7 @@ import * as s8 from "./s8_hostile_input.ts";
 import * as s9 from "./s9_load.ts";
 import * as s10 from "./s10_receiver_attacks.ts";
 import * as s11 from "./s11_exit_paths.ts";
+import * as s12 from "./s12_ack_restart.ts";
 import * as s13 from "./s13_spool_outage.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -38,6 +39,7 @@ const scenarios: [string, (p: Params) => Promise<Row[]>][] = [
   ["9", s9.run],
   ["10", s10.run],
   ["11", s11.run],
+  ["12", s12.run],
   ["13", s13.run],
 ];
 
@@ -116,6 +118,40 @@ console.log(lines.join("\n"));
 console.log(
   "\n† in-flight: frames the handler had fully written into a connection that the receiver then reset — killed, or restarted (scenario 3) — unread: TCP's at-most-once window, counted, not part of lost. lost = logged − delivered − dropped − in-flight (CPython: logged − delivered; it reports no drops).",
 );
+const seqRows = rows.filter((r) => r.seq !== undefined);
+if (seqRows.length > 0) {
+  const seqHeader = [
+    "scenario",
+    "sender",
+    "receiver",
+    "logged",
+    "printed per run",
+    "unique seqs",
+    "duplicates (within one run)",
+    "lost",
+    "unacked window at the loss",
+    "sender acked / unacked at the end",
+  ];
+  const seqLines = [
+    `| ${seqHeader.join(" | ")} |`,
+    `|${seqHeader.map(() => "---").join("|")}|`,
+  ];
+  for (const r of seqRows) {
+    const q = r.seq!;
+    seqLines.push(
+      `| ${r.scenario} | ${
+        r.label ?? r.sender
+      } | ${q.receiver} | ${r.logged} | ${
+        q.perRun.join(" + ")
+      } | ${q.unique} | ${q.duplicates} (${q.duplicatesWithinRun}) | ${
+        r.lost + r.inflight
+      } | ${r.sender === "ours" ? q.window : "—"} | ${
+        r.sender === "ours" ? `${q.acked} / ${q.unacked}` : "—"
+      } |`,
+    );
+  }
+  console.log("\n" + seqLines.join("\n"));
+}
 for (const r of rows) {
   if (r.notes.length > 0) {
     console.log(`- ${r.scenario} (${r.sender}): ${r.notes.join("; ")}`);
