@@ -485,9 +485,14 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       this.#drops.count("encode");
       return false;
     }
+    if (this.#stamp !== undefined) return this.#stamped(frame);
+    return this.#accepting() && this.#queued(this.#queue.push(frame));
+  }
+
+  /** `enqueue` with `sequence: true`: the frame is copied, then stamped. */
+  #stamped(frame: Uint8Array): boolean {
     if (!this.#accepting()) return false;
-    const stamp = this.#stamp;
-    if (stamp === undefined) return this.#queued(this.#queue.push(frame));
+    const stamp = this.#stamp!;
     const room = this.#queue.room(frame.length + stamp.extra);
     room.buf.set(frame, room.pos);
     const end = stamp.stampInPlace(
@@ -509,9 +514,13 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns The room: write from `room.pos` into `room.buf`.
    */
   room(n: number): FrameRoom {
-    const stamp = this.#stamp;
-    if (stamp === undefined) return this.#queue.room(n);
-    return this.#room = this.#queue.room(n + stamp.extra);
+    if (this.#stamp !== undefined) return this.#stampRoom(n);
+    return this.#queue.room(n);
+  }
+
+  /** `room` with `sequence: true`: room for the stamp too. */
+  #stampRoom(n: number): FrameRoom {
+    return this.#room = this.#queue.room(n + this.#stamp!.extra);
   }
 
   /**
@@ -523,12 +532,15 @@ export class SocketEngine<C extends Connection = Deno.Conn>
    * @returns Whether the frame was queued.
    */
   commit(end: number): boolean {
+    if (this.#stamp !== undefined) return this.#stampCommit(end);
+    return this.#accepting() && this.#queued(this.#queue.commit(end));
+  }
+
+  /** `commit` with `sequence: true`: the frame is stamped first. */
+  #stampCommit(end: number): boolean {
     if (!this.#accepting()) return false;
-    const stamp = this.#stamp;
-    const room = this.#room;
-    if (stamp !== undefined && room !== undefined) {
-      end = stamp.stampInPlace(room.buf, room.view, room.pos, end);
-    }
+    const room = this.#room!;
+    end = this.#stamp!.stampInPlace(room.buf, room.view, room.pos, end);
     return this.#queued(this.#queue.commit(end));
   }
 

@@ -280,9 +280,11 @@ export class FrameQueue implements FrameStore {
   #scratch: Uint8Array | undefined;
   #settledBytes = 0;
 
-  // Frames held elsewhere that count against the bounds (see reserve()).
-  #extRecords = 0;
-  #extBytes = 0;
+  /**
+   * The bounds as given (#maxRecords and #maxBytes are these less the
+   * frames held elsewhere: see reserve()).
+   */
+  #bounds: [number, number];
 
   // The room lent by room(): in the ring, or in #spare when the ring has no
   // contiguous room for it.
@@ -299,6 +301,7 @@ export class FrameQueue implements FrameStore {
   constructor(options: FrameQueueOptions) {
     this.#maxRecords = options.maxRecords;
     this.#maxBytes = options.maxBytes;
+    this.#bounds = [options.maxRecords, options.maxBytes];
     this.#maxFrame = Math.min(
       options.maxFrameBytes ?? options.maxBytes,
       options.maxBytes,
@@ -370,16 +373,13 @@ export class FrameQueue implements FrameStore {
       this.#onDrop("oversize", 1);
       return false;
     }
-    const extRecords = this.#extRecords;
-    const extBytes = this.#extBytes;
     if (
-      this.#queued + this.#batchCount + extRecords >= this.#maxRecords ||
-      this.#queuedBytes + this.#batchBytes + extBytes + size > this.#maxBytes
+      this.#queued + this.#batchCount >= this.#maxRecords ||
+      this.#queuedBytes + this.#batchBytes + size > this.#maxBytes
     ) {
       if (
-        !this.#dropOldest ||
-        this.#batchCount + extRecords >= this.#maxRecords ||
-        this.#batchBytes + extBytes + size > this.#maxBytes
+        !this.#dropOldest || this.#batchCount >= this.#maxRecords ||
+        this.#batchBytes + size > this.#maxBytes
       ) {
         this.#onDrop("overflow", 1);
         return false;
@@ -625,8 +625,9 @@ export class FrameQueue implements FrameStore {
    * @param bytes Their bytes.
    */
   reserve(records: number, bytes: number): void {
-    this.#extRecords = records;
-    this.#extBytes = bytes;
+    // The bounds shrink by what is held elsewhere.
+    this.#maxRecords = Math.max(0, this.#bounds[0] - records);
+    this.#maxBytes = Math.max(0, this.#bounds[1] - bytes);
   }
 
   /** A memory queue forgets frames as they leave: nothing to do. */
@@ -655,9 +656,8 @@ export class FrameQueue implements FrameStore {
    */
   fits(size: number): boolean {
     return size <= this.#maxFrame &&
-      this.#queued + this.#batchCount + this.#extRecords < this.#maxRecords &&
-      this.#queuedBytes + this.#batchBytes + this.#extBytes + size <=
-        this.#maxBytes;
+      this.#queued + this.#batchCount < this.#maxRecords &&
+      this.#queuedBytes + this.#batchBytes + size <= this.#maxBytes;
   }
 
   /**
@@ -667,10 +667,8 @@ export class FrameQueue implements FrameStore {
    */
   free(): { records: number; bytes: number } {
     return {
-      records: this.#maxRecords - this.#queued - this.#batchCount -
-        this.#extRecords,
-      bytes: this.#maxBytes - this.#queuedBytes - this.#batchBytes -
-        this.#extBytes,
+      records: this.#maxRecords - this.#queued - this.#batchCount,
+      bytes: this.#maxBytes - this.#queuedBytes - this.#batchBytes,
     };
   }
 
@@ -766,9 +764,8 @@ export class FrameQueue implements FrameStore {
     }
     let n = 0;
     while (
-      this.#queued + this.#batchCount + this.#extRecords >= this.#maxRecords ||
-      this.#queuedBytes + this.#batchBytes + this.#extBytes + size >
-        this.#maxBytes
+      this.#queued + this.#batchCount >= this.#maxRecords ||
+      this.#queuedBytes + this.#batchBytes + size > this.#maxBytes
     ) {
       const length = this.#lengths[this.#first]!;
       this.#first = (this.#first + 1) & this.#mask;
@@ -862,10 +859,10 @@ export class FrameQueue implements FrameStore {
     const old = this.#ring;
     const oldSize = old.length;
     let size = oldSize === 0
-      ? Math.min(INITIAL_BYTES, this.#maxBytes)
+      ? Math.min(INITIAL_BYTES, this.#bounds[1])
       : oldSize * 2;
     while (size < need) size *= 2;
-    size = Math.max(need, Math.min(size, this.#maxBytes));
+    size = Math.max(need, Math.min(size, this.#bounds[1]));
     this.#setRing(new Uint8Array(size));
     if (this.#held > 0) this.#copyFrom(old, this.#start, this.#held, 0);
     this.#start = 0;
