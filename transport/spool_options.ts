@@ -36,7 +36,7 @@ export interface SpoolOptions {
   /**
    * Bound of the bytes on disk, the block not yet written included (default
    * 64 MiB, at least 4096). Beyond it the oldest frames not yet loaded are
-   * dropped (counted through `onDrop`), a segment at a time.
+   * dropped, a segment at a time (a handler counts them as `overflow`).
    */
   maxBytes?: number;
   /**
