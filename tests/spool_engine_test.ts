@@ -401,3 +401,28 @@ Deno.test("spool + sequence + acknowledgements: an outage spooled, then delivere
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("spool: a record over maxRecordBytes is dropped as oversize, never spooled", async () => {
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const handler = new SocketHandler("INFO", {
+    hostname: "127.0.0.1",
+    port,
+    maxQueueRecords: 2,
+    maxRecordBytes: 2000,
+    spool: { dir },
+    onError: () => {},
+  });
+  const logger = new log.Logger("spool", "INFO", { handlers: [handler] });
+  try {
+    for (let i = 1; i <= 5; i++) logger.info(`m${i}`);
+    logger.info("extras too large", { big: "y".repeat(5000) });
+    const stats = handler.stats();
+    equal(stats.droppedByReason.oversize, 1);
+    equal(stats.spooled, 3);
+    equal(stats.pendingRecords, 5);
+  } finally {
+    await handler.close(0);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

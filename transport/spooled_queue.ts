@@ -61,6 +61,8 @@ export class SpooledQueue implements FrameStore {
   #hooks: SpooledQueueHooks;
   #maxRecords: number;
   #maxBytes: number;
+  /** The largest frame admitted. */
+  #maxFrame: number;
   /** Runs [start, end) of sequence numbers of frames loaded from the spool and not released. */
   #loaded: number[] = [];
   /** Drops the spool reported during a call: overflow, corrupt. */
@@ -103,6 +105,10 @@ export class SpooledQueue implements FrameStore {
     this.#hooks = hooks;
     this.#maxRecords = options.maxRecords;
     this.#maxBytes = options.maxBytes;
+    this.#maxFrame = Math.min(
+      options.maxFrameBytes ?? options.maxBytes,
+      options.maxBytes,
+    );
     let opening = true;
     let corrupt = 0;
     this.#spoolOptions = spool;
@@ -214,9 +220,12 @@ export class SpooledQueue implements FrameStore {
     return this.#mem.commit(end);
   }
 
-  /** Whether a frame of `size` bytes goes to the spool. */
+  /**
+   * Whether a frame of `size` bytes goes to the spool (not one over the
+   * record bound: the memory queue drops it as `"oversize"`).
+   */
   #toSpool(size: number): boolean {
-    if (this.#closed) return false;
+    if (this.#closed || size > this.#maxFrame) return false;
     return this.#spool.records > 0 || !this.#mem.fits(size);
   }
 
