@@ -76,6 +76,8 @@ export interface ForwardStats {
   droppedByReason: Record<DropReason, number>;
   /** Records queued or being written. */
   pending: number;
+  /** Bytes of the pending records (at most the target's `maxQueueBytes`). */
+  pendingBytes: number;
   /** Connections made to the target. */
   connects: number;
   /** The last problem, if any. */
@@ -262,6 +264,7 @@ export class Forwarder {
       dropped: s.dropped,
       droppedByReason: s.droppedByReason,
       pending: s.pendingRecords,
+      pendingBytes: s.pendingBytes,
       connects: s.connects,
       lastError: s.lastError,
     };

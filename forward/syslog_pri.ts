@@ -79,8 +79,8 @@ export type SyslogFacilityName =
 export const DEFAULT_FACILITY = 1;
 
 /**
- * The number of a facility given by name (`"local0"`) or number (0–23,
- * also as a decimal string, as a command line gives it).
+ * The number of a facility given by name (`"local0"`, in any case) or
+ * number (0–23, also as a decimal string, as a command line gives it).
  *
  * @param facility A name of {@linkcode SYSLOG_FACILITIES} or a number from 0 to 23.
  * @returns The facility number, or `undefined` if it is neither.
@@ -93,8 +93,9 @@ export function syslogFacility(facility: unknown): number | undefined {
   }
   if (typeof facility !== "string") return undefined;
   if (/^\d{1,2}$/.test(facility)) return syslogFacility(Number(facility));
-  return Object.hasOwn(SYSLOG_FACILITIES, facility)
-    ? SYSLOG_FACILITIES[facility as SyslogFacilityName]
+  const name = facility.toLowerCase();
+  return Object.hasOwn(SYSLOG_FACILITIES, name)
+    ? SYSLOG_FACILITIES[name as SyslogFacilityName]
     : undefined;
 }
 
