@@ -185,7 +185,7 @@ export function parseForwardUrl(
   }
   let rest = url.slice(sep + 3);
   if (rest.endsWith("/")) rest = rest.slice(0, -1);
-  if (/[/?#@\s]/.test(rest)) {
+  if (/[/?#]/.test(rest)) {
     throw fail(label, `must be ${scheme}://HOST:PORT with nothing after it`);
   }
   let hostname: string;
