@@ -25,8 +25,7 @@
  */
 import { formatJson } from "../receiver/json_record.ts";
 import type { PythonLogRecord } from "../receiver/python_log_record.ts";
-
-const encoder = new TextEncoder();
+import { utf8Frame } from "./utf8_frame.ts";
 
 /**
  * A record as one NDJSON line: the CLI's `--format json` object and `\n`,
@@ -36,5 +35,5 @@ const encoder = new TextEncoder();
  * @returns The line's bytes.
  */
 export function ndjsonLine(record: PythonLogRecord): Uint8Array {
-  return encoder.encode(formatJson(record) + "\n");
+  return utf8Frame(formatJson(record), undefined, 0x0a);
 }

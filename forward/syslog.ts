@@ -78,6 +78,7 @@ import { TextBudget } from "../text/text_budget.ts";
 import { syslogPri } from "./syslog_pri.ts";
 import { syslogTimestamp } from "./syslog_time.ts";
 import { headerField, paramName, paramValue } from "./syslog_text.ts";
+import { utf8Frame } from "./utf8_frame.ts";
 
 /** The SD-ID of the record's structured data. */
 export const SD_ID = "python@32473";
@@ -201,7 +202,8 @@ export function formatSyslog(
   return msg.length > 0 ? `${head} ${msg}` : head;
 }
 
-const encoder = new TextEncoder();
+/** RFC 6587's head of a message of `bytes` bytes. */
+const octetCount = (bytes: number): string => `${bytes} `;
 
 /**
  * A record as an RFC 6587 octet-counted frame: the message's length in
@@ -216,10 +218,5 @@ export function syslogFrame(
   record: PythonLogRecord,
   options: SyslogOptions,
 ): Uint8Array {
-  const body = encoder.encode(formatSyslog(record, options));
-  const head = encoder.encode(`${body.length} `);
-  const frame = new Uint8Array(head.length + body.length);
-  frame.set(head, 0);
-  frame.set(body, head.length);
-  return frame;
+  return utf8Frame(formatSyslog(record, options), octetCount);
 }

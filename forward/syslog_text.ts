@@ -35,8 +35,11 @@
 const REPLACEMENT = "_";
 
 const NOT_PRINTUSASCII = /[^\x21-\x7e]/gu;
+const PRINTUSASCII = /^[\x21-\x7e]+$/;
+const SD_NAME = /^[\x21\x23-\x3c\x3e-\x5c\x5e-\x7e]+$/;
 const NOT_SD_NAME = /[^\x21\x23-\x3c\x3e-\x5c\x5e-\x7e]/gu;
 const PARAM_ESCAPES = /["\\\]]/g;
+const NEEDS_ESCAPE = /["\\\]]/;
 
 /**
  * A header field (HOSTNAME, APP-NAME, PROCID, MSGID): PRINTUSASCII of at
@@ -48,6 +51,7 @@ const PARAM_ESCAPES = /["\\\]]/g;
  */
 export function headerField(text: string, max: number): string {
   if (text.length === 0) return "-";
+  if (text.length <= max && PRINTUSASCII.test(text)) return text;
   const safe = text.length > max * 2 ? text.slice(0, max * 2) : text;
   return safe.replace(NOT_PRINTUSASCII, REPLACEMENT).slice(0, max);
 }
@@ -61,6 +65,7 @@ export function headerField(text: string, max: number): string {
  */
 export function paramName(name: string): string | undefined {
   if (name.length === 0) return undefined;
+  if (name.length <= 32 && SD_NAME.test(name)) return name;
   const head = name.length > 64 ? name.slice(0, 64) : name;
   return head.replace(NOT_SD_NAME, REPLACEMENT).slice(0, 32);
 }
@@ -72,5 +77,7 @@ export function paramName(name: string): string | undefined {
  * @returns The escaped text (UTF-8 once encoded).
  */
 export function paramValue(value: string): string {
-  return value.replace(PARAM_ESCAPES, "\\$&");
+  return NEEDS_ESCAPE.test(value)
+    ? value.replace(PARAM_ESCAPES, "\\$&")
+    : value;
 }

@@ -39,6 +39,34 @@ function roundHalfEven(x: number): number {
 const MAX_DATE_MS = 8.64e15;
 
 /**
+ * The text of a whole second: `YYYY-MM-DDTHH:MM:SS` and `±HH:MM`, or
+ * `undefined` when the year is not from 0000 to 9999.
+ */
+function secondText(seconds: number): [string, string] | undefined {
+  const ms = seconds * 1000;
+  if (!(Math.abs(ms) <= MAX_DATE_MS - 86_400_000)) return undefined;
+  const offset = -Math.round(new Date(ms).getTimezoneOffset());
+  const local = new Date(ms + offset * 60_000);
+  const year = local.getUTCFullYear();
+  if (year < 0 || year > 9999) return undefined;
+  const sign = offset < 0 ? "-" : "+";
+  const abs = Math.abs(offset);
+  return [
+    `${pad(year, 4)}-${pad(local.getUTCMonth() + 1, 2)}-${
+      pad(local.getUTCDate(), 2)
+    }T${pad(local.getUTCHours(), 2)}:${pad(local.getUTCMinutes(), 2)}:${
+      pad(local.getUTCSeconds(), 2)
+    }`,
+    `${sign}${pad(Math.floor(abs / 60), 2)}:${pad(abs % 60, 2)}`,
+  ];
+}
+
+/** The last second written: records come in bursts within a second. */
+let cachedSeconds = NaN;
+let cachedHead = "";
+let cachedTail = "";
+
+/**
  * The RFC 5424 TIMESTAMP of an epoch time in seconds, in the receiver's
  * local time zone (see the module docs).
  *
@@ -53,19 +81,11 @@ export function syslogTimestamp(created: number): string {
     seconds += 1;
     micros -= 1e6;
   }
-  const ms = seconds * 1000;
-  if (!(Math.abs(ms) <= MAX_DATE_MS - 86_400_000)) return "-";
-  const offset = -Math.round(new Date(ms).getTimezoneOffset());
-  const local = new Date(ms + offset * 60_000);
-  const year = local.getUTCFullYear();
-  if (year < 0 || year > 9999) return "-";
-  const sign = offset < 0 ? "-" : "+";
-  const abs = Math.abs(offset);
-  return `${pad(year, 4)}-${pad(local.getUTCMonth() + 1, 2)}-${
-    pad(local.getUTCDate(), 2)
-  }T${pad(local.getUTCHours(), 2)}:${pad(local.getUTCMinutes(), 2)}:${
-    pad(local.getUTCSeconds(), 2)
-  }.${pad(micros, 6)}${sign}${pad(Math.floor(abs / 60), 2)}:${
-    pad(abs % 60, 2)
-  }`;
+  if (seconds !== cachedSeconds) {
+    const parts = secondText(seconds);
+    if (parts === undefined) return "-";
+    cachedSeconds = seconds;
+    [cachedHead, cachedTail] = parts;
+  }
+  return `${cachedHead}.${pad(micros, 6)}${cachedTail}`;
 }

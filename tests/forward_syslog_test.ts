@@ -419,3 +419,25 @@ Deno.test("NDJSON: the CLI's JSON object and a newline, no other newline", () =>
     ok(!/[\r\u2028]/.test(line));
   }
 });
+
+Deno.test("frames are new arrays, whatever their size (the encoder's scratch is not shared)", () => {
+  const a = syslogFrame(
+    makeLogRecord({ name: "a", msg: "first", levelno: 20 }),
+    USER,
+  );
+  const copy = a.slice();
+  const huge = "ü".repeat(600 * 1024); // 1.2 MB of UTF-8: beyond the scratch
+  const b = syslogFrame(
+    makeLogRecord({ name: "b", msg: huge, levelno: 20 }),
+    USER,
+  );
+  const c = ndjsonLine(makeLogRecord({ name: "c", msg: "third", levelno: 20 }));
+  deepEqual(a, copy);
+  equal(parseSyslog(splitFrames(b).frames[0]!).msg, huge);
+  equal(new TextDecoder().decode(c).endsWith('"message":"third"}\n'), true);
+  deepEqual(a, copy);
+  // The same second twice, then another: each timestamp is its own.
+  equal(syslogTimestamp(CREATED + 0.5).slice(0, 19), TS.slice(0, 19));
+  equal(syslogTimestamp(CREATED + 0.5).slice(19, 26), ".623456");
+  equal(syslogTimestamp(CREATED + 1).slice(17, 26), "15.123456");
+});
