@@ -77,7 +77,7 @@ import {
   type PythonLogRecord,
   type SequenceStats,
 } from "./receiver.ts";
-import { parseForwardUrl } from "./forward/target.ts";
+import { parseForwardUrl } from "./forward/url.ts";
 import {
   ArgError,
   type Args,

@@ -9,7 +9,7 @@ import {
   DEFAULT_TCP_LOGGING_PORT,
   DEFAULT_UDP_LOGGING_PORT,
 } from "../transport/options.ts";
-import { parseForwardUrl } from "../forward/target.ts";
+import { parseForwardUrl } from "../forward/url.ts";
 import { syslogFacility } from "../forward/syslog_pri.ts";
 
 /** The text of `--help`. */

@@ -3,7 +3,8 @@
 // message of everything that is not (LogReceiver's option and the CLI's
 // flags).
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { parseForwardUrl, resolveForwardTargets } from "../forward/target.ts";
+import { resolveForwardTargets } from "../forward/target.ts";
+import { parseForwardUrl } from "../forward/url.ts";
 import { LogReceiver } from "../receiver.ts";
 import { ArgError, parseArgs } from "../receiver/cli_args.ts";
 
