@@ -8,7 +8,8 @@
  *   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
  *   [--format pretty|json|"%(asctime)s %(levelname)s %(message)s"]
  *   [--max-frame BYTES] [--idle-timeout MS] [--ack] [--gap-timeout MS]
- *   [--count N] [--help]
+ *   [--forward URL]... [--forward-ca FILE] [--forward-cert FILE
+ *   --forward-key FILE] [--forward-facility NAME|N] [--count N] [--help]
  * ```
  *
  * - `pretty` (default on a terminal): local time `HH:MM:SS.mmm`, coloured
@@ -44,6 +45,15 @@
  * senders without a `sender` attribute (Python's `SocketHandler`) are never
  * written to.
  *
+ * With `--forward URL` (repeatable) every record printed is also sent to
+ * existing log engines: `syslog+tcp://HOST:PORT` or `syslog+tls://…`
+ * (RFC 5424 in RFC 6587 octet counting), `ndjson+tcp://HOST:PORT` or
+ * `ndjson+tls://…` (the `json` lines). Each target has its own bounded
+ * queue and connection, so a target that is down or slow never slows the
+ * printing; at the end the queues get up to 2 s (SIGTERM then ends the CLI
+ * as Ctrl-C does), and the summary has one line per target:
+ * `forwarded to URL: 7 sent, 0 dropped, 0 pending`.
+ *
  * It prints `listening on HOST:PORT` (or the socket path) to stderr at
  * start, problems as `warning:` lines to stderr (per kind, the first 10,
  * then one a minute that counts the others: `… and 8,412 more`), and on
@@ -61,10 +71,13 @@
  * @module
  */
 import {
+  type ForwardStats,
+  type ForwardTarget,
   LogReceiver,
   type PythonLogRecord,
   type SequenceStats,
 } from "./receiver.ts";
+import { parseForwardUrl } from "./forward/url.ts";
 import {
   ArgError,
   type Args,
@@ -150,9 +163,14 @@ export async function main(args: string[]): Promise<number> {
     return USAGE_ERROR;
   }
   await writeErr(`listening on ${addrText(receiver.addr)}\n`);
+  // With forward targets, SIGTERM ends the CLI as Ctrl-C does: their
+  // queues are delivered (up to 2 s) when the receiver closes.
+  const signals: Deno.Signal[] = opts.forward.length > 0
+    ? ["SIGINT", "SIGTERM"]
+    : ["SIGINT"];
   const { code, interrupted } = acked !== undefined
-    ? await printAcked(receiver, acked)
-    : await printRecords(receiver, render, opts.count);
+    ? await printAcked(receiver, acked, signals)
+    : await printRecords(receiver, render, opts.count, signals);
   warnings.flush("warning: ");
   const s = receiver.stats();
   await writeErr(
@@ -166,9 +184,49 @@ export async function main(args: string[]): Promise<number> {
           s.framesRefused === 1 ? "" : "s"
         } refused`
         : ""
-    }${sequenceText(s.sequence)}\n`,
+    }${sequenceText(s.sequence)}\n${s.forward.map(forwardText).join("")}`,
   );
   return code;
+}
+
+/** The summary's line of one forward target. */
+function forwardText(f: ForwardStats): string {
+  const reasons = Object.entries(f.droppedByReason)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`);
+  return `forwarded to ${f.url}: ${f.sent} sent, ${f.dropped} dropped${
+    reasons.length > 0 ? ` (${reasons.join(", ")})` : ""
+  }, ${f.pending} pending\n`;
+}
+
+/**
+ * The forward targets of the arguments: the TLS files (read here) go to
+ * the `+tls` targets, the facility to the syslog targets.
+ */
+async function forwardTargets(opts: Args): Promise<ForwardTarget[]> {
+  if (opts.forward.length === 0) return [];
+  const caCerts: string[] = [];
+  for (const file of opts.forwardCa) {
+    caCerts.push(await readFlagFile("--forward-ca", file));
+  }
+  const client = opts.forwardCert !== undefined && opts.forwardKey !== undefined
+    ? {
+      cert: await readFlagFile("--forward-cert", opts.forwardCert),
+      key: await readFlagFile("--forward-key", opts.forwardKey),
+    }
+    : {};
+  return opts.forward.map((url) => {
+    const { format, secure } = parseForwardUrl(url, "", "");
+    return {
+      url,
+      ...(secure
+        ? { tls: { ...(caCerts.length > 0 ? { caCerts } : {}), ...client } }
+        : {}),
+      ...(format === "syslog" && opts.forwardFacility !== undefined
+        ? { facility: opts.forwardFacility }
+        : {}),
+    };
+  });
 }
 
 /**
@@ -191,6 +249,7 @@ async function startReceiver(
         : {}),
     }
     : undefined;
+  const forward = await forwardTargets(opts);
   const receiver = new LogReceiver({
     hostname: opts.host,
     port: opts.port,
@@ -215,6 +274,7 @@ async function startReceiver(
       : {}),
     ...(opts.ack ? { ack: true } : {}),
     ...(opts.gapTimeout !== undefined ? { gapTimeout: opts.gapTimeout } : {}),
+    ...(forward.length > 0 ? { forward } : {}),
     ...(acked !== undefined
       ? { onRecord: (record) => acked.print(record), buffer: false }
       : {}),
@@ -329,19 +389,13 @@ async function printRecords(
   receiver: LogReceiver,
   render: (record: PythonLogRecord) => string,
   max: number | undefined,
+  signals: readonly Deno.Signal[],
 ): Promise<{ code: number; interrupted: boolean }> {
   let interrupted = false;
-  const onSignal = () => {
+  const stop = onSignals(signals, () => {
     interrupted = true;
     receiver.close();
-  };
-  let listening = false;
-  try {
-    Deno.addSignalListener("SIGINT", onSignal);
-    listening = true;
-  } catch {
-    // signals unsupported here
-  }
+  });
   let code = 0;
   let count = 0;
   let out = "";
@@ -365,10 +419,33 @@ async function printRecords(
       );
     }
   } finally {
-    if (listening) Deno.removeSignalListener("SIGINT", onSignal);
+    stop();
     await receiver.close();
   }
   return { code, interrupted };
+}
+
+/**
+ * Calls `handler` on each of `signals` (those the platform has).
+ *
+ * @returns A function removing the listeners.
+ */
+function onSignals(
+  signals: readonly Deno.Signal[],
+  handler: () => void,
+): () => void {
+  const added: Deno.Signal[] = [];
+  for (const signal of signals) {
+    try {
+      Deno.addSignalListener(signal, handler);
+      added.push(signal);
+    } catch {
+      // signals unsupported here
+    }
+  }
+  return () => {
+    for (const signal of added) Deno.removeSignalListener(signal, handler);
+  };
 }
 
 /** A record's line, or a line saying why it cannot be formatted. */
@@ -396,23 +473,17 @@ function lineOf(
 async function printAcked(
   receiver: LogReceiver,
   acked: AckedOutput,
+  signals: readonly Deno.Signal[],
 ): Promise<{ code: number; interrupted: boolean }> {
   let interrupted = false;
-  const onSignal = () => {
+  const stop = onSignals(signals, () => {
     interrupted = true;
     acked.stop();
-  };
-  let listening = false;
-  try {
-    Deno.addSignalListener("SIGINT", onSignal);
-    listening = true;
-  } catch {
-    // signals unsupported here
-  }
+  });
   try {
     await acked.stopped;
   } finally {
-    if (listening) Deno.removeSignalListener("SIGINT", onSignal);
+    stop();
     await receiver.close();
     await acked.drained();
   }

@@ -48,7 +48,9 @@
  * frame reading (`conn.ts`), a datagram (`udp.ts`), the record buffer
  * (`buffer.ts`), the per-sender sequence tracking (`sequence.ts`) and its
  * warnings (`gap_warning.ts`), the acknowledgements (`acks.ts`), and
- * `LogReceiver` itself (`log_receiver.ts`), which wires them.
+ * `LogReceiver` itself (`log_receiver.ts`), which wires them. The forward
+ * targets (option `forward`: RFC 5424 syslog or NDJSON to rsyslog,
+ * syslog-ng, Vector, Fluent Bit…) are in `forward/`.
  *
  * @module
  */
@@ -70,8 +72,15 @@ export type {
 export type {
   ConnectionInfo,
   ConnectionStats,
+  ForwardStats,
   ReceiverStats,
   SequenceStats,
 } from "./receiver/stats.ts";
+export type {
+  ForwardTarget,
+  SyslogFacilityName,
+  TlsOptions,
+} from "./forward/target.ts";
+export type { DropReason, EngineState } from "./socket.ts";
 export type { NextOptions } from "./receiver/buffer.ts";
 export { LogReceiver } from "./receiver/log_receiver.ts";

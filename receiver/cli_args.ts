@@ -9,6 +9,8 @@ import {
   DEFAULT_TCP_LOGGING_PORT,
   DEFAULT_UDP_LOGGING_PORT,
 } from "../transport/options.ts";
+import { parseForwardUrl } from "../forward/url.ts";
+import { syslogFacility } from "../forward/syslog_pri.ts";
 
 /** The text of `--help`. */
 export const USAGE = `Usage: deno run --allow-net cli.ts [options]
@@ -55,6 +57,32 @@ Options:
                        numbers has been open for MS milliseconds (default
                        2000). Each (sender, seq) is printed once: duplicates
                        are skipped
+  --forward URL        also send every record printed (after duplicates are
+                       skipped; missing-record warnings included) to URL;
+                       repeatable:
+                         syslog+tcp://HOST:PORT, syslog+tls://HOST:PORT
+                           RFC 5424 in RFC 6587 octet counting, the
+                           record's fields in [python@32473 ...]
+                         ndjson+tcp://HOST:PORT, ndjson+tls://HOST:PORT
+                           one JSON object per line, as --format json
+                       (an IPv6 HOST in brackets: [::1]:6514). Each target
+                       has its own queue (100000 records, 64 MiB; beyond
+                       it the oldest are dropped) and reconnects with
+                       backoff; at the end (--count, Ctrl-C or SIGTERM)
+                       the queues get up to 2 s, and the summary says what
+                       each target was sent. Syslog HOSTNAME: the record's
+                       'hostname' or 'sender', else this host's name with
+                       --allow-sys=hostname, else '-'
+  --forward-ca FILE    trust this PEM CA for the +tls targets, besides the
+                       default roots (repeatable, or FILE,FILE)
+  --forward-cert FILE  PEM client certificate for the +tls targets (mutual
+                       TLS; needs --forward-key)
+  --forward-key FILE   PEM private key of --forward-cert
+  --forward-facility NAME|N
+                       syslog facility of the syslog targets: kern, user
+                       (default), mail, daemon, auth, syslog, lpr, news,
+                       uucp, cron, authpriv, ftp, local0 to local7, or a
+                       number from 0 to 23
   --count N            exit after N records
   --help               show this help
 `;
@@ -99,6 +127,16 @@ export interface Args {
   ack: boolean;
   /** `--gap-timeout`. */
   gapTimeout: number | undefined;
+  /** `--forward`, in order. */
+  forward: string[];
+  /** `--forward-ca`, each file once per flag or comma. */
+  forwardCa: string[];
+  /** `--forward-cert`. */
+  forwardCert: string | undefined;
+  /** `--forward-key`. */
+  forwardKey: string | undefined;
+  /** `--forward-facility`, as a number. */
+  forwardFacility: number | undefined;
   /** `--count`. */
   count: number | undefined;
   /** `--help` or `-h`. */
@@ -131,6 +169,11 @@ export function parseArgs(argv: string[]): Args {
     frameTimeout: undefined,
     ack: false,
     gapTimeout: undefined,
+    forward: [],
+    forwardCa: [],
+    forwardCert: undefined,
+    forwardKey: undefined,
+    forwardFacility: undefined,
     count: undefined,
     help: false,
   };
@@ -223,6 +266,38 @@ export function parseArgs(argv: string[]): Args {
       case "--gap-timeout":
         out.gapTimeout = int(0, 2 ** 31 - 1);
         break;
+      case "--forward": {
+        const url = takeValue();
+        try {
+          parseForwardUrl(url, "Cannot forward as", "'--forward'");
+        } catch (e) {
+          throw new ArgError((e as Error).message);
+        }
+        out.forward.push(url);
+        break;
+      }
+      case "--forward-ca":
+        for (const file of takeValue().split(",")) {
+          if (file !== "") out.forwardCa.push(file);
+        }
+        break;
+      case "--forward-cert":
+        out.forwardCert = takeValue();
+        break;
+      case "--forward-key":
+        out.forwardKey = takeValue();
+        break;
+      case "--forward-facility": {
+        const text = takeValue();
+        const n = syslogFacility(text);
+        if (n === undefined) {
+          throw new ArgError(
+            `Option '--forward-facility' must be kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, local0 to local7 or a number from 0 to 23: got '${text}'`,
+          );
+        }
+        out.forwardFacility = n;
+        break;
+      }
       case "--count":
         out.count = int(1, Number.MAX_SAFE_INTEGER);
         break;
@@ -254,5 +329,30 @@ export function parseArgs(argv: string[]): Args {
       "TLS options need TCP: they cannot be combined with '--udp' or '--unix'",
     );
   }
+  checkForward(out);
   return out;
+}
+
+/** The `--forward-*` options need `--forward` targets they apply to. */
+function checkForward(out: Args): void {
+  const parts = out.forward.map((url) => parseForwardUrl(url, "", ""));
+  if ((out.forwardCert === undefined) !== (out.forwardKey === undefined)) {
+    throw new ArgError(
+      "Options '--forward-cert' and '--forward-key' go together",
+    );
+  }
+  const tls = out.forwardCa.length > 0 || out.forwardCert !== undefined;
+  if (tls && !parts.some((p) => p.secure)) {
+    throw new ArgError(
+      "Options '--forward-ca', '--forward-cert' and '--forward-key' need a syslog+tls:// or ndjson+tls:// '--forward' target",
+    );
+  }
+  if (
+    out.forwardFacility !== undefined &&
+    !parts.some((p) => p.format === "syslog")
+  ) {
+    throw new ArgError(
+      "Option '--forward-facility' needs a syslog+tcp:// or syslog+tls:// '--forward' target",
+    );
+  }
 }

@@ -52,7 +52,11 @@ export type CloseReason =
  * - `bad-datagram` (UDP): a datagram shorter than 4 bytes, or whose length
  *   prefix is not its size minus 4;
  * - `datagram-dropped` (UDP): a record dropped because the buffer was full
- *   (UDP has no backpressure).
+ *   (UDP has no backpressure);
+ * - `forward`: a forward target (option `forward`) cannot be reached, or
+ *   dropped records (its queue was full, the receiver closed before they
+ *   were sent); the message starts with the target's URL, and each kind
+ *   of problem of a target is reported at most once a minute.
  */
 export type ReceiverErrorKind =
   | Exclude<CloseReason, "eof" | "receiver-closed">
@@ -61,7 +65,8 @@ export type ReceiverErrorKind =
   | "accept-error"
   | "tls-error"
   | "bad-datagram"
-  | "datagram-dropped";
+  | "datagram-dropped"
+  | "forward";
 
 /** A problem reported through `onError`; the receiver keeps running. */
 export class ReceiverError extends Error {

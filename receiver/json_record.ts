@@ -281,6 +281,21 @@ export function formatJson(record: PythonLogRecord): string {
   return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, unicodeEscape) : text;
 }
 
+/**
+ * One value as {@linkcode formatJson} writes it (tags and all, no control
+ * character), within a record's text budget, which the record's other
+ * values share: the JSON of an attribute for a text that holds one value
+ * (a syslog structured-data parameter, say).
+ *
+ * @param value A decoded value.
+ * @param budget The text budget of the record the value belongs to.
+ * @returns The JSON text.
+ */
+export function formatJsonValue(value: unknown, budget: TextBudget): string {
+  const text = JSON.stringify(toJson(value, { seen: [], budget }));
+  return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, unicodeEscape) : text;
+}
+
 const UNSAFE = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 

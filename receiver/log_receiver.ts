@@ -10,7 +10,9 @@
  * (`limits.ts`). Records stamped with `sender` and `seq` go through the
  * sequence tracking (`sequence.ts`), whose announcements of missing
  * records become WARNING records (`gap_warning.ts`); with `ack: true`,
- * stream connections are acknowledged (`acks.ts`).
+ * stream connections are acknowledged (`acks.ts`); with `forward`, every
+ * record delivered is also queued for each forward target
+ * (`../forward/forwarder.ts`).
  *
  * @module
  */
@@ -45,9 +47,13 @@ import { type DatagramHost, receiveDatagram } from "./udp.ts";
 import { RefusalReports } from "./refusals.ts";
 import { type GapNotice, SequenceTracker } from "./sequence.ts";
 import { gapWarning } from "./gap_warning.ts";
+import { Forwarder } from "../forward/forwarder.ts";
 
 /** How many ended connections `stats()` lists. */
 const RECENT_CLOSED = 100;
+
+/** Default deadline of `close()` for the forward targets' queues, in ms. */
+const FORWARD_CLOSE_TIMEOUT = 2000;
 
 /**
  * A server for Python `SocketHandler` frames over TCP or a Unix socket.
@@ -92,6 +98,12 @@ const RECENT_CLOSED = 100;
  * `sender` (see {@linkcode LogReceiverOptions.ack}), so that the sender
  * re-sends, on its next connection, what the receiver had not taken.
  *
+ * **Forwarding.** With `forward`, every record delivered is also sent to
+ * existing log engines, as RFC 5424 syslog (`syslog+tcp://`,
+ * `syslog+tls://`) or NDJSON (`ndjson+tcp://`, `ndjson+tls://`), each
+ * target through its own bounded queue, never blocking receiving (see
+ * {@linkcode LogReceiverOptions.forward}).
+ *
  * @example Usage
  * ```ts
  * import { LogReceiver } from "@pylogging/socket-handler/receiver";
@@ -128,6 +140,8 @@ export class LogReceiver
   #notices = new Lane();
   /** What the code serving connections and datagrams sees of this receiver. */
   #host: ConnHost & DatagramHost;
+  /** The forward targets (option `forward`), if any. */
+  #forwarders: Forwarder[] | undefined;
 
   /**
    * Starts listening.
@@ -173,6 +187,19 @@ export class LogReceiver
       },
       error: (error) => this.#notify(error, undefined),
     });
+    if (settings.forward.length > 0) {
+      this.#forwarders = settings.forward.map((target) =>
+        new Forwarder(target, {
+          onError: (error) =>
+            this.#notify(
+              new ReceiverError("forward", error.message, {
+                cause: error.cause,
+              }),
+              undefined,
+            ),
+        })
+      );
+    }
     const every = sweepInterval(settings);
     if (every > 0 && settings.at.transport !== "udp") {
       this.#sweep = setInterval(() => this.#closeSlow(), every);
@@ -256,6 +283,7 @@ export class LogReceiver
       bufferedHighWater: this.#buffer.highWater,
       sequence: this.#sequence.stats,
       acksWritten: n.acks,
+      forward: this.#forwarders?.map((f) => f.stats()) ?? [],
       connections,
       recentlyClosed: this.#recent.map((c) => ({ ...c })),
     };
@@ -317,12 +345,28 @@ export class LogReceiver
    * awaited, so a callback that never settles keeps `close()` pending.
    * Gaps in senders' `seq` numbers still open are announced first (counted
    * missing; their WARNING records still reach `onRecord` and the
-   * iterators). Safe to call more than once.
+   * iterators). With `forward`, once every connection has ended, each
+   * target is given up to `timeout` ms to receive its queue; what is left
+   * is dropped, counted (`stats().forward`) and reported. Safe to call more
+   * than once (the first call's `timeout` applies).
    *
+   * @param timeout Milliseconds the forward targets may take to receive
+   * their queues (2000 by default; `Infinity` waits until they do).
    * @returns A promise that resolves when everything is closed.
+   * @throws {RangeError} `timeout` is not a non-negative number (the
+   * promise rejects; nothing is closed).
    */
-  close(): Promise<void> {
+  close(timeout: number = FORWARD_CLOSE_TIMEOUT): Promise<void> {
     if (this.#closed) return this.#closed;
+    if (typeof timeout !== "number" || !(timeout >= 0)) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot close the receiver as 'timeout' must be a non-negative number of milliseconds: current value is ${
+            String(timeout)
+          }`,
+        ),
+      );
+    }
     this.#sequence.close();
     this.#closing = true;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
@@ -334,6 +378,10 @@ export class LogReceiver
       await this.#listening.stopped;
       while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
       this.#listening.release();
+      const forwarders = this.#forwarders;
+      if (forwarders !== undefined) {
+        await Promise.all(forwarders.map((f) => f.close(timeout)));
+      }
     })();
     return this.#closed;
   }
@@ -433,16 +481,21 @@ export class LogReceiver
   }
 
   /**
-   * Calls `onRecord`, reporting a throw or rejection (on connection `c`,
+   * Hands a record out: queues it for the forward targets, if any, then
+   * calls `onRecord`, reporting a throw or rejection (on connection `c`,
    * if any).
    *
    * @returns The callback's promise (settled without rejection), if any.
    */
-  #callOnRecord(
+  #handOut(
     record: PythonLogRecord,
     from: ConnectionInfo,
     c: Conn | undefined,
   ): Promise<void> | undefined {
+    const forwarders = this.#forwarders;
+    if (forwarders !== undefined) {
+      for (let i = 0; i < forwarders.length; i++) forwarders[i]!.push(record);
+    }
     const onRecord = this.#settings.onRecord;
     if (!onRecord) return undefined;
     try {
@@ -480,7 +533,7 @@ export class LogReceiver
     c: Conn,
     bytes: number,
   ): Promise<void> | undefined {
-    const pending = this.#callOnRecord(record, c.info, c);
+    const pending = this.#handOut(record, c.info, c);
     if (!this.#settings.buffer) {
       this.#budget.release(bytes);
       return pending;
@@ -519,7 +572,7 @@ export class LogReceiver
    */
   #announce(notice: GapNotice): void {
     const record = gapWarning(notice);
-    void this.#callOnRecord(record, notice.from, undefined);
+    void this.#handOut(record, notice.from, undefined);
     if (this.#settings.buffer) {
       this.#buffer.push(record, 0, this.#notices, true);
     }
@@ -535,7 +588,7 @@ export class LogReceiver
       typeof sender === "string" && !full &&
       !this.#sequence.admit(sender, record.extra.seq, from)
     ) return true;
-    void this.#callOnRecord(record, from, undefined);
+    void this.#handOut(record, from, undefined);
     return !buffered || this.#buffer.push(record);
   }
 }

@@ -18,6 +18,11 @@ import type { PythonLogRecord } from "./python_log_record.ts";
 import type { ConnectionInfo } from "./stats.ts";
 import { WarningLines } from "./warnings.ts";
 import {
+  type ForwardTarget,
+  type ResolvedTarget,
+  resolveForwardTargets,
+} from "../forward/target.ts";
+import {
   DEFAULT_TCP_LOGGING_PORT,
   DEFAULT_UDP_LOGGING_PORT,
 } from "../transport/options.ts";
@@ -190,6 +195,33 @@ export interface LogReceiverOptions {
   /** Called when a connection ends, with its reason. */
   onClose?: (conn: ConnectionInfo, reason: CloseReason) => void;
   /**
+   * Forward every record the receiver delivers to existing log engines
+   * (rsyslog, syslog-ng, Vector, Fluent Bit…): each target is a URL, or a
+   * {@linkcode ForwardTarget} with the URL and its TLS, facility and queue
+   * options:
+   *
+   * - `syslog+tcp://HOST:PORT`, `syslog+tls://HOST:PORT`: RFC 5424
+   *   messages in RFC 6587 octet-counting framing (the record's fields in
+   *   the structured data `[python@32473 …]`);
+   * - `ndjson+tcp://HOST:PORT`, `ndjson+tls://HOST:PORT`: one JSON object
+   *   per line, the CLI's `--format json`.
+   *
+   * Every record delivered is forwarded (after duplicate suppression, the
+   * missing-record warnings included), whatever the consumer does. Each
+   * target has its own bounded queue and connection (reconnected with
+   * jittered backoff): forwarding never blocks or slows receiving; a
+   * target that is down or slow loses its oldest records beyond its
+   * queue's bounds, counted in `stats().forward` and reported through
+   * `onError` (kind `"forward"`). {@linkcode LogReceiver.prototype.close}
+   * delivers what is queued, up to its deadline. Acknowledgements
+   * (`ack`) do not wait for forwarding: delivery to a target is at most
+   * once. A syslog HOSTNAME that no record names is the receiver's host
+   * name with `--allow-sys=hostname`, else `-`.
+   *
+   * Validated when the receiver is created (`TypeError`, `RangeError`).
+   */
+  forward?: (string | ForwardTarget)[];
+  /**
    * Options passed to the safe decoder for every frame. `objects` defaults
    * to `"inert"` here: pickled objects (datetime, Decimal, enum members,
    * dataclasses, loggers…) arrive as inert `PyObject` placeholders; pass
@@ -272,6 +304,8 @@ export interface Settings {
   readonly onClose: LogReceiverOptions["onClose"];
   /** Options of the safe decoder. */
   readonly loadsOptions: LoadsOptions;
+  /** The forward targets (none without the option). */
+  readonly forward: readonly ResolvedTarget[];
 }
 
 /**
@@ -280,7 +314,8 @@ export interface Settings {
  * @param options The options.
  * @returns The settings.
  * @throws {RangeError} A limit or the port is out of range.
- * @throws {TypeError} `tls` is malformed, or options exclude each other.
+ * @throws {TypeError} `tls` or `forward` is malformed, or options exclude
+ * each other.
  */
 export function resolveOptions(options: LogReceiverOptions): Settings {
   let maxFrameBytes = positiveInt(
@@ -333,6 +368,7 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
     DEFAULT_GAP_TIMEOUT,
   );
   const at = listenAt(options);
+  const forward = resolveForwardTargets(options.forward);
   const ack = options.ack ?? false;
   if (typeof ack !== "boolean") {
     throw new TypeError(
@@ -365,6 +401,7 @@ export function resolveOptions(options: LogReceiverOptions): Settings {
     onError: options.onError ?? defaultOnError(),
     onClose: options.onClose,
     loadsOptions: { objects: "inert", ...options.loadsOptions },
+    forward,
   };
 }
 

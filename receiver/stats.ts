@@ -7,6 +7,9 @@
  * @module
  */
 import type { CloseReason } from "./errors.ts";
+import type { ForwardStats } from "../forward/forwarder.ts";
+
+export type { ForwardStats };
 
 /** Identifies one accepted connection in callbacks and stats. */
 export interface ConnectionInfo {
@@ -107,6 +110,12 @@ export interface ReceiverStats {
   sequence: SequenceStats;
   /** With `ack: true`: acknowledgement frames written. */
   acksWritten: number;
+  /**
+   * The forward targets (option `forward`), in the order given: URL,
+   * connection state, records sent, dropped (and why) and pending; none
+   * without the option.
+   */
+  forward: ForwardStats[];
   /** Open connections. */
   connections: ConnectionStats[];
   /** The last 100 ended connections, oldest first. */

@@ -758,16 +758,42 @@ function checkTls(prefix: string, tls: Options, path: unknown): void {
       `${prefix} 'tls' needs a TCP 'hostname' and 'port': a Unix socket 'path' cannot use TLS`,
     );
   }
-  checkKeys(prefix, tls, TLS_KEYS, "tls.");
-  checkValues(prefix, tls, TLS_KEYS, TLS_RULES, "tls.");
-  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+  validateTlsOptions(prefix, tls);
+}
+
+/**
+ * Validates TLS options on their own (those of a handler are checked by
+ * {@linkcode validateOptions}; a receiver's forward target has its own).
+ *
+ * @param prefix The first words of the messages, e.g. `Cannot create
+ * LogReceiver as`.
+ * @param tls The TLS options.
+ * @param name How the messages name the options, e.g. `forward[0].tls`.
+ * @throws {TypeError} If `tls` is not an object, a key is not an option, a
+ * value has the wrong type, or options exclude each other.
+ * @throws {RangeError} If a value is out of range.
+ */
+export function validateTlsOptions(
+  prefix: string,
+  tls: unknown,
+  name = "tls",
+): void {
+  if (tls === null || typeof tls !== "object" || Array.isArray(tls)) {
     throw new TypeError(
-      `${prefix} 'tls.cert' and 'tls.key' must be given together`,
+      `${prefix} '${name}' must be an object: current value is ${show(tls)}`,
     );
   }
-  if (tls.serverName !== undefined && tls.cert !== undefined) {
+  const o = tls as Options;
+  checkKeys(prefix, o, TLS_KEYS, `${name}.`);
+  checkValues(prefix, o, TLS_KEYS, TLS_RULES, `${name}.`);
+  if ((o.cert === undefined) !== (o.key === undefined)) {
     throw new TypeError(
-      `${prefix} 'tls.serverName' cannot be combined with a client certificate: Deno.connectTls() verifies the host name it connects to`,
+      `${prefix} '${name}.cert' and '${name}.key' must be given together`,
+    );
+  }
+  if (o.serverName !== undefined && o.cert !== undefined) {
+    throw new TypeError(
+      `${prefix} '${name}.serverName' cannot be combined with a client certificate: Deno.connectTls() verifies the host name it connects to`,
     );
   }
 }
