@@ -166,6 +166,15 @@ export interface SocketEngineOptions<C extends Connection = Deno.Conn>
    * @default {true}
    */
   handleExit?: boolean;
+  /**
+   * Milliseconds for which frames written to a receiver that does not
+   * acknowledge are kept, to be sent again first if the connection is lost
+   * within that time: what a receiver that stops reading before it closes
+   * (a syslog daemon restarting) did not read is not lost, at the price of
+   * duplicates of what it did read. 0 (the default) keeps nothing.
+   * @default {0}
+   */
+  resendWindow?: number;
   /** Clock and timer hooks (tests). */
   clock?: Partial<EngineClock>;
 }
@@ -338,7 +347,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       },
       stalled: (conn, reason) => this.#link.lost(conn, reason),
       report: (error, kind) => this.reportError(error, kind),
-    });
+    }, options.resendWindow ?? 0);
     const engine = {
       closed: () => this.#closed,
       state: (state: EngineState) => {

@@ -147,6 +147,7 @@ export class Forwarder {
       maxQueueRecords: target.maxQueueRecords,
       maxQueueBytes: target.maxQueueBytes,
       maxRecordBytes: target.maxQueueBytes,
+      resendWindow: target.resendWindow,
       exitSignals: false,
       handleExit: options.handleExit ?? true,
       onError: (error) => {

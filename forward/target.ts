@@ -79,7 +79,21 @@ export interface ForwardTarget {
    * @default {67108864} (64 MiB)
    */
   maxQueueBytes?: number;
+  /**
+   * Milliseconds for which records written to the target are kept, to be
+   * sent again first if the connection is lost within that time. A syslog
+   * daemon that restarts stops reading before it closes its connections
+   * (rsyslog: measured in docs/engines.md): what it had not read is sent
+   * again, at the price of duplicates of what it had. 0 keeps nothing
+   * (at most once, as TCP).
+   *
+   * @default {1000}
+   */
+  resendWindow?: number;
 }
+
+/** The default of {@linkcode ForwardTarget.resendWindow}, in ms. */
+export const DEFAULT_RESEND_WINDOW = 1000;
 
 /** The default of {@linkcode ForwardTarget.maxQueueRecords}. */
 export const DEFAULT_FORWARD_QUEUE_RECORDS = 100_000;
@@ -98,6 +112,8 @@ export interface ResolvedTarget extends ForwardUrl {
   maxQueueRecords: number;
   /** Queue bound in bytes. */
   maxQueueBytes: number;
+  /** Resend window, ms. */
+  resendWindow: number;
 }
 
 const TARGET_KEYS = [
@@ -106,6 +122,7 @@ const TARGET_KEYS = [
   "facility",
   "maxQueueRecords",
   "maxQueueBytes",
+  "resendWindow",
 ] as const;
 
 /** How a current value is shown in a message. */
@@ -231,7 +248,25 @@ export function resolveForwardTarget(
       2 ** 52,
       DEFAULT_FORWARD_QUEUE_BYTES,
     ),
+    resendWindow: resendWindowOf(prefix, name, o.resendWindow),
   };
+}
+
+function resendWindowOf(prefix: string, name: string, value: unknown): number {
+  if (value === undefined) return DEFAULT_RESEND_WINDOW;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `${prefix} '${name}.resendWindow' must be a number from 0 to 600000: current value is ${
+        show(value)
+      }`,
+    );
+  }
+  if (value < 0 || value > 600_000) {
+    throw new RangeError(
+      `${prefix} '${name}.resendWindow' must be a number from 0 to 600000: current value is ${value}`,
+    );
+  }
+  return value;
 }
 
 /**

@@ -172,6 +172,7 @@ Deno.test("LogReceiver forward option: targets resolved with their defaults", ()
     facility: 1,
     maxQueueRecords: 100_000,
     maxQueueBytes: 64 * 1024 * 1024,
+    resendWindow: 1000,
   });
   deepEqual(b!.tls, { caCerts: ["PEM"] });
   equal(b!.hostname, "::1");
@@ -214,7 +215,7 @@ Deno.test("LogReceiver forward option: validated at construction", () => {
     [
       [{ url: "syslog+tcp://h:1", maxQueue: 1 }],
       TypeError,
-      `${R} 'forward[0].maxQueue' is not an option of a forward target: use url, tls, facility, maxQueueRecords, maxQueueBytes`,
+      `${R} 'forward[0].maxQueue' is not an option of a forward target: use url, tls, facility, maxQueueRecords, maxQueueBytes, resendWindow`,
     ],
     [
       [{ url: "syslog+tcp://h:1", tls: {} }],
@@ -260,6 +261,11 @@ Deno.test("LogReceiver forward option: validated at construction", () => {
       [{ url: "syslog+tcp://h:1", maxQueueRecords: 0 }],
       RangeError,
       `${R} 'forward[0].maxQueueRecords' must be an integer from 1 to 1073741824: current value is 0`,
+    ],
+    [
+      [{ url: "syslog+tcp://h:1", resendWindow: -1 }],
+      RangeError,
+      `${R} 'forward[0].resendWindow' must be a number from 0 to 600000: current value is -1`,
     ],
     [
       [{ url: "syslog+tcp://h:1", maxQueueBytes: 1.5 }],

@@ -77,7 +77,8 @@ Deno.test("CPython SocketHandler → LogReceiver → ndjson+tcp: each line is th
   const receiver = new LogReceiver({
     port: 0,
     loadsOptions: { exact: true }, // as the CLI decodes
-    forward: [`ndjson+tcp://127.0.0.1:${sink.port}`],
+    // resendWindow 0: records count as sent once written (default: 1 s later).
+    forward: [{ url: `ndjson+tcp://127.0.0.1:${sink.port}`, resendWindow: 0 }],
     onError: (e) => errors.push(`${e.kind}: ${e.message}`),
   });
   let records: PythonLogRecord[];
@@ -113,7 +114,11 @@ Deno.test("a syslog target down, then up: records queue (bounded), arrive in ord
   const errors: ReceiverError[] = [];
   const receiver = new LogReceiver({
     port: 0,
-    forward: [{ url: `syslog+tcp://127.0.0.1:${port}`, maxQueueRecords: 50 }],
+    forward: [{
+      url: `syslog+tcp://127.0.0.1:${port}`,
+      maxQueueRecords: 50,
+      resendWindow: 0,
+    }],
     onError: (e) => errors.push(e),
   });
   try {
@@ -329,6 +334,7 @@ Deno.test({
         forward: [{
           url: `ndjson+tls://127.0.0.1:${tlsSink.port}`,
           tls: { caCerts: [certs.ca.cert] },
+          resendWindow: 0,
         }],
         onError: (e) => goodErrors.push(e.message),
       });
@@ -459,7 +465,7 @@ Deno.test("missing-record warnings are forwarded, duplicates are not; onRecord w
     onRecord: (r) => {
       got.push(r);
     },
-    forward: [`syslog+tcp://127.0.0.1:${sink.port}`],
+    forward: [{ url: `syslog+tcp://127.0.0.1:${sink.port}`, resendWindow: 0 }],
   });
   try {
     const sender = "h1:12:abcd0123";

@@ -83,9 +83,14 @@ export class AckTracker<C extends Connection> {
   ackedBytes = 0;
   #keeper: Keeper = (bytes, lengths, seqs, count) => {
     if (this.#window.records === 0) this.#progress();
-    this.#window.keep(bytes, lengths, seqs, count);
+    const now = this.#clock.now();
+    this.#window.keep(bytes, lengths, seqs, count, now);
+    if (this.#retain > 0 && !this.#acking) this.#expire(now);
     this.#reserve();
   };
+  /** Milliseconds written frames are kept without acknowledgements. */
+  #retain: number;
+  #expiryTimer: unknown;
 
   /**
    * Creates the tracker.
@@ -95,17 +100,45 @@ export class AckTracker<C extends Connection> {
    * @param timeout Milliseconds without progress before a keeping
    * connection is given up (the engine's `writeTimeout`).
    * @param hooks The engine's side.
+   * @param retain Milliseconds to keep written frames from a receiver that
+   * does not acknowledge, to send them again if the connection is lost
+   * within that time (0: not kept).
    */
   constructor(
     queue: FrameStore,
     clock: EngineClock,
     timeout: number,
     hooks: AckHooks<C>,
+    retain = 0,
   ) {
     this.#queue = queue;
     this.#clock = clock;
     this.#timeout = timeout;
     this.#hooks = hooks;
+    this.#retain = retain;
+  }
+
+  /**
+   * Lets the frames written more than `retain` ms before `now` leave, as
+   * sent, and keeps a timer for the rest.
+   */
+  #expire(now: number): void {
+    const records = this.#window.expire(now - this.#retain);
+    if (records > 0) {
+      this.#reserve();
+      this.#hooks.acked(records, this.#window.lastBytes);
+    }
+    if (this.#window.records > 0 && this.#expiryTimer === undefined) {
+      this.#expiryTimer = startTimer(
+        this.#clock,
+        () => {
+          this.#expiryTimer = undefined;
+          if (!this.#acking) this.#expire(this.#clock.now());
+        },
+        this.#retain,
+        false,
+      );
+    }
   }
 
   /** Records written and not acknowledged. */
@@ -165,7 +198,8 @@ export class AckTracker<C extends Connection> {
    * @returns The keeper, or undefined.
    */
   keeper(): Keeper | undefined {
-    return (this.#acking || this.#expect) && !this.#ignored
+    return (this.#acking || this.#expect || this.#retain > 0) &&
+        !this.#ignored
       ? this.#keeper
       : undefined;
   }
@@ -179,8 +213,9 @@ export class AckTracker<C extends Connection> {
    */
   written(frames: number, notice: boolean): void {
     if (frames <= 0) return;
-    if (notice && this.keeper() !== undefined) this.#window.keepNotice();
-    else this.#window.plain(frames, notice);
+    if (notice && this.keeper() !== undefined) {
+      this.#window.keepNotice(this.#clock.now());
+    } else this.#window.plain(frames, notice);
   }
 
   /**
@@ -248,6 +283,10 @@ export class AckTracker<C extends Connection> {
   stop(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#expiryTimer !== undefined) {
+      this.#clock.clearTimeout(this.#expiryTimer);
+    }
+    this.#expiryTimer = undefined;
   }
 
   #reserve(): void {
@@ -273,6 +312,7 @@ export class AckTracker<C extends Connection> {
       this.#arm(this.#timeout - idle);
       return;
     }
+    if (!this.#acking && this.#retain > 0) return; // kept for a while only
     if (this.#acking) {
       this.#hooks.stalled(
         conn,

@@ -59,6 +59,7 @@ export class AckWindow {
   #lengths = new Uint32Array(16);
   #seqs = new Float64Array(16);
   #kinds = new Uint8Array(16);
+  #times = new Float64Array(16);
   #first = 0;
   #count = 0;
   #records = 0;
@@ -124,18 +125,20 @@ export class AckWindow {
    * @param lengths Their lengths (the first `count`).
    * @param seqs Their queue sequence numbers (the first `count`).
    * @param count How many.
+   * @param time Clock time (ms) of the write (for `expire`).
    */
   keep(
     bytes: Uint8Array,
     lengths: Uint32Array,
     seqs: Float64Array,
     count: number,
+    time = 0,
   ): void {
     let total = 0;
     for (let k = 0; k < count; k++) total += lengths[k]!;
     this.#copyIn(bytes.subarray(0, total));
     for (let k = 0; k < count; k++) {
-      this.#slot(lengths[k]!, seqs[k]!, RECORD);
+      this.#slot(lengths[k]!, seqs[k]!, RECORD, time);
     }
     this.#records += count;
     this.#recordBytes += total;
@@ -145,8 +148,46 @@ export class AckWindow {
    * Notes a drop notice written while keeping: it takes a frame number (the
    * receiver counts it), and is never sent again.
    */
-  keepNotice(): void {
-    this.#slot(0, -1, NOTICE);
+  keepNotice(time = 0): void {
+    this.#slot(0, -1, NOTICE, time);
+  }
+
+  /**
+   * Lets the kept frames written before `before` leave, acknowledged or
+   * not (a receiver that does not acknowledge: only the recent ones are
+   * sent again after a loss).
+   *
+   * @param before Clock time (ms).
+   * @returns How many records left (their bytes: `lastBytes`).
+   */
+  expire(before: number): number {
+    let records = 0;
+    const bytes = this.#recordBytes;
+    while (this.#count > 0 && this.#times[this.#first]! < before) {
+      if (this.#shift()) records++;
+    }
+    this.lastBytes = bytes - this.#recordBytes;
+    if (this.#count === 0) this.#head = this.#tail = this.#first = 0;
+    return records;
+  }
+
+  /** Bytes of the records the last `expire` let leave. */
+  lastBytes = 0;
+
+  /** Lets the first kept frame leave; true if it is a record. */
+  #shift(): boolean {
+    const i = this.#first;
+    const length = this.#lengths[i]!;
+    const record = this.#kinds[i] === RECORD;
+    if (record) {
+      this.#records--;
+      this.#recordBytes -= length;
+    }
+    this.#head += length;
+    this.#first++;
+    this.#count--;
+    this.#base++;
+    return record;
   }
 
   /**
@@ -177,17 +218,7 @@ export class AckWindow {
     }
     let acked = 0;
     while (this.#base < count && this.#count > 0) {
-      const i = this.#first;
-      const length = this.#lengths[i]!;
-      if (this.#kinds[i] === RECORD) {
-        acked++;
-        this.#records--;
-        this.#recordBytes -= length;
-      }
-      this.#head += length;
-      this.#first++;
-      this.#count--;
-      this.#base++;
+      if (this.#shift()) acked++;
     }
     if (this.#count === 0) {
       this.#base = Math.max(this.#base, count);
@@ -251,7 +282,7 @@ export class AckWindow {
     this.#tail += bytes.length;
   }
 
-  #slot(length: number, seq: number, kind: number): void {
+  #slot(length: number, seq: number, kind: number, time: number): void {
     let end = this.#first + this.#count;
     if (end === this.#lengths.length) {
       const size = this.#count * 2 > this.#lengths.length
@@ -260,18 +291,22 @@ export class AckWindow {
       const lengths = new Uint32Array(size);
       const seqs = new Float64Array(size);
       const kinds = new Uint8Array(size);
+      const times = new Float64Array(size);
       lengths.set(this.#lengths.subarray(this.#first, end));
       seqs.set(this.#seqs.subarray(this.#first, end));
       kinds.set(this.#kinds.subarray(this.#first, end));
+      times.set(this.#times.subarray(this.#first, end));
       this.#lengths = lengths;
       this.#seqs = seqs;
       this.#kinds = kinds;
+      this.#times = times;
       this.#first = 0;
       end = this.#count;
     }
     this.#lengths[end] = length;
     this.#seqs[end] = seq;
     this.#kinds[end] = kind;
+    this.#times[end] = time;
     this.#count++;
     this.#written++;
   }

@@ -420,6 +420,7 @@ export const SOCKET_ENGINE_KEYS = [
   "onDrop",
   "handleExit",
   "clock",
+  "resendWindow",
 ] as const;
 
 export const TLS_KEYS = [
@@ -570,6 +571,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   onDrop: fn,
   handleExit: anything,
   clock: object,
+  resendWindow: numberFrom(0),
 };
 
 /** The rules of the `tls` options. */
