@@ -25,8 +25,11 @@
  *   digits (a newline in MSG becomes `#012`, a tab `#011`); off, MSG keeps
  *   them and the template's JSON escaping writes them as `\n`, `\t`.
  * - `maxMessageSize="256k"` (the default, 8k, truncates longer messages).
- * - The input is bound to its own ruleset, whose only action is `omfile`
- *   with a `type="list"` template with `option.jsonf="on"` and one
+ * - The input is bound to its own ruleset: `mmpstrucdata` parses
+ *   STRUCTURED-DATA into `$!rfc5424-sd` (or, with `ndjson`, `mmjsonparse`
+ *   parses each line into `$!`), then `omfile` writes with a `type="list"`
+ *   template with `option.jsonf="on"` (and `option.caseSensitive="on"`, or
+ *   the outnames of `$!` properties are lower-cased) and one
  *   `property(outname=… name=… format="jsonf")` per field (PRI, facility and
  *   severity as JSON numbers with `datatype="number"`), so each line of the
  *   file is one JSON object; `omfile` writes synchronously
@@ -71,6 +74,13 @@ export interface RsyslogRecord {
   msg: string;
   /** `%rawmsg%`: the whole message as received, without its framing. */
   rawMsg: string;
+  /**
+   * `ndjson` only (else null): the line as `mmjsonparse` parsed it (`$!`);
+   * a line that is not a JSON object comes out as `{ msg: line }`
+   * (mmjsonparse's fallback). The syslog fields above are then rsyslog's
+   * reading of a JSON line as a legacy syslog message: meaningless.
+   */
+  json: Record<string, unknown> | null;
 }
 
 /** Options for {@linkcode startRsyslog}. */
@@ -80,6 +90,12 @@ export interface RsyslogOptions {
    * with `certs.server` as the server's certificate.
    */
   tls?: boolean;
+  /**
+   * Receive NDJSON instead of RFC 5424: one JSON object per line (imtcp
+   * splits on LF; a frame that starts with `{` is never taken for an
+   * octet count), parsed by `mmjsonparse` (`useRawMsg="on" cookie=""`).
+   */
+  ndjson?: boolean;
   /** Certificates for `tls`; generated (and removed at stop) when absent. */
   certs?: TestCerts;
   /**
@@ -260,7 +276,18 @@ export function rsyslogConfig(o: {
       : "off",
   };
   let module = `module(load="imtcp")`;
-  const parser = `module(load="mmpstrucdata")`;
+  const parser = options.ndjson
+    ? `module(load="mmjsonparse")`
+    : `module(load="mmpstrucdata")`;
+  const parse = options.ndjson
+    ? `  action(type="mmjsonparse" useRawMsg="on" cookie="")`
+    : `  action(type="mmpstrucdata" sd_name.lowercase="off")`;
+  const template = options.ndjson
+    ? RSYSLOG_TEMPLATE.replace(
+      `  property(outname="sdParsed" name="$!rfc5424-sd" format="jsonf")\n`,
+      `  property(outname="json" name="$!" format="jsonf")\n`,
+    )
+    : RSYSLOG_TEMPLATE;
   if (options.tls) {
     if (!o.certs) throw new Error("tls needs certificates");
     global.defaultNetstreamDriver = "gtls";
@@ -280,9 +307,9 @@ export function rsyslogConfig(o: {
   lines.push(
     module,
     parser,
-    RSYSLOG_TEMPLATE,
+    template,
     `ruleset(name="received") {`,
-    `  action(type="mmpstrucdata" sd_name.lowercase="off")`,
+    parse,
     `  action(type="omfile" file=${q(o.outFile)} template="pylogging_json"` +
       ` asyncWriting="off" flushOnTXEnd="on")`,
     `}`,
@@ -466,13 +493,12 @@ class RunningRsyslog implements Rsyslog {
     const end = text.lastIndexOf("\n");
     if (end < 0) return [];
     return text.slice(0, end).split("\n").map((line) => {
-      const r = JSON.parse(line) as Omit<RsyslogRecord, "sdParsed"> & {
-        sdParsed: string;
-      };
-      return {
-        ...r,
-        sdParsed: r.sdParsed === "" ? null : JSON.parse(r.sdParsed),
-      };
+      const r = JSON.parse(line) as
+        & Omit<RsyslogRecord, "sdParsed" | "json">
+        & { sdParsed?: string; json?: string };
+      const parsed = (text: string | undefined) =>
+        text === undefined || text === "" ? null : JSON.parse(text);
+      return { ...r, sdParsed: parsed(r.sdParsed), json: parsed(r.json) };
     });
   }
 
