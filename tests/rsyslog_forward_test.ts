@@ -37,6 +37,19 @@ async function python(args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
+/** The CLI on a free port, printing messages only, forwarding to `url`. */
+function forwardingCli(url: string, ...more: string[]) {
+  return startCli([
+    "--port",
+    "0",
+    "--format",
+    "%(message)s",
+    "--forward",
+    url,
+    ...more,
+  ]);
+}
+
 /** Seconds since the epoch of an RFC 3339 timestamp with microseconds. */
 function epochSeconds(rfc3339: string): number {
   const m = /^(.*T\d\d:\d\d:\d\d)\.(\d{6})([+-]\d\d:\d\d|Z)$/.exec(rfc3339);
@@ -48,14 +61,7 @@ const SEVERITY: Record<number, number> = { 10: 7, 20: 6, 30: 4, 40: 3, 50: 2 };
 
 Deno.test("rsyslog: CPython SocketHandler → cli --forward syslog+tcp → rsyslog: every field intact", async () => {
   await using rs = await startRsyslog();
-  const cli = await startCli([
-    "--port",
-    "0",
-    "--format",
-    "%(message)s",
-    "--forward",
-    `syslog+tcp://127.0.0.1:${rs.port}`,
-  ]);
+  const cli = await forwardingCli(`syslog+tcp://127.0.0.1:${rs.port}`);
   let sent: Sent[];
   try {
     sent = (await python(["127.0.0.1", String(cli.port), "fields"]))
@@ -114,14 +120,7 @@ Deno.test("rsyslog: CPython SocketHandler → cli --forward syslog+tcp → rsysl
 
 Deno.test("rsyslog: 100,000 records with rsyslog restarted mid-stream: none lost, in order", async () => {
   await using rs = await startRsyslog();
-  const cli = await startCli([
-    "--port",
-    "0",
-    "--format",
-    "%(message)s",
-    "--forward",
-    `syslog+tcp://127.0.0.1:${rs.port}`,
-  ]);
+  const cli = await forwardingCli(`syslog+tcp://127.0.0.1:${rs.port}`);
   const N = 100_000;
   let restarted = false;
   try {
@@ -180,16 +179,11 @@ Deno.test("rsyslog over TLS: delivered with the trusted CA; with a wrong CA refu
     await Deno.writeTextFile(ca, certs.ca.cert);
     await Deno.writeTextFile(wrong, certs.wrongCa.cert);
     for (const [file, expected] of [[ca, 5], [wrong, 0]] as const) {
-      const cli = await startCli([
-        "--port",
-        "0",
-        "--format",
-        "%(message)s",
-        "--forward",
+      const cli = await forwardingCli(
         `syslog+tls://127.0.0.1:${rs.port}`,
         "--forward-ca",
         file,
-      ]);
+      );
       try {
         await python(["127.0.0.1", String(cli.port), "fields"]);
         if (expected > 0) await rs.waitFor(expected, 15_000);
