@@ -438,6 +438,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
             return { dropped: 0, unsure: 0, spooled: 0 };
           }
           const unsure = this.#writer.settleAtExit();
+          this.#acks.settleWindow();
           const spooled = this.#persist();
           const dropped = this.#pending() - this.#queue.spooled;
           this.#dropAll("exit");
@@ -816,6 +817,7 @@ export class SocketEngine<C extends Connection = Deno.Conn>
       }
       this.#closed = true;
       await this.#writer.stop();
+      this.#acks.settleWindow();
       this.#acks.stop();
       const spooled = this.#persist();
       if (spooled > 0) {

@@ -559,3 +559,37 @@ Deno.test("close() gives a down target its deadline, then counts and reports wha
   await other.close();
   deepEqual(other.stats().forward, []);
 });
+
+Deno.test("the resend window: written records count as sent when it passes, or at close; none is counted dropped", async () => {
+  await using sink = new ByteSink();
+  const receiver = new LogReceiver({
+    port: 0,
+    forward: [{
+      url: `ndjson+tcp://127.0.0.1:${sink.port}`,
+      resendWindow: 300,
+    }],
+  });
+  try {
+    await send(receiver.port, [frame("w1"), frame("w2")]);
+    await receiver.next(2, { timeout: 10_000 });
+    await sink.until(() => sink.lines().length >= 2, 10_000);
+    let f = receiver.stats().forward[0]!;
+    equal(f.sent + f.pending, 2); // kept until the window passes
+    const deadline = Date.now() + 5000;
+    while (receiver.stats().forward[0]!.sent < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    f = receiver.stats().forward[0]!;
+    equal(f.sent, 2);
+    equal(f.pending, 0);
+    await send(receiver.port, [frame("w3")]);
+    await receiver.next(1, { timeout: 10_000 });
+    await sink.until(() => sink.lines().length >= 3, 10_000);
+  } finally {
+    await receiver.close(50); // shorter than the window: w3 counts as sent
+  }
+  const f = receiver.stats().forward[0]!;
+  equal(f.sent, 3);
+  equal(f.dropped, 0);
+  equal(f.pending, 0);
+});

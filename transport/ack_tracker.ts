@@ -279,6 +279,17 @@ export class AckTracker<C extends Connection> {
     return this.takeFrames().count;
   }
 
+  /**
+   * At close or exit: frames kept only for the resend window (the receiver
+   * does not acknowledge) count as sent, as they would have once the
+   * window passed; records awaiting a real acknowledgement stay.
+   */
+  settleWindow(): void {
+    if (this.#retain > 0 && !this.#acking && this.#window.records > 0) {
+      this.#expire(Infinity);
+    }
+  }
+
   /** Stops the timer (the engine is closed). */
   stop(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
