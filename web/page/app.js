@@ -218,7 +218,9 @@ function haystack(e) {
   return e.hay;
 }
 
+// The controls (C0, C1) and the invisible, line- and bidi-formatting characters.
 const CONTROL =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
 
 /** A short, one-line, visible form of a string for a table cell. */
