@@ -332,7 +332,7 @@ function readSearch() {
     filters.text = "";
   } else if (filters.regex) {
     try {
-      filters.re = new RegExp(raw, filters.caseSensitive ? "u" : "iu");
+      filters.re = new RegExp(raw, filters.caseSensitive ? "mu" : "imu");
       filters.text = raw;
     } catch (err) {
       filters.text = "";
