@@ -396,6 +396,8 @@ Deno.test({
 
       await t.step("hostile records set off nothing and keep the layout", async () => {
         await reset(page);
+        await page.evaluate(() => pyloggingViewer.select(0)); // the detail pane open, as after
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
         const before = await layout(page);
         const mb = "W".repeat(1 << 20);
         const hostile = [
@@ -434,6 +436,7 @@ Deno.test({
         assertEquals(after.viewportWidth, before.viewportWidth);
         assert(after.docWidth <= after.innerWidth, JSON.stringify(after));
         assertEquals(after.headHeight, before.headHeight);
+        assertEquals(after.detailWidth, before.detailWidth);
         const cells = (await rows(page)).flat();
         assert(cells.every((c) => c.length <= 400), "cells are cut short");
         assert(cells.some((c) => c.includes("\\u202e")), "bidi overrides are shown, not applied");
@@ -570,6 +573,7 @@ async function layout(page: Page) {
       docWidth: document.documentElement.scrollWidth,
       innerWidth: window.innerWidth,
       headHeight: document.getElementById("head")!.offsetHeight,
+      detailWidth: document.getElementById("detail")!.getBoundingClientRect().width,
     };
   });
 }
