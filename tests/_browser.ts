@@ -1,8 +1,9 @@
 // A headless Chromium for the web page tests: npm:puppeteer-core driving the
 // system's /usr/bin/chromium (Debian's package, installed by .ci/run); no
 // browser is downloaded. Every step has a bounded timeout.
+// @ts-types="./_puppeteer.d.ts"
 import puppeteer from "npm:puppeteer-core@24.43.1";
-import type { Browser, Page } from "npm:puppeteer-core@24.43.1";
+import type { Browser, Page } from "./_puppeteer.d.ts";
 
 export type { Page };
 
@@ -37,7 +38,9 @@ export async function openPage(
 ): Promise<BrowserSession> {
   const executablePath = chromiumPath();
   if (executablePath === null) {
-    throw new Error("chromium is missing: apt-get install chromium (.ci/run does)");
+    throw new Error(
+      "chromium is missing: apt-get install chromium (.ci/run does)",
+    );
   }
   const browser = await puppeteer.launch({
     executablePath,
@@ -74,7 +77,7 @@ export async function openPage(
       page,
       log,
       async screenshot(path: string) {
-        await page.screenshot({ path: path as `${string}.png` });
+        await page.screenshot({ path });
       },
       async close() {
         await Promise.race([
