@@ -36,7 +36,14 @@ function startServer() {
   const enc = new TextEncoder();
   const clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const tokens: (string | null)[] = [];
+  /** Records a client's full queue dropped, not yet told with `discarded`. */
+  const dropped = new Map<
+    ReadableStreamDefaultController<Uint8Array>,
+    number
+  >();
   let nextId = 1;
+  let queueBytes = Infinity;
+  let discardedTotal = 0;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async (req) => {
@@ -57,6 +64,7 @@ function startServer() {
         tokens.push(url.searchParams.get("token"));
         let me: ReadableStreamDefaultController<Uint8Array>;
         const body = new ReadableStream<Uint8Array>({
+          // like the server: a bounded queue per browser
           start(c) {
             me = c;
             clients.add(c);
@@ -71,7 +79,7 @@ function startServer() {
           cancel() {
             clients.delete(me);
           },
-        });
+        }, { highWaterMark: 1 << 30, size: (chunk) => chunk.byteLength });
         return new Response(body, {
           headers: {
             "content-type": "text/event-stream",
@@ -83,11 +91,24 @@ function startServer() {
       return new Response("not found", { status: 404 });
     },
   );
+  const frame = (name: string, data: unknown) =>
+    enc.encode(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  /** Queued bytes of a client (its queue's high-water mark is 1 GiB). */
+  const queued = (c: ReadableStreamDefaultController<Uint8Array>) =>
+    (1 << 30) - (c.desiredSize ?? 0);
   function event(name: string, data: unknown) {
-    const bytes = enc.encode(
-      `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`,
-    );
+    const bytes = frame(name, data);
     for (const c of clients) c.enqueue(bytes);
+  }
+  /** Tells each client what its queue dropped, when there is room again. */
+  function flushDiscarded() {
+    for (const c of clients) {
+      const n = dropped.get(c) ?? 0;
+      if (n > 0 && queued(c) < queueBytes) {
+        c.enqueue(frame("discarded", { count: n }));
+        dropped.set(c, 0);
+      }
+    }
   }
   return {
     url: `http://127.0.0.1:${server.addr.port}/`,
@@ -96,9 +117,24 @@ function startServer() {
     /** Sends records as one `records` event; gives each its `$id`. */
     records(recs: Rec[]) {
       for (const r of recs) r.$id = nextId++;
-      event("records", recs);
+      flushDiscarded();
+      const bytes = frame("records", recs);
+      for (const c of clients) {
+        if (queued(c) + bytes.byteLength > queueBytes) {
+          dropped.set(c, (dropped.get(c) ?? 0) + recs.length);
+          discardedTotal += recs.length;
+        } else c.enqueue(bytes);
+      }
     },
     event,
+    flushDiscarded,
+    /** Bounds each client's queue to `n` bytes (unbounded by default). */
+    set queueBytes(n: number) {
+      queueBytes = n;
+    },
+    get discardedTotal() {
+      return discardedTotal;
+    },
     async close() {
       for (const c of clients) {
         try {
@@ -723,6 +759,7 @@ Deno.test({
           await reset(page);
           await page.click("#clear");
           await waitShown(page, 0);
+          srv.queueBytes = 4 << 20; // like the server: a bounded queue per browser
           await page.evaluate(() => {
             const w = globalThis as unknown as {
               __hb: {
@@ -770,7 +807,19 @@ Deno.test({
             );
           }
           const sendMs = performance.now() - start;
-          await waitReceived(page, sent, 60_000);
+          // what the bounded queue dropped is told with `discarded` once it has room
+          const until = performance.now() + 60_000;
+          for (;;) {
+            srv.flushDiscarded();
+            const st = await stats(page);
+            if (
+              (st.received as number) + (st.serverDropped as number) >= sent
+            ) break;
+            if (performance.now() > until) {
+              throw new Error(`stuck: ${JSON.stringify(st)}`);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+          }
           const hb = await page.evaluate(() => {
             const w = globalThis as unknown as {
               __hb: { frames: number; maxGap: number; on: boolean };
@@ -795,9 +844,60 @@ Deno.test({
                 hb.maxGap.toFixed(0)
               } ms; a frame after the load in ${probeMs.toFixed(0)} ms`,
           );
-          assertEquals(st.shown, sent);
+          assertEquals(
+            (st.received as number) + (st.serverDropped as number),
+            sent,
+          );
+          assertEquals(st.serverDropped, srv.discardedTotal);
+          assert((st.shown as number) >= (st.received as number));
           assert(hb.maxGap < 1_000, `a frame gap of ${hb.maxGap} ms`);
           assert(hb.frames / (sendMs / 1000) > 10, `${hb.frames} frames`);
+        },
+      );
+
+      await t.step(
+        "bounded history: past 200,000 the oldest go, and the page says so",
+        async () => {
+          await reset(page);
+          srv.queueBytes = Infinity;
+          await page.click("#clear");
+          await waitShown(page, 0);
+          const N = 210_000;
+          let firstId = 0;
+          const t0 = performance.now();
+          for (let i = 0; i < N; i += 10_000) {
+            const batch: Rec[] = [];
+            for (let k = i; k < i + 10_000; k++) {
+              batch.push(rec({ name: `h${k % 5}`, message: `history ${k}` }));
+            }
+            srv.records(batch);
+            if (i === 0) firstId = batch[0]!.$id as number;
+            await page.waitForFunction(
+              (n: number) => pyloggingViewer.stats().received >= n,
+              { timeout: 60_000, polling: 20 },
+              i + 10_000,
+            );
+          }
+          const ms = performance.now() - t0;
+          const st = await stats(page);
+          // past 200,000 the page drops 10,000 at once beyond the bound
+          assertEquals(st.olderDiscarded, 20_000);
+          assertEquals(st.kept, 190_000);
+          assertEquals(st.shown, 190_000);
+          assertEquals((await shownIds(page))[0], firstId + 20_000);
+          await page.evaluate(() =>
+            new Promise((r) => requestAnimationFrame(r))
+          );
+          const older = await page.$eval(
+            "#older",
+            (e: HTMLElement) => e.textContent,
+          );
+          assertEquals(older, "20,000 older records discarded");
+          console.log(
+            `210,000 records in batches of 10,000: ${
+              ms.toFixed(0)
+            } ms; ${older}`,
+          );
         },
       );
     } finally {

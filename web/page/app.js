@@ -74,7 +74,7 @@ const $ = (id) => {
 /**
  * One entry per record: the record as received, plus what the view needs.
  * @typedef {{r: Record<string, unknown>, seq: number, id: number, lvl: number,
- *   name: string, from: string, marker: string | null, hay: string | null,
+ *   name: string, from: string, marker: string | null, local: boolean, hay: string | null,
  *   hayLower: string | null, cells: string[] | null}} Entry
  */
 
@@ -168,6 +168,7 @@ function makeEntry(r) {
     name: typeof r.name === "string" ? r.name : str(r.name),
     from: str(r.$from),
     marker: markerText(r),
+    local: false,
     hay: null,
     hayLower: null,
     cells: null,
@@ -189,6 +190,7 @@ function localEntry(text, lvl) {
     name: "pylogging.viewer",
     from: "",
     marker: text,
+    local: true,
     hay: null,
     hayLower: null,
     cells: null,
@@ -358,9 +360,9 @@ function ingest(records) {
 }
 
 function apply(entries) {
-  received += entries.length;
   const added = [];
   for (const e of entries) {
+    if (!e.local) received++;
     all.push(e);
     noteLogger(e.name);
     noteSender(e.from);
