@@ -492,8 +492,11 @@ Deno.test({
         srv.records(more);
         await page.waitForFunction(() => pyloggingViewer.stats().held === 2);
         assertEquals((await stats(page)).shown, base.length);
-        const held = await page.$eval("#held", (e) => e.textContent);
-        assertEquals(held, "paused: 2 new records waiting");
+        // the status line is painted at the next animation frame
+        await page.waitForFunction(() =>
+          document.getElementById("held")?.textContent ===
+            "paused: 2 new records waiting"
+        );
         await page.click("#pause");
         await waitShown(page, base.length + 2);
         base.push(...more);
@@ -852,6 +855,31 @@ Deno.test({
           assert((st.shown as number) >= (st.received as number));
           assert(hb.maxGap < 1_000, `a frame gap of ${hb.maxGap} ms`);
           assert(hb.frames / (sendMs / 1000) > 10, `${hb.frames} frames`);
+        },
+      );
+
+      await t.step(
+        "a full server queue: dropped records are counted and marked",
+        async () => {
+          await reset(page);
+          await page.click("#clear");
+          await waitShown(page, 0);
+          srv.queueBytes = 0; // nothing fits: every record is dropped
+          for (let i = 0; i < 3; i++) srv.records([rec(), rec(), rec()]);
+          srv.queueBytes = Infinity;
+          srv.records([rec({ message: "after the drop" })]);
+          await page.waitForFunction(() =>
+            pyloggingViewer.stats().received === 1
+          );
+          const st = await stats(page);
+          assertEquals(st.serverDropped, 9);
+          assertEquals(
+            (await rows(page)).map((r) => r[4]),
+            [
+              "⚠ the server dropped 9 record(s) this page could not take in time",
+              "after the drop",
+            ],
+          );
         },
       );
 
