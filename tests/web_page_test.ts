@@ -43,6 +43,7 @@ function startServer() {
   >();
   let nextId = 1;
   let queueBytes = Infinity;
+  let history = 0;
   let discardedTotal = 0;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -70,8 +71,8 @@ function startServer() {
             clients.add(c);
             c.enqueue(
               enc.encode(
-                `event: hello\ndata: ${
-                  JSON.stringify({ version: 1, history: 0 })
+                `retry: 200\nevent: hello\ndata: ${
+                  JSON.stringify({ version: 1, history })
                 }\n\n`,
               ),
             );
@@ -115,8 +116,9 @@ function startServer() {
     clients,
     tokens,
     /** Sends records as one `records` event; gives each its `$id`. */
-    records(recs: Rec[]) {
-      for (const r of recs) r.$id = nextId++;
+    /** Sends records as one `records` event; gives each its `$id` unless `keepIds`. */
+    records(recs: Rec[], keepIds = false) {
+      if (!keepIds) { for (const r of recs) r.$id = nextId++; }
       flushDiscarded();
       const bytes = frame("records", recs);
       for (const c of clients) {
@@ -128,6 +130,15 @@ function startServer() {
     },
     event,
     flushDiscarded,
+    /** Ends every /events stream (the page's EventSource reconnects). */
+    disconnect() {
+      for (const c of clients) c.close();
+      clients.clear();
+    },
+    /** The `history` the next `hello` announces. */
+    set history(n: number) {
+      history = n;
+    },
     /** Bounds each client's queue to `n` bytes (unbounded by default). */
     set queueBytes(n: number) {
       queueBytes = n;
@@ -880,6 +891,55 @@ Deno.test({
               "after the drop",
             ],
           );
+        },
+      );
+
+      await t.step(
+        "reconnection: a replayed history is not shown twice; a restarted server is",
+        async () => {
+          await reset(page);
+          await page.click("#clear");
+          await waitShown(page, 0);
+          const first = [
+            rec({ message: "r1" }),
+            rec({ message: "r2" }),
+            rec({ message: "r3" }),
+          ];
+          srv.records(first);
+          await waitShown(page, 3);
+          srv.history = 2;
+          srv.disconnect();
+          const until = performance.now() + 15_000;
+          while (srv.clients.size === 0 && performance.now() < until) {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          assert(srv.clients.size > 0, "the page reconnected");
+          srv.records(first.slice(1), true); // the server's replay
+          srv.records([rec({ message: "r4" })]);
+          await page.waitForFunction(() =>
+            pyloggingViewer.stats().received === 4
+          );
+          assertEquals((await rows(page)).map((r) => r[4]), [
+            "r1",
+            "r2",
+            "r3",
+            "r4",
+          ]);
+          // a new server: its ids start again at 1
+          srv.history = 1;
+          srv.disconnect();
+          while (srv.clients.size === 0 && performance.now() < until + 15_000) {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          srv.records([{ ...rec({ message: "new server" }), $id: 1 }], true);
+          await page.waitForFunction(() =>
+            pyloggingViewer.stats().received === 5
+          );
+          const got = (await rows(page)).map((r) => r[4]);
+          assertEquals(got.slice(-2), [
+            "⚠ the server restarted: its record ids start again",
+            "new server",
+          ]);
         },
       );
 

@@ -88,6 +88,8 @@ let held = [];
 let pending = [];
 let seq = 0;
 let lastId = -Infinity;
+/** The `history` of the last `hello`, until the first records after it. */
+let helloHistory = -1;
 let olderDiscarded = 0;
 let serverDropped = 0;
 let received = 0;
@@ -352,6 +354,18 @@ function readSearch() {
 // ---------------------------------------------------------------- ingest
 
 function ingest(records) {
+  if (helloHistory >= 0 && records.length > 0) {
+    // After a reconnection the server replays its history: records already
+    // shown have ids up to lastId. Ids far below that mean a new server.
+    const first = Number(records[0]?.$id);
+    if (Number.isFinite(first) && first + helloHistory <= lastId) {
+      lastId = -Infinity;
+      pending.push(
+        localEntry("⚠ the server restarted: its record ids start again", 30),
+      );
+    }
+    helloHistory = -1;
+  }
   for (const r of records) {
     const e = makeEntry(r);
     if (e !== null) pending.push(e);
@@ -934,6 +948,7 @@ function connect() {
     try {
       const h = JSON.parse(/** @type {MessageEvent} */ (ev).data);
       const n = Number(h.history);
+      helloHistory = Number.isFinite(n) && n >= 0 ? n : 0;
       setConn(
         `connected (protocol ${Number(h.version)}; ${
           Number.isFinite(n) ? n : 0
