@@ -9,7 +9,8 @@
  *   [--format pretty|json|"%(asctime)s %(levelname)s %(message)s"]
  *   [--max-frame BYTES] [--idle-timeout MS] [--ack] [--gap-timeout MS]
  *   [--forward URL]... [--forward-ca FILE] [--forward-cert FILE
- *   --forward-key FILE] [--forward-facility NAME|N] [--count N] [--help]
+ *   --forward-key FILE] [--forward-facility NAME|N]
+ *   [--web [HOST:]PORT [--web-token T]] [--count N] [--help]
  * ```
  *
  * - `pretty` (default on a terminal): local time `HH:MM:SS.mmm`, coloured
@@ -54,6 +55,11 @@
  * as Ctrl-C does), and the summary has one line per target:
  * `forwarded to URL: 7 sent, 0 dropped, 0 pending`.
  *
+ * With `--web [HOST:]PORT` it also serves a live web viewer of every
+ * record it receives (see web/server.ts), and prints
+ * `web viewer on http://HOST:PORT/` (with `?token=…` off loopback or with
+ * `--web-token`) to stderr after the `listening on` line.
+ *
  * It prints `listening on HOST:PORT` (or the socket path) to stderr at
  * start, problems as `warning:` lines to stderr (per kind, the first 10,
  * then one a minute that counts the others: `… and 8,412 more`), and on
@@ -90,6 +96,7 @@ import { recordFormatter } from "./receiver/format.ts";
 import { formatJson } from "./receiver/json_record.ts";
 import { WarningLines } from "./receiver/warnings.ts";
 import { escapeControls } from "./text/terminal_safe.ts";
+import { startWebViewer, type WebViewer } from "./web/server.ts";
 
 export { formatPython, pythonAsctime } from "./receiver/format.ts";
 export { formatJson, parseJsonRecord } from "./receiver/json_record.ts";
@@ -148,9 +155,22 @@ export async function main(args: string[]): Promise<number> {
       opts.count,
     )
     : undefined;
+  let web: WebViewer | undefined;
   try {
-    receiver = await startReceiver(opts, warnings, acked);
+    web = opts.web !== undefined
+      ? await startWebViewer({
+        ...opts.web,
+        ...(opts.webToken !== undefined ? { token: opts.webToken } : {}),
+      })
+      : undefined;
   } catch (e) {
+    await writeErr(`error: ${webErrorText(e, opts)}\n`);
+    return USAGE_ERROR;
+  }
+  try {
+    receiver = await startReceiver(opts, warnings, acked, web);
+  } catch (e) {
+    await web?.close();
     await writeErr(
       `error: ${
         e instanceof RangeError
@@ -163,6 +183,7 @@ export async function main(args: string[]): Promise<number> {
     return USAGE_ERROR;
   }
   await writeErr(`listening on ${addrText(receiver.addr)}\n`);
+  if (web !== undefined) await writeErr(`web viewer on ${web.url}\n`);
   // With forward targets, SIGTERM ends the CLI as Ctrl-C does: their
   // queues are delivered (up to 2 s) when the receiver closes.
   const signals: Deno.Signal[] = opts.forward.length > 0
@@ -172,6 +193,7 @@ export async function main(args: string[]): Promise<number> {
     ? await printAcked(receiver, acked, signals)
     : await printRecords(receiver, render, opts.count, signals);
   warnings.flush("warning: ");
+  await web?.close();
   const s = receiver.stats();
   await writeErr(
     `${interrupted ? "\n" : ""}received ${s.records} record${
@@ -233,12 +255,15 @@ async function forwardTargets(opts: Args): Promise<ForwardTarget[]> {
  * A bound receiver as the arguments say (TLS files are read first); its
  * problems go to `warnings`. It decodes with `exact: true`, so that JSON
  * output keeps every Python type apart. With `acked` (`--ack`), records go
- * to it through `onRecord`, unbuffered.
+ * to it through `onRecord`, unbuffered. With `web` (`--web`), every record
+ * is also pushed to the viewer from `onRecord` (then still buffered when
+ * not acked).
  */
 async function startReceiver(
   opts: Args,
   warnings: WarningLines,
   acked: AckedOutput | undefined,
+  web: WebViewer | undefined,
 ): Promise<LogReceiver> {
   const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
     ? {
@@ -276,7 +301,15 @@ async function startReceiver(
     ...(opts.gapTimeout !== undefined ? { gapTimeout: opts.gapTimeout } : {}),
     ...(forward.length > 0 ? { forward } : {}),
     ...(acked !== undefined
-      ? { onRecord: (record) => acked.print(record), buffer: false }
+      ? {
+        onRecord: (record, from) => {
+          web?.push(record, from);
+          return acked.print(record);
+        },
+        buffer: false,
+      }
+      : web !== undefined
+      ? { onRecord: (record, from) => web.push(record, from), buffer: true }
       : {}),
     loadsOptions: { exact: true },
     onError: (error, conn) => {
@@ -367,6 +400,20 @@ function listenErrorText(e: unknown, opts: Args): string {
     }: ${e.message}`;
   }
   throw e;
+}
+
+/** Why the web viewer could not start, for the user. */
+function webErrorText(e: unknown, opts: Args): string {
+  const where = `${opts.web?.hostname}:${opts.web?.port}`;
+  if (
+    e instanceof Deno.errors.AddrInUse ||
+    (e as { code?: unknown })?.code === "EADDRINUSE"
+  ) {
+    return `web viewer port ${opts.web?.port} is already in use`;
+  }
+  return `cannot start the web viewer on ${where}: ${
+    e instanceof Error ? e.message : String(e)
+  }`;
 }
 
 /** `HOST:PORT`, `[IPv6]:PORT`, `udp HOST:PORT` or the socket path. */

@@ -83,6 +83,16 @@ Options:
                        (default), mail, daemon, auth, syslog, lpr, news,
                        uucp, cron, authpriv, ftp, local0 to local7, or a
                        number from 0 to 23
+  --web [HOST:]PORT    also serve a live web viewer of the records at
+                       http://HOST:PORT/ (HOST 127.0.0.1 by default; an
+                       IPv6 HOST in brackets; PORT 0 picks a free one; the
+                       page files need --allow-read from a checkout). Each
+                       browser has its own queue (10000 records, 16 MiB;
+                       a slow one loses its oldest records, and is told).
+                       Off loopback, a token is required: a random one is
+                       printed at start
+  --web-token TOKEN    the token of --web (?token=TOKEN on every request),
+                       instead of a random one; also on loopback
   --count N            exit after N records
   --help               show this help
 `;
@@ -137,6 +147,10 @@ export interface Args {
   forwardKey: string | undefined;
   /** `--forward-facility`, as a number. */
   forwardFacility: number | undefined;
+  /** `--web`: the viewer's address. */
+  web: { hostname: string; port: number } | undefined;
+  /** `--web-token`. */
+  webToken: string | undefined;
   /** `--count`. */
   count: number | undefined;
   /** `--help` or `-h`. */
@@ -174,6 +188,8 @@ export function parseArgs(argv: string[]): Args {
     forwardCert: undefined,
     forwardKey: undefined,
     forwardFacility: undefined,
+    web: undefined,
+    webToken: undefined,
     count: undefined,
     help: false,
   };
@@ -298,6 +314,19 @@ export function parseArgs(argv: string[]): Args {
         out.forwardFacility = n;
         break;
       }
+      case "--web":
+        out.web = parseWebAddr(takeValue());
+        break;
+      case "--web-token": {
+        const token = takeValue();
+        if (!/^[A-Za-z0-9._~-]+$/.test(token)) {
+          throw new ArgError(
+            "Option '--web-token' must be letters, digits, '-', '_', '.' or '~'",
+          );
+        }
+        out.webToken = token;
+        break;
+      }
       case "--count":
         out.count = int(1, Number.MAX_SAFE_INTEGER);
         break;
@@ -329,8 +358,32 @@ export function parseArgs(argv: string[]): Args {
       "TLS options need TCP: they cannot be combined with '--udp' or '--unix'",
     );
   }
+  if (out.webToken !== undefined && out.web === undefined) {
+    throw new ArgError("Option '--web-token' needs '--web'");
+  }
   checkForward(out);
   return out;
+}
+
+/**
+ * The address of `--web`: `PORT`, `HOST:PORT` or `[IPv6]:PORT`.
+ *
+ * @param text The option's value.
+ * @returns The host (127.0.0.1 when not given) and port.
+ * @throws {ArgError} If it is not such an address.
+ */
+export function parseWebAddr(
+  text: string,
+): { hostname: string; port: number } {
+  const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+):)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) {
+    throw new ArgError(
+      `Option '--web' must be [HOST:]PORT (an IPv6 HOST in brackets), PORT from 0 to 65535: got '${text}'`,
+    );
+  }
+  const host = m[1] ?? "127.0.0.1";
+  return { hostname: host.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 /** The `--forward-*` options need `--forward` targets they apply to. */

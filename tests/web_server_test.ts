@@ -1,0 +1,149 @@
+// Copyright 2026 the pylogging/socket-handler authors. MIT license.
+// web/server.ts over real HTTP: page headers, /events, history, token, 404s.
+import { equal, match, ok } from "node:assert/strict";
+import { startWebViewer } from "../web/server.ts";
+import { sameToken } from "../web/token.ts";
+import type { PythonLogRecord } from "../receiver.ts";
+import { makeLogRecord } from "../receiver/record.ts";
+
+function rec(
+  msg: string,
+  extra: Record<string, unknown> = {},
+): PythonLogRecord {
+  return makeLogRecord({
+    name: "app",
+    msg,
+    levelname: "INFO",
+    levelno: 20,
+    ...extra,
+  });
+}
+
+/** Reads SSE events until `until` says stop (bounded by 5 s). */
+async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  until: (events: { event: string; data: unknown }[]) => boolean,
+): Promise<{ event: string; data: unknown }[]> {
+  const events: { event: string; data: unknown }[] = [];
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 5000;
+  while (!until(events) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+    let end;
+    while ((end = text.indexOf("\n\n")) >= 0) {
+      const block = text.slice(0, end);
+      text = text.slice(end + 2);
+      const ev = /^event: (.*)$/m.exec(block)?.[1] ?? "";
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? "null";
+      events.push({ event: ev, data: JSON.parse(data) });
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+Deno.test("web viewer serves the page with CSP and nosniff, 404s", async () => {
+  const web = await startWebViewer({ port: 0 });
+  try {
+    for (
+      const [path, type] of [
+        ["/", "text/html"],
+        ["/app.js", "text/javascript"],
+        ["/app.css", "text/css"],
+      ]
+    ) {
+      const res = await fetch(`http://127.0.0.1:${web.port}${path}`);
+      equal(res.status, 200);
+      await res.arrayBuffer();
+      match(
+        res.headers.get("content-type")!,
+        new RegExp(`^${type}; charset=utf-8`),
+      );
+      match(
+        res.headers.get("content-security-policy")!,
+        /default-src 'none'; script-src 'self'/,
+      );
+      equal(res.headers.get("x-content-type-options"), "nosniff");
+    }
+    const res = await fetch(`http://127.0.0.1:${web.port}/nope`);
+    equal(res.status, 404);
+    equal(res.headers.get("x-content-type-options"), "nosniff");
+    await res.arrayBuffer();
+  } finally {
+    await web.close();
+  }
+});
+
+Deno.test("web viewer streams records with $id and $from, history first", async () => {
+  const web = await startWebViewer({ port: 0 });
+  try {
+    web.push(rec("before"), "10.0.0.1:5000");
+    const res = await fetch(`http://127.0.0.1:${web.port}/events`);
+    match(res.headers.get("content-type")!, /^text\/event-stream/);
+    setTimeout(
+      () =>
+        web.push(
+          rec("after", { sender: "s1" }),
+          "x:1",
+        ),
+      100,
+    );
+    const events = await readEvents(
+      res.body!,
+      (e) =>
+        e.filter((x) => x.event === "records").flatMap((x) =>
+          x.data as unknown[]
+        ).length >= 2,
+    );
+    equal(events[0]!.event, "hello");
+    equal((events[0]!.data as { history: number }).history, 1);
+    const recs = events.filter((x) => x.event === "records").flatMap((x) =>
+      x.data as Record<string, unknown>[]
+    );
+    equal(recs[0]!.msg, "before");
+    equal(recs[0]!.$from, "10.0.0.1:5000");
+    equal(recs[0]!.$id, 1);
+    equal(recs[1]!.msg, "after");
+    equal(recs[1]!.$from, "s1");
+    equal(recs[1]!.$id, 2);
+  } finally {
+    await web.close();
+  }
+});
+
+Deno.test("web viewer with a token answers 401 without it", async () => {
+  const web = await startWebViewer({ port: 0, token: "secret-token" });
+  try {
+    const bad = await fetch(`http://127.0.0.1:${web.port}/?token=wrong`);
+    equal(bad.status, 401);
+    ok(!(await bad.text()).includes("<html"));
+    const good = await fetch(web.url);
+    equal(good.status, 200);
+    await good.arrayBuffer();
+    ok(sameToken("abc", "abc"));
+    ok(!sameToken("abd", "abc"));
+    ok(!sameToken("abcd", "abc"));
+    ok(!sameToken(null, "abc"));
+  } finally {
+    await web.close();
+  }
+});
+
+Deno.test("web viewer: a stalled browser is told what it lost", async () => {
+  const web = await startWebViewer({ port: 0, maxQueue: 10 });
+  try {
+    const res = await fetch(`http://127.0.0.1:${web.port}/events`);
+    for (let i = 0; i < 100; i++) web.push(rec(`m${i}`), "h:1");
+    const events = await readEvents(
+      res.body!,
+      (e) => e.some((x) => x.event === "discarded"),
+    );
+    const d = events.find((x) => x.event === "discarded");
+    equal((d!.data as { count: number }).count, 90);
+  } finally {
+    await web.close();
+  }
+});
