@@ -529,6 +529,7 @@ Deno.test({
             levelno: 30,
             message: "dropped",
             dropped: 5,
+            dropped_by_reason: { overflow: 5 },
           }),
         ];
         srv.records(marks);

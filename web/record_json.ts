@@ -14,7 +14,9 @@ import { escapeControls } from "../text/terminal_safe.ts";
 
 /**
  * Where a record came from: its str `sender` attribute, else the peer's
- * `host:port` (`[v6]:port`), or a Unix socket's path.
+ * host and the record's `process` (`127.0.0.1 pid 4242`, so that one
+ * process's reconnections stay one sender), else the peer's `host:port`
+ * (`[v6]:port`), or a Unix socket's path.
  *
  * @param record The record.
  * @param from Its connection, or a text naming the source.
@@ -33,7 +35,10 @@ export function recordFrom(
   const host = addr.hostname.includes(":")
     ? `[${addr.hostname}]`
     : addr.hostname;
-  return `${host}:${addr.port}`;
+  const pid = record.process;
+  return typeof pid === "number" && Number.isSafeInteger(pid)
+    ? `${host} pid ${pid}`
+    : `${host}:${addr.port}`;
 }
 
 /**

@@ -23,8 +23,9 @@
  *
  * Bound to a loopback address the viewer needs no token (and answers only
  * requests whose `Host` is a loopback name, against DNS rebinding);
- * bound to any other address, or given a `token`, every request needs
- * `?token=` (compared in constant time), else 401.
+ * bound to any other address, or given a `token`, the page and `/events`
+ * need `?token=` (compared in constant time), else 401 (the script and
+ * style, which hold no record data, load without it).
  *
  * @module
  */
@@ -171,8 +172,11 @@ export async function startWebViewer(
 
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
+    // The script and style hold no record data: they load without the
+    // token, which only the page's own URL and /events carry.
+    const open = url.pathname === "/app.js" || url.pathname === "/app.css";
     if (token !== undefined) {
-      if (!sameToken(url.searchParams.get("token"), token)) {
+      if (!open && !sameToken(url.searchParams.get("token"), token)) {
         counts.unauthorized++;
         return reply(401, "401 Unauthorized: add ?token=… to the URL\n");
       }

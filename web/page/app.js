@@ -147,7 +147,8 @@ function markerText(r) {
       : "";
     return `⚠ gap: ${Number.isFinite(n) ? n : "?"} record(s) missing${range}`;
   }
-  if (name === "pylogging.socket_handler" && r.dropped !== undefined) {
+  // the handler's drop notice (its logger name is an option)
+  if (r.dropped !== undefined && r.dropped_by_reason !== undefined) {
     const n = Number(r.dropped);
     return `⚠ the sender dropped ${Number.isFinite(n) ? n : "?"} record(s)`;
   }
