@@ -87,10 +87,12 @@ export async function openPage(
         await page.screenshot({ path });
       },
       async close() {
+        let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           browser.close(),
-          new Promise((r) => setTimeout(r, 10_000)),
+          new Promise((r) => timer = setTimeout(r, 10_000)),
         ]);
+        clearTimeout(timer);
         browser.process()?.kill("SIGKILL");
       },
     };

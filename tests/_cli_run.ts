@@ -13,6 +13,8 @@ export interface CliRun {
   listening: string;
   /** The bound port. */
   port: number;
+  /** With `--web`: the URL of its `web viewer on URL` line. */
+  web: string | undefined;
   /** Waits for exit; returns stdout, the rest of stderr, and the code. */
   done(): Promise<{ stdout: string; stderr: string; code: number }>;
   /**
@@ -41,9 +43,13 @@ export async function startCli(args: string[]): Promise<CliRun> {
   const stderr = await readFirstLine(child.stderr);
   const listening = stderr.first;
   const m = /:(\d+)$/.exec(listening);
+  const web = args.includes("--web")
+    ? /^web viewer on (\S+)$/.exec(await stderr.next() ?? "")?.[1]
+    : undefined;
   return {
     listening,
     port: m ? Number(m[1]) : 0,
+    web,
     kill: (signal) => child.kill(signal),
     async done() {
       const rest = await stderr.rest();

@@ -10,7 +10,9 @@
 export interface FirstLine {
   /** The first line, without its newline (all of the text if none). */
   first: string;
-  /** Reads to the end; returns what followed the first line. */
+  /** Reads the next line (without its newline; `null` at the end). */
+  next(): Promise<string | null>;
+  /** Reads to the end; returns what followed the lines read. */
   rest(): Promise<string>;
 }
 
@@ -36,6 +38,18 @@ export async function readFirstLine(
   buffer = i < 0 ? "" : buffer.slice(i + 1);
   return {
     first,
+    async next() {
+      while (!buffer.includes("\n") && !eof) {
+        const { value, done } = await reader.read();
+        if (done) eof = true;
+        else buffer += value;
+      }
+      if (buffer === "" && eof) return null;
+      const i = buffer.indexOf("\n");
+      const line = i < 0 ? buffer : buffer.slice(0, i);
+      buffer = i < 0 ? "" : buffer.slice(i + 1);
+      return line;
+    },
     async rest() {
       while (!eof) {
         const { value, done } = await reader.read();

@@ -1,5 +1,6 @@
 # Sends records with CPython's logging.handlers.SocketHandler, for the
-# forwarding tests (tests/rsyslog_forward_test.ts).
+# forwarding tests (tests/rsyslog_forward_test.ts) and the web viewer's
+# (tests/web_viewer_test.ts).
 #
 # Usage: forward_sender.py HOST PORT fields
 #          five records of logger "app.web" (every level, a multi-line and
