@@ -10,7 +10,12 @@
 export interface FirstLine {
   /** The first line, without its newline (all of the text if none). */
   first: string;
-  /** Reads to the end; returns what followed the first line. */
+  /**
+   * Reads the next line (without its newline; what is left if none, ""
+   * at the end); {@linkcode FirstLine.rest} then returns what follows it.
+   */
+  next(): Promise<string>;
+  /** Reads to the end; returns what followed the lines read. */
   rest(): Promise<string>;
 }
 
@@ -36,6 +41,17 @@ export async function readFirstLine(
   buffer = i < 0 ? "" : buffer.slice(i + 1);
   return {
     first,
+    async next() {
+      while (!buffer.includes("\n") && !eof) {
+        const { value, done } = await reader.read();
+        if (done) eof = true;
+        else buffer += value;
+      }
+      const j = buffer.indexOf("\n");
+      const line = j < 0 ? buffer : buffer.slice(0, j);
+      buffer = j < 0 ? "" : buffer.slice(j + 1);
+      return line;
+    },
     async rest() {
       while (!eof) {
         const { value, done } = await reader.read();

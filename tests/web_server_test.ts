@@ -5,6 +5,7 @@ import { startWebViewer } from "../web/server.ts";
 import { sameToken } from "../web/token.ts";
 import type { PythonLogRecord } from "../receiver.ts";
 import { makeLogRecord } from "../receiver/record.ts";
+import { readEvents } from "./_sse.ts";
 
 function rec(
   msg: string,
@@ -17,32 +18,6 @@ function rec(
     levelno: 20,
     ...extra,
   });
-}
-
-/** Reads SSE events until `until` says stop (bounded by 5 s). */
-async function readEvents(
-  body: ReadableStream<Uint8Array>,
-  until: (events: { event: string; data: unknown }[]) => boolean,
-): Promise<{ event: string; data: unknown }[]> {
-  const events: { event: string; data: unknown }[] = [];
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = Date.now() + 5000;
-  while (!until(events) && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-    let end;
-    while ((end = text.indexOf("\n\n")) >= 0) {
-      const block = text.slice(0, end);
-      text = text.slice(end + 2);
-      const ev = /^event: (.*)$/m.exec(block)?.[1] ?? "";
-      const data = /^data: (.*)$/m.exec(block)?.[1] ?? "null";
-      events.push({ event: ev, data: JSON.parse(data) });
-    }
-  }
-  await reader.cancel();
-  return events;
 }
 
 Deno.test("web viewer serves the page with CSP and nosniff, 404s", async () => {
