@@ -58,7 +58,13 @@
  * With `--web [HOST:]PORT` it also serves a live web viewer of every
  * record it receives (see web/server.ts), and prints
  * `web viewer on http://HOST:PORT/` (with `?token=…` off loopback or with
- * `--web-token`) to stderr after the `listening on` line.
+ * `--web-token`) to stderr after the `listening on` line. At the end the
+ * browsers get up to 0.5 s to take what their queues hold (one that
+ * stopped reading cannot delay the exit longer), and the summary has one
+ * line for the viewer: `web viewer: 2 browsers, 40,000 records sent,
+ * 9,000 discarded` (browsers that connected; records written to them and
+ * records they lost, from a queue overflowing or still queued at the end,
+ * each counted once per browser).
  *
  * It prints `listening on HOST:PORT` (or the socket path) to stderr at
  * start, problems as `warning:` lines to stderr (per kind, the first 10,
@@ -94,9 +100,13 @@ import {
 import { AckedOutput } from "./receiver/acked_output.ts";
 import { recordFormatter } from "./receiver/format.ts";
 import { formatJson } from "./receiver/json_record.ts";
-import { WarningLines } from "./receiver/warnings.ts";
+import { countText, WarningLines } from "./receiver/warnings.ts";
 import { escapeControls } from "./text/terminal_safe.ts";
-import { startWebViewer, type WebViewer } from "./web/server.ts";
+import {
+  startWebViewer,
+  type WebViewer,
+  type WebViewerStats,
+} from "./web/server.ts";
 
 export { formatPython, pythonAsctime } from "./receiver/format.ts";
 export { formatJson, parseJsonRecord } from "./receiver/json_record.ts";
@@ -206,9 +216,20 @@ export async function main(args: string[]): Promise<number> {
           s.framesRefused === 1 ? "" : "s"
         } refused`
         : ""
-    }${sequenceText(s.sequence)}\n${s.forward.map(forwardText).join("")}`,
+    }${sequenceText(s.sequence)}\n${s.forward.map(forwardText).join("")}${
+      web !== undefined ? webText(web.stats()) : ""
+    }`,
   );
   return code;
+}
+
+/** The summary's line of the web viewer. */
+function webText(w: WebViewerStats): string {
+  return `web viewer: ${countText(w.clientsTotal)} browser${
+    w.clientsTotal === 1 ? "" : "s"
+  }, ${countText(w.sent)} record${w.sent === 1 ? "" : "s"} sent, ${
+    countText(w.discarded)
+  } discarded\n`;
 }
 
 /** The summary's line of one forward target. */

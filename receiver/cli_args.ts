@@ -321,7 +321,7 @@ export function parseArgs(argv: string[]): Args {
         const token = takeValue();
         if (!/^[A-Za-z0-9._~-]+$/.test(token)) {
           throw new ArgError(
-            "Option '--web-token' must be letters, digits, '-', '_', '.' or '~'",
+            "Option '--web-token' must be one or more letters, digits, '-', '_', '.' or '~'",
           );
         }
         out.webToken = token;

@@ -1,7 +1,8 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 /**
  * Test helper: runs cli.ts in a subprocess, waits for its `listening on`
- * line, and returns the port and a way to collect its output.
+ * line (and with `--web` its `web viewer on` line), and returns the port
+ * (and the viewer's URL) and a way to collect its output.
  *
  * @module
  */
@@ -13,8 +14,8 @@ export interface CliRun {
   listening: string;
   /** The bound port. */
   port: number;
-  /** With `--web`: the URL of its `web viewer on URL` line. */
-  web: string | undefined;
+  /** With `--web`: the viewer's URL, from its `web viewer on` line. */
+  webUrl?: string;
   /** Waits for exit; returns stdout, the rest of stderr, and the code. */
   done(): Promise<{ stdout: string; stderr: string; code: number }>;
   /**
@@ -43,13 +44,13 @@ export async function startCli(args: string[]): Promise<CliRun> {
   const stderr = await readFirstLine(child.stderr);
   const listening = stderr.first;
   const m = /:(\d+)$/.exec(listening);
-  const web = args.includes("--web")
-    ? /^web viewer on (\S+)$/.exec(await stderr.next() ?? "")?.[1]
-    : undefined;
+  const web = args.includes("--web") && m
+    ? /^web viewer on (\S+)$/.exec(await stderr.next())
+    : null;
   return {
     listening,
     port: m ? Number(m[1]) : 0,
-    web,
+    ...(web ? { webUrl: web[1] } : {}),
     kill: (signal) => child.kill(signal),
     async done() {
       const rest = await stderr.rest();

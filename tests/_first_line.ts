@@ -10,8 +10,11 @@
 export interface FirstLine {
   /** The first line, without its newline (all of the text if none). */
   first: string;
-  /** Reads the next line (without its newline; `null` at the end). */
-  next(): Promise<string | null>;
+  /**
+   * Reads the next line (without its newline; what is left if none, ""
+   * at the end); {@linkcode FirstLine.rest} then returns what follows it.
+   */
+  next(): Promise<string>;
   /** Reads to the end; returns what followed the lines read. */
   rest(): Promise<string>;
 }
@@ -44,10 +47,9 @@ export async function readFirstLine(
         if (done) eof = true;
         else buffer += value;
       }
-      if (buffer === "" && eof) return null;
-      const i = buffer.indexOf("\n");
-      const line = i < 0 ? buffer : buffer.slice(0, i);
-      buffer = i < 0 ? "" : buffer.slice(i + 1);
+      const j = buffer.indexOf("\n");
+      const line = j < 0 ? buffer : buffer.slice(0, j);
+      buffer = j < 0 ? "" : buffer.slice(j + 1);
       return line;
     },
     async rest() {

@@ -5,6 +5,7 @@ import { startWebViewer } from "../web/server.ts";
 import { sameToken } from "../web/token.ts";
 import type { PythonLogRecord } from "../receiver.ts";
 import { makeLogRecord } from "../receiver/record.ts";
+import { readEvents } from "./_sse.ts";
 
 function rec(
   msg: string,
@@ -17,32 +18,6 @@ function rec(
     levelno: 20,
     ...extra,
   });
-}
-
-/** Reads SSE events until `until` says stop (bounded by 5 s). */
-async function readEvents(
-  body: ReadableStream<Uint8Array>,
-  until: (events: { event: string; data: unknown }[]) => boolean,
-): Promise<{ event: string; data: unknown }[]> {
-  const events: { event: string; data: unknown }[] = [];
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = Date.now() + 5000;
-  while (!until(events) && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-    let end;
-    while ((end = text.indexOf("\n\n")) >= 0) {
-      const block = text.slice(0, end);
-      text = text.slice(end + 2);
-      const ev = /^event: (.*)$/m.exec(block)?.[1] ?? "";
-      const data = /^data: (.*)$/m.exec(block)?.[1] ?? "null";
-      events.push({ event: ev, data: JSON.parse(data) });
-    }
-  }
-  await reader.cancel();
-  return events;
 }
 
 Deno.test("web viewer serves the page with CSP and nosniff, 404s", async () => {
@@ -143,6 +118,84 @@ Deno.test("web viewer: a stalled browser is told what it lost", async () => {
     );
     const d = events.find((x) => x.event === "discarded");
     equal((d!.data as { count: number }).count, 90);
+  } finally {
+    await web.close();
+  }
+});
+
+/** Waits until `ok()` holds, polling every 10 ms for at most 5 s. */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  equal(ok(), true, "condition not met within 5 s");
+}
+
+Deno.test("web viewer: close() ends in bounded time with a browser that stopped reading", async () => {
+  const web = await startWebViewer({ port: 0 });
+  // A browser that sends its request and never reads: the server's writes
+  // fill its TCP buffer, then block.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: web.port });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        `GET /events HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\n\r\n`,
+      ),
+    );
+    await until(() => web.stats().clients === 1);
+    const pad = "x".repeat(2000);
+    for (let i = 0; i < 20_000; i++) {
+      web.push(rec(`m${i} ${pad}`), "h:1");
+      // Let the batch timer run, so that the stream fills the socket.
+      if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 60));
+    }
+    const t0 = performance.now();
+    await web.close();
+    const ms = performance.now() - t0;
+    ok(ms < 2000, `close() took ${ms.toFixed(0)} ms`);
+    const s = web.stats();
+    equal(s.clients, 0);
+    ok(s.discarded > 0, `discarded ${s.discarded}`);
+    equal(s.sent + s.discarded, 20_000);
+    // The server closed the connection: the client reads to its end.
+    const buf = new Uint8Array(1 << 16);
+    let eof = false;
+    const deadline = Date.now() + 5000;
+    for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) {
+        eof = true;
+        break;
+      }
+    }
+    ok(eof, "the stalled connection is closed");
+  } finally {
+    conn.close();
+    await web.close();
+  }
+});
+
+Deno.test("web viewer: close() lets a reading browser take what is queued, then ends its stream", async () => {
+  const web = await startWebViewer({ port: 0 });
+  try {
+    const res = await fetch(`http://127.0.0.1:${web.port}/events`);
+    await until(() => web.stats().clients === 1);
+    const reading = readEvents(res.body!, () => false);
+    // Pushed right before close(): no batch has been sent yet.
+    for (let i = 0; i < 100; i++) web.push(rec(`m${i}`), "h:1");
+    const t0 = performance.now();
+    await web.close();
+    ok(performance.now() - t0 < 2000);
+    const events = await reading;
+    const recs = events.filter((x) => x.event === "records").flatMap((x) =>
+      x.data as Record<string, unknown>[]
+    );
+    equal(recs.length, 100);
+    equal(recs[99]!.msg, "m99");
+    ok(!events.some((x) => x.event === "discarded"));
+    const s = web.stats();
+    equal(s.sent, 100);
+    equal(s.discarded, 0);
   } finally {
     await web.close();
   }

@@ -37,7 +37,10 @@ export function sseEvent(event: string, data: string): Uint8Array {
 export class ViewerClient {
   /** The response body. */
   readonly stream: ReadableStream<Uint8Array>;
-  /** Records dropped from the queue so far. */
+  /**
+   * Records dropped from the queue so far (with those still queued when
+   * the stream ended).
+   */
   discarded = 0;
   /** Records written to the stream so far. */
   sent = 0;
@@ -50,6 +53,7 @@ export class ViewerClient {
   #wake: (() => void) | undefined;
   #ready = false;
   #closed = false;
+  #ending = false;
   #onEnd: () => void;
 
   /**
@@ -121,7 +125,25 @@ export class ViewerClient {
     wake?.();
   }
 
-  /** Ends the stream (the viewer is closing). */
+  /**
+   * Ends the stream once the browser has taken what is queued (the viewer
+   * is closing): from now on each read gets the next batch at once, and
+   * the read after the last one the end.
+   */
+  end(): void {
+    if (this.#closed) return;
+    if (this.size === 0 && this.#unreported === 0) {
+      this.close();
+      return;
+    }
+    this.#ending = true;
+    this.flush();
+  }
+
+  /**
+   * Ends the stream now; the records still queued count as discarded
+   * (the viewer is closing and this browser did not take them in time).
+   */
   close(): void {
     if (this.#closed) return;
     try {
@@ -135,6 +157,7 @@ export class ViewerClient {
   #end(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.discarded += this.size;
     this.#queue = [];
     this.#head = 0;
     this.#bytes = 0;
@@ -148,12 +171,16 @@ export class ViewerClient {
     controller: ReadableStreamDefaultController<Uint8Array>,
   ): Promise<void> {
     while (
-      !this.#closed && (!this.#ready || this.size === 0) &&
-      this.#unreported === 0
+      !this.#closed && !this.#ending &&
+      (!this.#ready || this.size === 0) && this.#unreported === 0
     ) {
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
     if (this.#closed) return;
+    if (this.#ending && this.size === 0 && this.#unreported === 0) {
+      this.close();
+      return;
+    }
     if (this.#unreported > 0) {
       controller.enqueue(
         sseEvent("discarded", `{"count":${this.#unreported}}`),

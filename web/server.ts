@@ -66,7 +66,10 @@ export interface WebViewerStats {
   records: number;
   /** Records written to browsers (counted once per browser). */
   sent: number;
-  /** Records dropped from browsers' queues (counted once per browser). */
+  /**
+   * Records dropped from browsers' queues (counted once per browser), with
+   * those still queued when a stream ended.
+   */
   discarded: number;
   /** Requests refused for a missing or wrong token. */
   unauthorized: number;
@@ -89,7 +92,13 @@ export interface WebViewer {
   push(record: PythonLogRecord, from: ConnectionInfo | string): void;
   /** The counters. */
   stats(): WebViewerStats;
-  /** Ends every open stream and stops the server. */
+  /**
+   * Ends every open stream and stops the server, in bounded time (about
+   * 1 s at most): the browsers get up to {@linkcode CLOSE_GRACE} ms to
+   * take what their queues hold, then every connection is closed, read or
+   * not (a browser that stopped reading cannot hold it open), and what is
+   * left counts as discarded.
+   */
   close(): Promise<void>;
 }
 
@@ -98,6 +107,12 @@ export const DEFAULT_WEB_PORT = 9022;
 
 /** Milliseconds between two batches of records to a browser. */
 const BATCH_INTERVAL = 50;
+
+/**
+ * Milliseconds {@linkcode WebViewer.close} waits for the responses under
+ * way to be written before it closes their connections.
+ */
+export const CLOSE_GRACE = 500;
 
 /** Headers of every response. */
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -170,7 +185,19 @@ export async function startWebViewer(
     for (const c of clients) c.flush();
   };
 
-  const handler = async (req: Request): Promise<Response> => {
+  // The responses being written, each settled once written or dropped.
+  const responses = new Set<Promise<void>>();
+  let closing = false;
+
+  const handler = async (
+    req: Request,
+    info: Deno.ServeHandlerInfo,
+  ): Promise<Response> => {
+    const done: Promise<void> = info.completed.catch(() => {}).finally(() =>
+      responses.delete(done)
+    );
+    responses.add(done);
+    if (closing) return reply(503, "503 Service Unavailable: closing\n");
     const url = new URL(req.url);
     // The script and style hold no record data: they load without the
     // token, which only the page's own URL and /events carry.
@@ -221,7 +248,12 @@ export async function startWebViewer(
   };
 
   const listening = Promise.withResolvers<Deno.NetAddr>();
+  // Aborting closes the server and every connection at once, whereas
+  // server.shutdown() waits for every response to be written: forever for
+  // a browser that stopped reading.
+  const abort = new AbortController();
   const server = Deno.serve({
+    signal: abort.signal,
     hostname,
     port: options.port ?? DEFAULT_WEB_PORT,
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
@@ -231,7 +263,20 @@ export async function startWebViewer(
   const host = addr.hostname.includes(":")
     ? `[${addr.hostname}]`
     : addr.hostname;
-  let closed = false;
+  let closeDone: Promise<void> | undefined;
+
+  const closeAll = async () => {
+    closing = true;
+    clearTimeout(timer);
+    timer = undefined;
+    // The browsers that read take what their queues hold, then the end;
+    // those that do not within the grace lose it, and their connection.
+    for (const c of [...clients]) c.end();
+    await within(Promise.all(responses), CLOSE_GRACE);
+    for (const c of [...clients]) c.close();
+    abort.abort();
+    await within(server.finished, CLOSE_GRACE);
+  };
 
   return {
     url: `http://${host}:${addr.port}/${
@@ -240,7 +285,7 @@ export async function startWebViewer(
     port: addr.port,
     token,
     push(record, from) {
-      if (closed) return;
+      if (closing) return;
       counts.records++;
       const json = recordJson(record, ++nextId, recordFrom(record, from));
       if (historySize > 0) {
@@ -268,14 +313,24 @@ export async function startWebViewer(
       }
       return { ...counts, clients: clients.size, sent, discarded };
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearTimeout(timer);
-      for (const c of [...clients]) c.close();
-      await server.shutdown();
+    close() {
+      closeDone ??= closeAll();
+      return closeDone;
     },
   };
+}
+
+/** Waits for `promise`, at most `ms` milliseconds. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function positive(name: string, n: number, zero = false): number {

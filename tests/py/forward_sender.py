@@ -1,13 +1,14 @@
 # Sends records with CPython's logging.handlers.SocketHandler, for the
 # forwarding tests (tests/rsyslog_forward_test.ts) and the web viewer's
-# (tests/web_viewer_test.ts).
+# (tests/cli_web_test.ts, tests/web_viewer_test.ts, bench/web_viewer.ts).
 #
 # Usage: forward_sender.py HOST PORT fields
 #          five records of logger "app.web" (every level, a multi-line and
 #          non-ASCII message, extras with '"', '\' and ']', an exception);
 #          prints one JSON line per record with what a forwarder must carry.
-#        forward_sender.py HOST PORT count N RATE
-#          N records "r<i>" at RATE records/s; prints "DONE".
+#        forward_sender.py HOST PORT count N RATE [SIZE]
+#          N records "r<i>" at RATE records/s (with SIZE: "r<i> xxx…", SIZE
+#          'x' after the space); prints "DONE".
 import json
 import logging
 import logging.handlers
@@ -55,9 +56,13 @@ if mode == "fields":
         }))
 elif mode == "count":
     n, rate = int(sys.argv[4]), float(sys.argv[5])
+    pad = "x" * int(sys.argv[6]) if len(sys.argv) > 6 else None
     t0 = time.time()
     for i in range(n):
-        logger.info("r%d", i)
+        if pad is None:
+            logger.info("r%d", i)
+        else:
+            logger.info("r%d %s", i, pad)
         if i % 100 == 99:
             ahead = (i + 1) / rate - (time.time() - t0)
             if ahead > 0:
