@@ -425,3 +425,21 @@ Deno.test("SocketEngine reads the clock once per run of drops, and the notice ha
   equal(notices[0]!.lastDropMs, 5_000);
   await engine.close();
 });
+
+Deno.test("SocketEngine: a connect delayed by the program's own busy event loop is not a timeout", async () => {
+  await using server = FrameServer.tcp();
+  const errors: string[] = [];
+  const engine = tcpEngine(server.port, {
+    connectTimeout: 200,
+    onError: (e, kind) => errors.push(`${kind}: ${e.message}`),
+  });
+  equal(engine.enqueue(makeFrame(0)), true);
+  // synchronous work right after the first record, longer than the timeout
+  const until = performance.now() + 600;
+  while (performance.now() < until) { /* busy */ }
+  const r = await engine.flush(5000);
+  deepEqual(errors, []);
+  deepEqual(r, { sent: 1, dropped: 0, pending: 0, timedOut: false });
+  equal(engine.stats().connects, 1);
+  await engine.close();
+});

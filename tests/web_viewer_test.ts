@@ -96,10 +96,10 @@ Deno.test({
       "--gap-timeout",
       "200",
     ]);
-    ok(cli.web !== undefined, "the CLI prints the viewer's URL");
-    match(cli.web!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    ok(cli.webUrl !== undefined, "the CLI prints the viewer's URL");
+    match(cli.webUrl!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const shots = screenshotDir();
-    const s = await openPage(cli.web!, { width: 1280, height: 760 });
+    const s = await openPage(cli.webUrl!, { width: 1280, height: 760 });
     const { page } = s;
     /** Every record the CLI received, in order, by message. */
     const sent: string[] = [];
@@ -436,7 +436,7 @@ Deno.test({
           await reset(page);
           await page.click("#clear");
           await waitShown(page, 0);
-          const port = Number(new URL(cli.web!).port);
+          const port = Number(new URL(cli.webUrl!).port);
           const stalled = await Deno.connect({ hostname: "127.0.0.1", port });
           try {
             await stalled.write(
@@ -481,5 +481,10 @@ Deno.test({
       sent.filter((m) => m !== ""),
     );
     match(stderr, /received [\d,]+ records/);
+    const web =
+      /web viewer: 2 browsers, ([\d,]+) records sent, ([\d,]+) discarded/
+        .exec(stderr);
+    ok(web !== null, stderr);
+    ok(Number(web[2]!.replaceAll(",", "")) > 0, "the stalled browser's loss");
   },
 });

@@ -61,6 +61,43 @@ export function startTimer(
 }
 
 /**
+ * How late (ms) a deadline may fire before it counts as a busy event loop
+ * rather than a slow peer.
+ */
+const LATE_MS = 100;
+
+/**
+ * Starts a deadline for an I/O operation (a connect, a handshake) that
+ * does not keep the process alive. A deadline that fires late means the
+ * program kept the event loop busy with synchronous work (often right
+ * after its first record), so the operation may be done and not yet seen:
+ * it looks once more after one turn of the loop before calling `fn`.
+ *
+ * @param clock The clock.
+ * @param fn Called when the deadline has passed.
+ * @param ms The deadline in milliseconds.
+ * @returns A function that cancels the deadline.
+ */
+export function startDeadline(
+  clock: EngineClock,
+  fn: () => void,
+  ms: number,
+): () => void {
+  const started = clock.now();
+  let lookedAgain = false;
+  const fire = () => {
+    if (!lookedAgain && clock.now() - started > ms + LATE_MS) {
+      lookedAgain = true;
+      timer = startTimer(clock, fire, 0, false);
+      return;
+    }
+    fn();
+  };
+  let timer = startTimer(clock, fire, ms, false);
+  return () => clock.clearTimeout(timer);
+}
+
+/**
  * Lets a timer keep the process alive, or not.
  *
  * @param id The timer id.

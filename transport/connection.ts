@@ -13,7 +13,7 @@
  * @module
  */
 import { Backoff, type BackoffOptions } from "./backoff.ts";
-import { type EngineClock, startTimer } from "./clock.ts";
+import { type EngineClock, startDeadline, startTimer } from "./clock.ts";
 import { isPermissionError, messageOf } from "./errors.ts";
 
 /**
@@ -387,7 +387,7 @@ export class Connector<C extends Connection> {
     const clock = this.#clock;
     const ac = new AbortController();
     this.#abort = ac;
-    const timer = startTimer(
+    const cancel = startDeadline(
       clock,
       () =>
         ac.abort(
@@ -397,7 +397,6 @@ export class Connector<C extends Connection> {
           ),
         ),
       connectTimeout,
-      false,
     );
     try {
       return await new Promise<C>((resolve, reject) => {
@@ -422,7 +421,7 @@ export class Connector<C extends Connection> {
         });
       });
     } finally {
-      clock.clearTimeout(timer);
+      cancel();
       this.#abort = undefined;
     }
   }

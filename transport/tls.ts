@@ -35,8 +35,12 @@
  *
  * @module
  */
+import { engineClock, startDeadline } from "./clock.ts";
 import { messageOf } from "./errors.ts";
 import { DEFAULTS, type TlsOptions } from "./options.ts";
+
+/** The real clock, for the connect and handshake deadlines. */
+const clock = engineClock();
 
 /** Default of {@linkcode TlsOptions.handshakeTimeout}, in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT: number = DEFAULTS.handshakeTimeout;
@@ -83,14 +87,14 @@ function bounded<T>(
     const finish = (): boolean => {
       if (done) return false;
       done = true;
-      clearTimeout(timer);
+      cancel();
       signal.removeEventListener("abort", onAbort);
       return true;
     };
     const onAbort = () => {
       if (finish()) reject(signal.reason);
     };
-    const timer = setTimeout(() => {
+    const cancel = startDeadline(clock, () => {
       if (finish()) reject(onTimeout());
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -146,7 +150,8 @@ export async function connectTls(
     const ac = new AbortController();
     const onAbort = () => ac.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(
+    const cancel = startDeadline(
+      clock,
       () =>
         ac.abort(
           new Error(
@@ -159,7 +164,7 @@ export async function connectTls(
     try {
       tcp = await Deno.connect({ hostname, port, signal: ac.signal });
     } finally {
-      clearTimeout(timer);
+      cancel();
       signal.removeEventListener("abort", onAbort);
     }
     try {
