@@ -13,7 +13,7 @@
  * @module
  */
 import { Backoff, type BackoffOptions } from "./backoff.ts";
-import { type EngineClock, startDeadline, startTimer } from "./clock.ts";
+import { type EngineClock, startDeadline } from "./clock.ts";
 import { isPermissionError, messageOf } from "./errors.ts";
 
 /**
