@@ -119,7 +119,9 @@ try {
   await handler.close();
   console.log(
     `1. ${fmt(N)} records logged in ${loggedMs.toFixed(0)} ms, flushed to ` +
-      `the receiver in ${sentMs.toFixed(0)} ms; the page showed ${fmt(s1.shown as number)} ` +
+      `the receiver in ${sentMs.toFixed(0)} ms; the page showed ${
+        fmt(s1.shown as number)
+      } ` +
       `(told ${fmt(s1.serverDropped as number)} discarded) ` +
       `${
         shownMs.toFixed(0)
