@@ -94,6 +94,10 @@ export async function openPage(
         ]);
         clearTimeout(timer);
         browser.process()?.kill("SIGKILL");
+        // puppeteer waits 100 ms for a frame swap when its page's session
+        // ends (FrameManager, TIME_FOR_WAITING_FOR_SWAP): let that timer
+        // end, for the test's sanitizers
+        await new Promise((r) => setTimeout(r, 150));
       },
     };
   } catch (e) {
