@@ -3,6 +3,7 @@
 // records and a real headless Chromium (tests/_browser.ts) shows them.
 //
 //   deno task bench:web [--n 100000] [--rate 5000] [--seconds 10]
+//     [--receive 200000]
 //
 // 1. N records logged at once through @std/log and this package's
 //    SocketHandler: the time until the page shows them all (or has been
@@ -12,6 +13,10 @@
 //    second browser that never reads (a raw /events request): what the page
 //    received and was told was discarded, its frames per second and longest
 //    gap between two frames, and the CLI's own count and summary.
+// 3. The CLI receiving RECEIVE records (default 200,000) from this
+//    package's handler: without `--web`; with it and no browser; with a
+//    page reading; with a page reading and a browser that never reads.
+//    3 alternating rounds: records/s.
 import * as log from "@std/log";
 import { SocketHandler } from "../mod.ts";
 import { openPage, type Page } from "../tests/_browser.ts";
@@ -193,3 +198,89 @@ console.log(
   `   the CLI printed ${fmt(printed)} records (of ${fmt(N + RATE * SECONDS)})`,
 );
 for (const line of stderr.trim().split("\n")) console.log(`   cli: ${line}`);
+
+// ------------------------------------------------------------------ 3
+
+/** Viewer set-ups of section 3. */
+type Mode = "off" | "idle" | "page" | "page+stalled";
+
+/**
+ * Seconds for the CLI to receive `n` records from this package's handler
+ * (it exits at `--count n`), with or without a viewer that has a page
+ * reading and a browser that never reads.
+ */
+async function receiveRun(
+  n: number,
+  mode: Mode,
+): Promise<number> {
+  const web = mode !== "off";
+  const run = await startCli([
+    "--port",
+    "0",
+    "--format",
+    "%(message)s",
+    "--count",
+    `${n}`,
+    ...(web ? ["--web", "127.0.0.1:0"] : []),
+  ]);
+  const browser = mode === "page" || mode === "page+stalled"
+    ? await openPage(run.webUrl!)
+    : undefined;
+  let stalled: Deno.Conn | undefined;
+  if (mode === "page+stalled") {
+    const port = Number(new URL(run.webUrl!).port);
+    stalled = await Deno.connect({ hostname: "127.0.0.1", port });
+    await stalled.write(
+      new TextEncoder().encode(
+        `GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+      ),
+    );
+  }
+  const h = new SocketHandler("INFO", {
+    hostname: "127.0.0.1",
+    port: run.port,
+    maxQueueRecords: n,
+    maxQueueBytes: 1 << 30,
+    exitSignals: false,
+  });
+  log.setup({
+    handlers: { h },
+    loggers: { "app": { level: "INFO", handlers: ["h"] } },
+  });
+  const logger = log.getLogger("app");
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    logger.info(`request ${i} served`, { i });
+    if (i % 2000 === 1999) await new Promise((r) => setTimeout(r, 0));
+  }
+  const out = await run.done();
+  const seconds = (performance.now() - t0) / 1000;
+  log.setup({ handlers: {}, loggers: {} });
+  await h.close(100);
+  stalled?.close();
+  await browser?.close();
+  const printed = out.stdout.trimEnd().split("\n").length;
+  if (printed !== n) throw new Error(`the CLI printed ${printed} of ${n}`);
+  return seconds;
+}
+
+const R = intArg(args, "receive", 200_000);
+const MODES = ["off", "idle", "page", "page+stalled"] as const;
+const rates = new Map<string, number[]>(MODES.map((m) => [m, []]));
+for (let round = 0; round < 3; round++) {
+  const order = round % 2 === 0 ? MODES : [...MODES].reverse();
+  for (const mode of order) {
+    rates.get(mode)!.push(R / await receiveRun(R, mode));
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+const k = (x: number) => `${(x / 1000).toFixed(1)}k`;
+const line = (m: string) =>
+  `${k(median(rates.get(m)!))}/s (${rates.get(m)!.map(k).join(", ")})`;
+console.log(
+  `3. the CLI receiving ${fmt(R)} records from SocketHandler, records/s ` +
+    `(median of 3 alternating rounds): without --web ${line("off")}; ` +
+    `--web, no browser ${line("idle")}; --web, a page reading ` +
+    `${line("page")}; --web, a page reading and a browser that never ` +
+    `reads ${line("page+stalled")}`,
+);

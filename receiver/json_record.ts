@@ -252,6 +252,10 @@ const LONG_FIELDS: readonly string[] = [
 ];
 /** The other standard fields: numbers, `None` and short strings. */
 const SHORT_FIELDS = STANDARD_FIELDS.filter((k) => !LONG_FIELDS.includes(k));
+/** The standard fields in their order, each `null`. */
+const KEY_ORDER: Readonly<Record<string, null>> = Object.fromEntries(
+  STANDARD_FIELDS.map((k) => [k, null]),
+);
 
 /**
  * One JSON line for a record: standard fields, extras, `message`, and
@@ -261,11 +265,11 @@ const SHORT_FIELDS = STANDARD_FIELDS.filter((k) => !LONG_FIELDS.includes(k));
  * @returns The JSON text (no newline).
  */
 export function formatJson(record: PythonLogRecord): string {
-  const out: Record<string, unknown> = {};
+  // a copy of one object keeps the keys' order, in one hidden class
+  const out: Record<string, unknown> = { ...KEY_ORDER };
   const fields = record as unknown as Record<string, unknown>;
   const budget = new TextBudget();
   const st: JsonState = { seen: [], budget };
-  for (const key of STANDARD_FIELDS) out[key] = null; // the keys' order
   for (const key of SHORT_FIELDS) out[key] = toJson(fields[key], st);
   for (const key of LONG_FIELDS) out[key] = toJson(fields[key], st);
   for (const key in record.extra) {

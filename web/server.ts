@@ -166,7 +166,12 @@ export async function startWebViewer(
   if (token === "") throw new RangeError("Option 'token' cannot be empty");
   const assets = new AssetCache();
   const clients = new Set<ViewerClient>();
-  const history: string[] = [];
+  /**
+   * The last records pushed, for browsers that connect later; their JSON
+   * is made when a browser needs it (or at once while one is connected),
+   * so that a viewer nobody watches costs receiving next to nothing.
+   */
+  const history: HistoryEntry[] = [];
   let historyHead = 0;
   let nextId = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,7 +221,7 @@ export async function startWebViewer(
     if (url.pathname === "/events") {
       const recent = history.slice(historyHead).concat(
         history.slice(0, historyHead),
-      );
+      ).map(entryJson);
       const client: ViewerClient = new ViewerClient(
         limits,
         sseEvent("hello", `{"version":1,"history":${recent.length}}`),
@@ -287,15 +292,21 @@ export async function startWebViewer(
     push(record, from) {
       if (closing) return;
       counts.records++;
-      const json = recordJson(record, ++nextId, recordFrom(record, from));
+      const entry: HistoryEntry = {
+        record,
+        id: ++nextId,
+        from: recordFrom(record, from),
+        json: undefined,
+      };
       if (historySize > 0) {
-        if (history.length < historySize) history.push(json);
+        if (history.length < historySize) history.push(entry);
         else {
-          history[historyHead] = json;
+          history[historyHead] = entry;
           historyHead = (historyHead + 1) % historySize;
         }
       }
       if (clients.size === 0) return;
+      const json = entryJson(entry);
       for (const c of clients) c.push(json);
       if (timer === undefined) {
         timer = setTimeout(
@@ -331,6 +342,20 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A record kept for browsers that connect later. */
+interface HistoryEntry {
+  record: PythonLogRecord;
+  id: number;
+  from: string;
+  /** Its JSON, once made. */
+  json: string | undefined;
+}
+
+/** An entry's JSON, made once. */
+function entryJson(entry: HistoryEntry): string {
+  return entry.json ??= recordJson(entry.record, entry.id, entry.from);
 }
 
 function positive(name: string, n: number, zero = false): number {
