@@ -21,12 +21,6 @@ export function chromiumPath(): string | null {
   return null;
 }
 
-if (chromiumPath() === null) {
-  console.warn(
-    "warning: no chromium ($CHROMIUM, /usr/bin/chromium): the web page tests are ignored; " +
-      "install it with: apt-get install chromium (.ci/run does)",
-  );
-}
 
 export interface BrowserSession {
   browser: Browser;

@@ -6,7 +6,7 @@
 // and reconnection itself. tests/web_viewer_test.ts runs the page against
 // the real CLI with CPython and Deno senders.
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { chromiumPath, openPage } from "./_browser.ts";
+import { openPage } from "./_browser.ts";
 import {
   type Dom,
   type HTMLElement,
@@ -213,7 +213,6 @@ function idsOf(recs: Rec[], pred: (r: Rec) => boolean): number[] {
 Deno.test({
   name:
     "web page: live rows, filters, detail, pause, export, markers, hostile records, 100k, bounded history",
-  ignore: chromiumPath() === null,
   async fn(t) {
     const srv = startServer();
     const s = await openPage(`${srv.url}?token=s3cr%20t`, {

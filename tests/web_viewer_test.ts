@@ -12,7 +12,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import * as log from "@std/log";
 import { SocketHandler } from "../mod.ts";
-import { chromiumPath, openPage, type Page } from "./_browser.ts";
+import { openPage, type Page } from "./_browser.ts";
 import { startCli } from "./_cli_run.ts";
 import { stampedFrame } from "./_stamped.ts";
 import {
@@ -80,7 +80,6 @@ interface PyRecord {
 Deno.test({
   name:
     "web viewer: cli.ts --web with CPython and Deno senders in a real Chromium",
-  ignore: chromiumPath() === null,
   async fn(t) {
     const cli = await startCli([
       "--port",
