@@ -21,7 +21,6 @@ export function chromiumPath(): string | null {
   return null;
 }
 
-
 export interface BrowserSession {
   browser: Browser;
   page: Page;
