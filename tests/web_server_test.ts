@@ -2,7 +2,7 @@
 // web/server.ts over real HTTP: page headers, /events, history, token, 404s.
 import { equal, match, ok } from "node:assert/strict";
 import { startWebViewer } from "../web/server.ts";
-import { sameToken } from "../web/token.ts";
+import { isLoopback, newToken, sameToken } from "../web/token.ts";
 import type { PythonLogRecord } from "../receiver.ts";
 import { makeLogRecord } from "../receiver/record.ts";
 import { readEvents } from "./_sse.ts";
@@ -199,4 +199,41 @@ Deno.test("web viewer: close() lets a reading browser take what is queued, then 
   } finally {
     await web.close();
   }
+});
+
+Deno.test("web viewer: only loopback binds go without a token; tokens are random base64url", () => {
+  for (
+    const h of [
+      "127.0.0.1",
+      "127.8.9.10",
+      "localhost",
+      "LOCALHOST",
+      "::1",
+      "[::1]",
+      "::ffff:127.0.0.1",
+    ]
+  ) {
+    ok(isLoopback(h), h);
+  }
+  for (
+    const h of [
+      "0.0.0.0",
+      "::",
+      "192.168.1.10",
+      "10.0.0.1",
+      "example.com",
+      "localhost.example.com",
+      "128.0.0.1",
+      "0:0:0:0:0:0:0:2",
+    ]
+  ) {
+    ok(!isLoopback(h), h);
+  }
+  const tokens = new Set<string>();
+  for (let i = 0; i < 100; i++) {
+    const t = newToken();
+    match(t, /^[A-Za-z0-9_-]{22}$/);
+    tokens.add(t);
+  }
+  equal(tokens.size, 100);
 });
