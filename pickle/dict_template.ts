@@ -74,6 +74,13 @@ interface DictShape {
   bytes: Uint8Array;
   /** Calls that followed the template since it was built. */
   uses: number;
+  /**
+   * Whether the template holds only the first keys of its dict: those
+   * before a key CPython shares (`""`, one character below U+0100), whose
+   * bytes depend on the memo. Keys after them are written plainly, and a
+   * dict that goes on past the template does not make it stale.
+   */
+  partial: boolean;
   /** Per item, a view of the bytes copied before it (made on first use). */
   views: (Uint8Array | undefined)[];
   /** Where each view starts. */
@@ -314,12 +321,13 @@ export class DictTemplates {
           return;
         }
         // Off the template from this key on: plain items follow, and the
-        // next dict builds a new template.
+        // next dict builds a new template (unless the template is partial
+        // and ends here).
         this.#run(enc, s, i, runStart, s.keyStart[i] as number);
         memo.next = memo0 + (s.memo[i] as number) + drift;
         live = false;
         batch = i;
-        s.uses = SHAPE_REFRESH;
+        s.uses = i === n && s.partial ? s.uses + 1 : SHAPE_REFRESH;
       }
       if (batch === BATCHSIZE) {
         enc.ensure(2);
@@ -334,17 +342,17 @@ export class DictTemplates {
       batch++;
       i++;
     }
-    if (live && i === n) {
+    if (live && i === n && !s.partial) {
       memo.next = memo0 + (s.memo[i] as number) + drift;
       this.#run(enc, s, i, runStart, end);
       s.uses++;
     } else {
       if (live) {
-        // Fewer keys than the template.
+        // Fewer keys than the template, or all of a partial one's.
         this.#run(enc, s, i, runStart, s.keyStart[i] as number);
         memo.next = memo0 + (s.memo[i] as number) + drift;
         batch = i;
-        s.uses = SHAPE_REFRESH;
+        s.uses = i === n ? s.uses + 1 : SHAPE_REFRESH;
       }
       enc.ensure(3);
       enc.buf[enc.pos++] = SETITEMS;
@@ -528,6 +536,12 @@ export class DictTemplates {
   ): DictShape | undefined {
     const recKeys = this.#recKeys;
     const recValues = this.#recValues;
+    // The template ends before the first key CPython shares.
+    let m = 0;
+    while (m < n && !isSharedStr(recKeys[m] as string)) m++;
+    if (m < 2) return undefined;
+    const partial = m < n;
+    n = m;
     const keys: string[] = new Array(n);
     const values: unknown[] = new Array(n);
     const keyStart = new Int32Array(n + 1);
@@ -535,9 +549,7 @@ export class DictTemplates {
     const lists: (unknown[] | undefined)[] = new Array(n);
     const memo = new Int32Array(n + 1);
     for (let j = 0; j < n; j++) {
-      const key = recKeys[j] as string;
-      if (isSharedStr(key)) return undefined;
-      keys[j] = key;
+      keys[j] = recKeys[j] as string;
       const value = recValues[j];
       keyStart[j] = (this.#recKeyAt[j] as number) - bodyStart;
       valueStart[j] = (this.#recValueAt[j] as number) - bodyStart;
@@ -558,7 +570,7 @@ export class DictTemplates {
       }
     }
     keyStart[n] = (this.#recKeyAt[n] as number) - bodyStart;
-    memo[n] = enc.memo.next - memo0;
+    memo[n] = partial ? this.#recMemo[n] as number : enc.memo.next - memo0;
     const kinds = new Uint8Array(n);
     for (let j = 0; j < n; j++) kinds[j] = kindOf(values[j]);
     return {
@@ -568,9 +580,13 @@ export class DictTemplates {
       keyStart,
       valueStart,
       memo,
-      bytes: enc.buf.slice(bodyStart, enc.pos),
+      bytes: enc.buf.slice(
+        bodyStart,
+        partial ? bodyStart + (keyStart[n] as number) : enc.pos,
+      ),
       lists,
       uses: 0,
+      partial,
       views: new Array(n + 1),
       viewFrom: new Int32Array(n + 1),
     };

@@ -205,6 +205,44 @@ Deno.test("dumps() follows values that change type, memo footprint and order", (
   }
 });
 
+Deno.test("dumps() templates the keys before a one-character key and writes the rest plainly", () => {
+  const list = ["xx", "yyy"];
+  const dicts: Record<string, unknown>[] = [
+    { aa: "one", bb: 2, i: 1 }, // the template ends before "i"
+    { aa: "one", bb: 2, i: 2 },
+    { aa: "two", bb: 3, i: 3, cc: "x" },
+    { aa: "one", bb: 2 }, // just the template's keys
+    { aa: "one", bb: 2, dd: 4 }, // other keys after it
+    { aa: "i", bb: 2, i: "i" }, // "i" written before the key: a memo get
+    { aa: "one", bb: "i", i: 5, "": "" },
+    { aa: list, bb: list, i: list }, // memo entries before the key
+    { aa: "one", bb: 2.5, i: "", "é": "é" },
+    { aa: "one", bb: 2, i: 1 },
+    { i: 1, aa: "one", bb: 2 }, // a one-character key first: no template
+    { aa: "one", i: 1, bb: 2 },
+  ];
+  for (const protocol of PROTOCOLS) {
+    for (let round = 0; round < 3; round++) {
+      for (const dict of dicts) {
+        equal(
+          hex(dumps(dict, { protocol })),
+          hex(plain(dict, { protocol })),
+          `protocol ${protocol}: ${Deno.inspect(dict)}`,
+        );
+      }
+    }
+    // a long run of the same shape: the template is kept, and stays right
+    for (let k = 0; k < 600; k++) {
+      const dict = { aa: `r${k % 7}`, bb: k, i: k % 3 === 0 ? "i" : k };
+      equal(
+        hex(dumps(dict, { protocol })),
+        hex(plain(dict, { protocol })),
+        `protocol ${protocol}: ${Deno.inspect(dict)}`,
+      );
+    }
+  }
+});
+
 Deno.test("dumps() reuses a short list's bytes only where the plain encoder writes that list", () => {
   const list = ["xx", "yyy"];
   const other = ["xx", "yyy"];
