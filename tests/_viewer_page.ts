@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { deepEqual, equal, ok } from "node:assert/strict";
 import type { Page } from "./_browser.ts";
 
 // The functions given to page.evaluate run in the page: its DOM, declared here
@@ -124,4 +125,53 @@ export async function layout(page: Page) {
         document.getElementById("detail")!.getBoundingClientRect().width,
     };
   });
+}
+
+/**
+ * Records the page's CSP violations (for {@linkcode assertUnharmed}) and
+ * waits for its first connection to the server.
+ */
+export async function watchPage(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = globalThis as unknown as { __csp: string[] };
+    w.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e: Dom) => {
+      w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  await page.waitForFunction(() => pyloggingViewer.stats().connection === 1);
+}
+
+/** Two animation frames: what the page drew is on screen. */
+export async function frames(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
+  );
+}
+
+/**
+ * After hostile records: no script ran (the canary `window.__pwned` that
+ * every injected script of the tests sets is unset), the CSP reported no
+ * violation, no element was injected, and the layout is `before`'s.
+ */
+export async function assertUnharmed(
+  page: Page,
+  before: Awaited<ReturnType<typeof layout>>,
+): Promise<void> {
+  const after = await layout(page);
+  const state = await page.evaluate(() => ({
+    pwned: (globalThis as unknown as { __pwned?: unknown }).__pwned,
+    csp: (globalThis as unknown as { __csp: string[] }).__csp,
+    injected: document.querySelectorAll(
+      "#viewport script, #viewport img, #detail-body script, #detail-body img, #tree script, #tree img, a[href^='javascript']",
+    ).length,
+  }));
+  equal(state.pwned, undefined, "no injected script ran");
+  deepEqual(state.csp, [], "no CSP violation");
+  equal(state.injected, 0, "no injected element");
+  deepEqual(after.rowHeights, [20]);
+  equal(after.viewportWidth, before.viewportWidth);
+  ok(after.docWidth <= after.innerWidth, JSON.stringify(after));
+  equal(after.headHeight, before.headHeight);
+  equal(after.detailWidth, before.detailWidth);
 }

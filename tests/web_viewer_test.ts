@@ -16,7 +16,9 @@ import { openPage, type Page } from "./_browser.ts";
 import { startCli } from "./_cli_run.ts";
 import { stampedFrame } from "./_stamped.ts";
 import {
+  assertUnharmed,
   type Dom,
+  frames,
   layout,
   reset,
   rows,
@@ -25,6 +27,7 @@ import {
   type Viewer,
   waitReceived,
   waitShown,
+  watchPage,
 } from "./_viewer_page.ts";
 
 declare const document: Dom;
@@ -54,13 +57,6 @@ async function messages(page: Page): Promise<string[]> {
 /** The messages of the rows shown, but the markers (which stay in view). */
 async function unmarked(page: Page): Promise<string[]> {
   return (await messages(page)).filter((m) => !m.startsWith("⚠"));
-}
-
-/** Two animation frames: what the page drew is on screen. */
-async function frames(page: Page): Promise<void> {
-  await page.evaluate(() =>
-    new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
-  );
 }
 
 /** Where screenshots go: docs/ with UPDATE_SCREENSHOTS=1, else a temp dir. */
@@ -101,16 +97,7 @@ Deno.test({
     /** Every record the CLI received, in order, by message. */
     const sent: string[] = [];
     try {
-      await page.evaluate(() => {
-        const w = globalThis as unknown as { __csp: string[] };
-        w.__csp = [];
-        document.addEventListener("securitypolicyviolation", (e: Dom) => {
-          w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
-        });
-      });
-      await page.waitForFunction(() =>
-        pyloggingViewer.stats().connection === 1
-      );
+      await watchPage(page);
 
       const py =
         (await python("viewer_sender.py", "127.0.0.1", `${cli.port}`, "base"))
@@ -392,22 +379,7 @@ Deno.test({
           }
           await page.hover("#viewport .row:not(.hidden)");
           await frames(page);
-          const after = await layout(page);
-          const state = await page.evaluate(() => ({
-            pwned: (globalThis as unknown as { __pwned?: unknown }).__pwned,
-            csp: (globalThis as unknown as { __csp: string[] }).__csp,
-            injected: document.querySelectorAll(
-              "#viewport script, #viewport img, #detail-body script, #detail-body img, #tree script, #tree img, a[href^='javascript']",
-            ).length,
-          }));
-          equal(state.pwned, undefined, "no injected script ran");
-          deepEqual(state.csp, []);
-          equal(state.injected, 0);
-          deepEqual(after.rowHeights, [20]);
-          equal(after.viewportWidth, before.viewportWidth);
-          ok(after.docWidth <= after.innerWidth, JSON.stringify(after));
-          equal(after.headHeight, before.headHeight);
-          equal(after.detailWidth, before.detailWidth);
+          await assertUnharmed(page, before);
           const cells = (await rows(page)).flat();
           ok(cells.every((c) => c.length <= 400), "cells are cut short");
           ok(
