@@ -31,27 +31,21 @@ export async function readFirstLine(
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   let eof = false;
-  while (!buffer.includes("\n") && !eof) {
-    const { value, done } = await reader.read();
-    if (done) eof = true;
-    else buffer += value;
-  }
-  const i = buffer.indexOf("\n");
-  const first = i < 0 ? buffer : buffer.slice(0, i);
-  buffer = i < 0 ? "" : buffer.slice(i + 1);
+  const nextLine = async (): Promise<string> => {
+    while (!buffer.includes("\n") && !eof) {
+      const { value, done } = await reader.read();
+      if (done) eof = true;
+      else buffer += value;
+    }
+    const i = buffer.indexOf("\n");
+    const line = i < 0 ? buffer : buffer.slice(0, i);
+    buffer = i < 0 ? "" : buffer.slice(i + 1);
+    return line;
+  };
+  const first = await nextLine();
   return {
     first,
-    async next() {
-      while (!buffer.includes("\n") && !eof) {
-        const { value, done } = await reader.read();
-        if (done) eof = true;
-        else buffer += value;
-      }
-      const j = buffer.indexOf("\n");
-      const line = j < 0 ? buffer : buffer.slice(0, j);
-      buffer = j < 0 ? "" : buffer.slice(j + 1);
-      return line;
-    },
+    next: nextLine,
     async rest() {
       while (!eof) {
         const { value, done } = await reader.read();

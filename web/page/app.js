@@ -14,32 +14,7 @@ const DETAIL_MAX = 100_000; // characters shown per field in the detail pane
 const TREE_MAX = 5_000; // logger nodes shown in the tree
 const SENDERS_MAX = 500; // senders listed in the sender filter
 
-/** The fields of a Python LogRecord; anything else is an extra. */
-const STANDARD = new Set([
-  "name",
-  "msg",
-  "args",
-  "message",
-  "levelname",
-  "levelno",
-  "created",
-  "msecs",
-  "relativeCreated",
-  "pathname",
-  "filename",
-  "module",
-  "lineno",
-  "funcName",
-  "thread",
-  "threadName",
-  "process",
-  "processName",
-  "taskName",
-  "exc_info",
-  "exc_text",
-  "stack_info",
-  "asctime",
-]);
+/** What the detail pane lists first, in this order: the standard fields. */
 const DETAIL_ORDER = [
   "$id",
   "$from",
@@ -62,6 +37,15 @@ const DETAIL_ORDER = [
   "processName",
   "taskName",
 ];
+/** The fields of a Python LogRecord; anything else is an extra. */
+const STANDARD = new Set([
+  ...DETAIL_ORDER.slice(2),
+  "relativeCreated",
+  "exc_info",
+  "exc_text",
+  "stack_info",
+  "asctime",
+]);
 
 const $ = (id) => {
   const el = document.getElementById(id);
