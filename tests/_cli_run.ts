@@ -59,3 +59,28 @@ export async function startCli(args: string[]): Promise<CliRun> {
     },
   };
 }
+
+/**
+ * Runs `deno run --allow-net --allow-read cli.ts ...args` to its end (for
+ * arguments that make it exit at once).
+ *
+ * @param args CLI arguments.
+ * @returns Its exit code, stdout and stderr.
+ */
+export async function runCli(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", cli, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+  };
+}

@@ -4,9 +4,8 @@
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { ArgError, parseArgs } from "../receiver/cli_args.ts";
 import { dumpsFrame } from "../pickle.ts";
-import { startCli } from "./_cli_run.ts";
+import { runCli, startCli } from "./_cli_run.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -77,24 +76,17 @@ Deno.test("parseArgs() refuses bad limit values with the range expected", () => 
 });
 
 Deno.test("cli reports a receiver option error in flag names, exit code 2", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      CLI,
-      "--port",
-      "0",
-      "--max-frame",
-      "1000",
-      "--max-buffered-bytes",
-      "2000",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await runCli([
+    "--port",
+    "0",
+    "--max-frame",
+    "1000",
+    "--max-buffered-bytes",
+    "2000",
+  ]);
   equal(out.code, 2);
   equal(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     "error: Cannot create LogReceiver as '--max-buffered-bytes' must be at least 2 × ('--max-frame' + 4) (2008): current value is 2000\n",
   );
 });
@@ -166,25 +158,17 @@ Deno.test("cli --frame-timeout closes a connection stuck in a frame as slow", as
 });
 
 Deno.test("cli names a TLS file it cannot read, exit code 2", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      CLI,
-      "--port",
-      "0",
-      "--tls-cert",
-      "/nonexistent/cert.pem",
-      "--tls-key",
-      "/nonexistent/key.pem",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await runCli([
+    "--port",
+    "0",
+    "--tls-cert",
+    "/nonexistent/cert.pem",
+    "--tls-key",
+    "/nonexistent/key.pem",
+  ]);
   equal(out.code, 2);
   match(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     /^error: cannot read --tls-cert file '\/nonexistent\/cert\.pem': No such file or directory/,
   );
 });

@@ -4,11 +4,10 @@
 // (records sent by CPython's own SocketHandler), with the summary's line.
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { ArgError, parseArgs } from "../receiver/cli_args.ts";
-import { startCli } from "./_cli_run.ts";
+import { runCli, startCli } from "./_cli_run.ts";
 import { pythonCommand, runScript } from "./_python.ts";
 import { readEvents } from "./_sse.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const SENDER = new URL("./py/forward_sender.py", import.meta.url).pathname;
 
 Deno.test("parseArgs() reads --web and --web-token", () => {
@@ -58,26 +57,9 @@ Deno.test("cli --web on a busy port says so, exit code 2", async () => {
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const port = (busy.addr as Deno.NetAddr).port;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        CLI,
-        "--port",
-        "0",
-        "--web",
-        `127.0.0.1:${port}`,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await runCli(["--port", "0", "--web", `127.0.0.1:${port}`]);
     equal(out.code, 2);
-    equal(
-      new TextDecoder().decode(out.stderr),
-      `error: web viewer port ${port} is already in use\n`,
-    );
+    equal(out.stderr, `error: web viewer port ${port} is already in use\n`);
     equal(out.stdout.length, 0);
   } finally {
     busy.close();

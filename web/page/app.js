@@ -412,16 +412,19 @@ function flushPending() {
 // ---------------------------------------------------------------- logger tree
 
 /** @typedef {{full: string, count: number, li: HTMLLIElement | null, ul: HTMLUListElement | null, countEl: HTMLElement | null, box: HTMLInputElement | null, kids: Map<string, TreeNode>}} TreeNode */
-/** @type {TreeNode} */
-let treeRoot = {
-  full: "",
-  count: 0,
-  li: null,
-  ul: null,
-  countEl: null,
-  box: null,
-  kids: new Map(),
-};
+/** @returns {TreeNode} The root of an empty tree. */
+function emptyTree() {
+  return {
+    full: "",
+    count: 0,
+    li: null,
+    ul: null,
+    countEl: null,
+    box: null,
+    kids: new Map(),
+  };
+}
+let treeRoot = emptyTree();
 let treeNodes = 0;
 const seenLoggers = new Set();
 let treeDirty = false;
@@ -525,15 +528,7 @@ function paintTreeCounts(node = treeRoot) {
 }
 
 function resetTree() {
-  treeRoot = {
-    full: "",
-    count: 0,
-    li: null,
-    ul: null,
-    countEl: null,
-    box: null,
-    kids: new Map(),
-  };
+  treeRoot = emptyTree();
   treeNodes = 0;
   seenLoggers.clear();
   treeEl.replaceChildren();
