@@ -6,7 +6,6 @@ import { ArgError, parseArgs } from "../receiver/cli_args.ts";
 import { dumpsFrame } from "../pickle.ts";
 import { runCli, startCli } from "./_cli_run.ts";
 
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

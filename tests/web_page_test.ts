@@ -6,6 +6,8 @@
 // and reconnection itself. tests/web_viewer_test.ts runs the page against
 // the real CLI with CPython and Deno senders.
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { AssetCache } from "../web/assets.ts";
+import { SECURITY_HEADERS } from "../web/server.ts";
 import { openPage } from "./_browser.ts";
 import {
   assertUnharmed,
@@ -23,15 +25,6 @@ import {
   waitShown,
   watchPage,
 } from "./_viewer_page.ts";
-
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:";
-const PAGE_DIR = new URL("../web/page/", import.meta.url);
-const FILES: Record<string, [string, string]> = {
-  "/": ["index.html", "text/html; charset=utf-8"],
-  "/app.js": ["app.js", "text/javascript; charset=utf-8"],
-  "/app.css": ["app.css", "text/css; charset=utf-8"],
-};
 
 type Rec = Record<string, unknown>;
 
@@ -56,20 +49,16 @@ function startServer() {
   let queueBytes = Infinity;
   let history = 0;
   let discardedTotal = 0;
+  const assets = new AssetCache(); // the page files, as the server has them
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async (req) => {
       const url = new URL(req.url);
-      const file = FILES[url.pathname];
-      if (file !== undefined) {
-        const body = await Deno.readFile(new URL(file[0], PAGE_DIR));
-        return new Response(body, {
-          headers: {
-            "content-type": file[1],
-            "content-security-policy": CSP,
-            "x-content-type-options": "nosniff",
-            "cache-control": "no-store",
-          },
+      const asset = assets.get(url.pathname);
+      if (asset !== undefined) {
+        const { body, type } = await asset;
+        return new Response(body.slice(), {
+          headers: { ...SECURITY_HEADERS, "content-type": type },
         });
       }
       if (url.pathname === "/events") {
@@ -96,7 +85,7 @@ function startServer() {
           headers: {
             "content-type": "text/event-stream",
             "cache-control": "no-store",
-            "content-security-policy": CSP,
+            ...SECURITY_HEADERS,
           },
         });
       }

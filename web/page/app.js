@@ -412,10 +412,13 @@ function flushPending() {
 // ---------------------------------------------------------------- logger tree
 
 /** @typedef {{full: string, count: number, li: HTMLLIElement | null, ul: HTMLUListElement | null, countEl: HTMLElement | null, box: HTMLInputElement | null, kids: Map<string, TreeNode>}} TreeNode */
-/** @returns {TreeNode} The root of an empty tree. */
-function emptyTree() {
+/**
+ * @param {string} full The logger's full name ("" for the root).
+ * @returns {TreeNode} A node of the tree, not yet drawn.
+ */
+function treeNode(full) {
   return {
-    full: "",
+    full,
     count: 0,
     li: null,
     ul: null,
@@ -424,7 +427,7 @@ function emptyTree() {
     kids: new Map(),
   };
 }
-let treeRoot = emptyTree();
+let treeRoot = treeNode("");
 let treeNodes = 0;
 const seenLoggers = new Set();
 let treeDirty = false;
@@ -444,15 +447,7 @@ function noteLogger(name) {
     if (kid === undefined) {
       if (treeNodes >= TREE_MAX) break;
       treeNodes++;
-      kid = {
-        full,
-        count: 0,
-        li: null,
-        ul: null,
-        countEl: null,
-        box: null,
-        kids: new Map(),
-      };
+      kid = treeNode(full);
       node.kids.set(part, kid);
       addTreeNode(node, part, kid);
     }
@@ -528,7 +523,7 @@ function paintTreeCounts(node = treeRoot) {
 }
 
 function resetTree() {
-  treeRoot = emptyTree();
+  treeRoot = treeNode("");
   treeNodes = 0;
   seenLoggers.clear();
   treeEl.replaceChildren();
