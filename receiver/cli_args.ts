@@ -88,7 +88,8 @@ Options:
                        IPv6 HOST in brackets; PORT 0 picks a free one; the
                        page files need --allow-read from a checkout). Each
                        browser has its own queue (10000 records, 16 MiB;
-                       a slow one loses its oldest records, and is told).
+                       a slow one loses its oldest records, and is told);
+                       32 browsers at most.
                        Off loopback, a token is required: a random one is
                        printed at start
   --web-token TOKEN    the token of --web (?token=TOKEN on every request),

@@ -237,3 +237,38 @@ Deno.test("web viewer: only loopback binds go without a token; tokens are random
   }
   equal(tokens.size, 100);
 });
+
+Deno.test("web viewer: at most maxClients browsers; HEAD /events holds none", async () => {
+  const web = await startWebViewer({ port: 0, maxClients: 2 });
+  const url = `http://127.0.0.1:${web.port}/events`;
+  const open: Response[] = [];
+  try {
+    const head = await fetch(url, { method: "HEAD" });
+    equal(head.status, 200);
+    equal(head.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    equal(web.stats().clients, 0);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(url);
+      equal(res.status, 200);
+      open.push(res);
+    }
+    equal(web.stats().clients, 2);
+    const third = await fetch(url);
+    equal(third.status, 503);
+    match(await third.text(), /2 browsers are connected already/);
+    await open.pop()!.body!.cancel();
+    // the server sees the end at its next write
+    web.push(rec("wake"), "h:1");
+    const until = Date.now() + 5000;
+    while (web.stats().clients > 1 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    equal(web.stats().clients, 1);
+    const again = await fetch(url);
+    equal(again.status, 200);
+    open.push(again);
+  } finally {
+    for (const res of open) await res.body!.cancel();
+    await web.close();
+  }
+});

@@ -17,7 +17,7 @@
  *
  * Each browser has its own bounded queue (10,000 records or 16 MiB of
  * JSON by default), so a slow or stalled browser never slows the receiver
- * or the other browsers. Every response carries a strict
+ * or the other browsers; at most 32 browsers are connected at once. Every response carries a strict
  * `Content-Security-Policy`, `X-Content-Type-Options: nosniff` and
  * `Referrer-Policy: no-referrer`.
  *
@@ -54,6 +54,11 @@ export interface WebViewerOptions {
   maxQueueBytes?: number;
   /** Records kept for browsers that connect later. @default {1000} */
   history?: number;
+  /**
+   * Most browsers connected to `/events` at once; more are answered 503.
+   * @default {32}
+   */
+  maxClients?: number;
 }
 
 /** Counters of a web viewer. */
@@ -161,6 +166,7 @@ export async function startWebViewer(
     bytes: positive("maxQueueBytes", options.maxQueueBytes ?? 16 << 20),
   };
   const historySize = positive("history", options.history ?? 1000, true);
+  const maxClients = positive("maxClients", options.maxClients ?? 32);
   const token = options.token ??
     (isLoopback(hostname) ? undefined : newToken());
   if (token === "") throw new RangeError("Option 'token' cannot be empty");
@@ -219,6 +225,17 @@ export async function startWebViewer(
       return reply(405, "405 Method Not Allowed\n", { Allow: "GET, HEAD" });
     }
     if (url.pathname === "/events") {
+      const headers = {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+      };
+      if (req.method === "HEAD") return reply(200, null, headers);
+      if (clients.size >= maxClients) {
+        return reply(
+          503,
+          `503 Service Unavailable: ${maxClients} browsers are connected already\n`,
+        );
+      }
       const recent = history.slice(historyHead).concat(
         history.slice(0, historyHead),
       ).map(entryJson);
@@ -234,10 +251,7 @@ export async function startWebViewer(
       );
       clients.add(client);
       counts.clientsTotal++;
-      return reply(200, req.method === "HEAD" ? null : client.stream, {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-      });
+      return reply(200, client.stream, headers);
     }
     const asset = assets.get(url.pathname);
     if (asset === undefined) return reply(404, "404 Not Found\n");
