@@ -98,6 +98,20 @@ Deno.test("web viewer with a token answers 401 without it", async () => {
     const good = await fetch(web.url);
     equal(good.status, 200);
     await good.arrayBuffer();
+    // the script and style hold no record data: no token needed
+    for (const path of ["/app.js", "/app.css"]) {
+      const res = await fetch(`http://127.0.0.1:${web.port}${path}`);
+      equal(res.status, 200, path);
+      await res.arrayBuffer();
+    }
+    const noToken = await fetch(`http://127.0.0.1:${web.port}/events`);
+    equal(noToken.status, 401);
+    await noToken.arrayBuffer();
+    const events = await fetch(
+      `http://127.0.0.1:${web.port}/events?token=secret-token`,
+    );
+    equal(events.status, 200);
+    await events.body!.cancel();
     ok(sameToken("abc", "abc"));
     ok(!sameToken("abd", "abc"));
     ok(!sameToken("abcd", "abc"));
