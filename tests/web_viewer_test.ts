@@ -11,6 +11,8 @@
 // to docs/ with UPDATE_SCREENSHOTS=1.
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import * as log from "@std/log";
+import { configure, dispose, getLogger } from "npm:@logtape/logtape@^2";
+import { getSocketSink } from "../logtape.ts";
 import { SocketHandler } from "../mod.ts";
 import { openPage, type Page } from "./_browser.ts";
 import { startCli } from "./_cli_run.ts";
@@ -186,6 +188,44 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "the LogTape sink's records, with their properties",
+        async () => {
+          const sink = getSocketSink({ hostname: "127.0.0.1", port: cli.port });
+          await configure({
+            reset: true,
+            sinks: { py: sink },
+            loggers: [
+              { category: ["tape"], sinks: ["py"], lowestLevel: "debug" },
+              { category: ["logtape", "meta"], lowestLevel: "error" },
+            ],
+          });
+          try {
+            const logger = getLogger(["tape", "api"]);
+            logger.info("User {user} logged in", { user: "al", request_id: 7 });
+            logger.warn("quota at {pct}%", { pct: 93 });
+          } finally {
+            await dispose();
+          }
+          const n = (await stats(page)).shown as number;
+          await waitShown(page, n + 2);
+          const got = (await rows(page)).slice(-2);
+          deepEqual(got.map((r) => r.slice(2)), [
+            ["tape.api", "INFO", "User al logged in"],
+            ["tape.api", "WARNING", "quota at 93%"],
+          ]);
+          const text: string = await page.evaluate(() =>
+            pyloggingViewer.exportBlob().text()
+          );
+          const last = text.trimEnd().split("\n").slice(-2).map((l) =>
+            JSON.parse(l)
+          );
+          equal(last[0].user, "al");
+          equal(last[0].request_id, 7);
+          sent.push(...got.map((r) => r[4]!));
+        },
+      );
+
       await t.step("a gap the receiver announces is a marker", async () => {
         const conn = await Deno.connect({
           hostname: "127.0.0.1",
@@ -230,7 +270,10 @@ Deno.test({
           await page.click('#levels input[data-level="20"]');
           deepEqual(
             await unmarked(page),
-            pyMsg((r) => r.levelno >= 30).concat(["save failed"]),
+            pyMsg((r) => r.levelno >= 30).concat([
+              "save failed",
+              "quota at 93%",
+            ]),
           );
           deepEqual(
             (await messages(page)).filter((m) => m.startsWith("⚠")),
