@@ -1,6 +1,7 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 // web/server.ts over real HTTP: page headers, /events, history, token, 404s.
 import { equal, match, ok } from "node:assert/strict";
+import { recordFrom } from "../web/record_json.ts";
 import { startWebViewer } from "../web/server.ts";
 import { isLoopback, newToken, sameToken } from "../web/token.ts";
 import type { PythonLogRecord } from "../receiver.ts";
@@ -285,4 +286,34 @@ Deno.test("web viewer: at most maxClients browsers; HEAD /events holds none", as
     for (const res of open) await res.body!.cancel();
     await web.close();
   }
+});
+
+Deno.test("web viewer: $from is the sender stamp, else the peer and the pid", () => {
+  const tcp = (hostname: string, port: number) => ({
+    id: 1,
+    remoteAddr: { transport: "tcp" as const, hostname, port },
+  });
+  const unix = { id: 2, remoteAddr: { transport: "unix" as const, path: "" } };
+  equal(
+    recordFrom(rec("m", { process: 42 }), tcp("127.0.0.1", 5000)),
+    "127.0.0.1 pid 42",
+  );
+  equal(
+    recordFrom(rec("m", { process: 42 }), tcp("::1", 5000)),
+    "[::1] pid 42",
+  );
+  equal(
+    recordFrom(rec("m", { process: null }), tcp("::1", 5000)),
+    "[::1]:5000",
+  );
+  equal(recordFrom(rec("m", { process: 42 }), unix), "unix pid 42");
+  equal(recordFrom(rec("m", { process: null }), unix), "unix");
+  equal(
+    recordFrom(rec("m", { process: 42, sender: "h:1:ab" }), unix),
+    "h:1:ab",
+  );
+  equal(
+    recordFrom(rec("m", { process: 42 }), "udp 10.0.0.1:5"),
+    "udp 10.0.0.1:5",
+  );
 });

@@ -16,7 +16,8 @@ import { escapeControls } from "../text/terminal_safe.ts";
  * Where a record came from: its str `sender` attribute, else the peer's
  * host and the record's `process` (`127.0.0.1 pid 4242`, so that one
  * process's reconnections stay one sender), else the peer's `host:port`
- * (`[v6]:port`), or a Unix socket's path.
+ * (`[v6]:port`); for a Unix socket, the peer's path (often unnamed:
+ * `unix`) and the `process`.
  *
  * @param record The record.
  * @param from Its connection, or a text naming the source.
@@ -30,15 +31,17 @@ export function recordFrom(
   if (typeof sender === "string") return sender;
   if (typeof from === "string") return from;
   const addr = from.remoteAddr;
-  if ("path" in addr) return addr.path || addr.transport;
+  const pid = record.process;
+  const hasPid = typeof pid === "number" && Number.isSafeInteger(pid);
+  if ("path" in addr) {
+    const where = addr.path || addr.transport; // a Unix peer is often unnamed
+    return hasPid ? `${where} pid ${pid}` : where;
+  }
   if (!("hostname" in addr)) return addr.transport;
   const host = addr.hostname.includes(":")
     ? `[${addr.hostname}]`
     : addr.hostname;
-  const pid = record.process;
-  return typeof pid === "number" && Number.isSafeInteger(pid)
-    ? `${host} pid ${pid}`
-    : `${host}:${addr.port}`;
+  return hasPid ? `${host} pid ${pid}` : `${host}:${addr.port}`;
 }
 
 /**
