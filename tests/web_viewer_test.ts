@@ -14,6 +14,7 @@ import * as log from "@std/log";
 import { configure, dispose, getLogger } from "npm:@logtape/logtape@^2";
 import { getSocketSink } from "../logtape.ts";
 import { SocketHandler } from "../mod.ts";
+import { startWebViewer } from "../web/server.ts";
 import { openPage, type Page } from "./_browser.ts";
 import { startCli } from "./_cli_run.ts";
 import { stampedFrame } from "./_stamped.ts";
@@ -501,4 +502,22 @@ Deno.test({
     ok(web !== null, stderr);
     ok(Number(web[2]!.replaceAll(",", "")) > 0, "the stalled browser's loss");
   },
+});
+
+Deno.test("web viewer: a page the server refuses (too many browsers) says so", async () => {
+  const web = await startWebViewer({ port: 0, maxClients: 1 });
+  const taken = await fetch(`http://127.0.0.1:${web.port}/events`);
+  const s = await openPage(web.url);
+  try {
+    await s.page.waitForFunction(() =>
+      document.getElementById("conn")?.textContent?.startsWith(
+        "refused by the server",
+      )
+    );
+    equal(web.stats().clients, 1);
+  } finally {
+    await s.close();
+    await taken.body!.cancel();
+    await web.close();
+  }
 });

@@ -13,6 +13,7 @@ const CELL_MAX = 300; // characters shown in a table cell
 const DETAIL_MAX = 100_000; // characters shown per field in the detail pane
 const TREE_MAX = 5_000; // logger nodes shown in the tree
 const SENDERS_MAX = 500; // senders listed in the sender filter
+const RETRY_MS = 10_000; // a new connection after the server refused one
 
 /** What the detail pane lists first, in this order: the standard fields. */
 const DETAIL_ORDER = [
@@ -914,10 +915,20 @@ function connect() {
   const es = new EventSource(url);
   es.addEventListener("open", () => setConn("connected", "ok"));
   es.addEventListener("error", () => {
+    if (es.readyState !== EventSource.CLOSED) {
+      setConn("reconnecting…", "bad"); // the browser retries by itself
+      return;
+    }
+    // An HTTP error ends an EventSource for good: a wrong or missing token
+    // (401), too many browsers (503), a server that is closing.
     setConn(
-      es.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…",
+      "refused by the server (a wrong token? too many browsers?); " +
+        `retrying in ${RETRY_MS / 1000} s`,
       "bad",
     );
+    setTimeout(() => {
+      source = connect();
+    }, RETRY_MS);
   });
   es.addEventListener("hello", (ev) => {
     try {
@@ -963,7 +974,7 @@ function connect() {
   return es;
 }
 
-const source = connect();
+let source = connect();
 
 /** A small read-only handle for tests and the console. */
 Object.defineProperty(globalThis, "pyloggingViewer", {
