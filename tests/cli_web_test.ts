@@ -4,7 +4,9 @@
 // (records sent by CPython's own SocketHandler), with the summary's line.
 import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { ArgError, parseArgs } from "../receiver/cli_args.ts";
+import { dumpsFrame } from "../pickle.ts";
 import { runCli, startCli } from "./_cli_run.ts";
+import { readFirstLine } from "./_first_line.ts";
 import { pythonCommand, runScript } from "./_python.ts";
 import { readEvents } from "./_sse.ts";
 
@@ -168,4 +170,52 @@ Deno.test("cli --web exits on Ctrl-C despite a stalled browser; the summary coun
       await cli.done();
     }
   }
+});
+
+Deno.test("cli --web with no browser holds a bounded history: 900 MB of large records in a 384 MB heap", async () => {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--v8-flags=--max-old-space-size=384",
+      cli,
+      "--port",
+      "0",
+      "--format",
+      "%(levelname)s %(name)s",
+      "--web",
+      "127.0.0.1:0",
+      "--count",
+      "300",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = await readFirstLine(child.stderr);
+  const port = Number(/:(\d+)$/.exec(stderr.first)?.[1]);
+  const stdout = new Response(child.stdout).text();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const big = "x".repeat(3 << 20);
+    for (let i = 0; i < 300; i++) {
+      const frame = dumpsFrame({
+        name: "big",
+        msg: `${i} ${big}`,
+        levelname: "INFO",
+        levelno: 20,
+      });
+      let off = 0;
+      while (off < frame.length) off += await conn.write(frame.subarray(off));
+    }
+  } finally {
+    conn.close();
+  }
+  const status = await child.status;
+  const rest = await stderr.rest();
+  equal(status.code, 0, rest);
+  equal((await stdout).trimEnd().split("\n").length, 300);
+  match(rest, /received 300 records/);
 });

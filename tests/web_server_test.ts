@@ -1,6 +1,7 @@
 // Copyright 2026 the pylogging/socket-handler authors. MIT license.
 // web/server.ts over real HTTP: page headers, /events, history, token, 404s.
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { recordSize } from "../web/history.ts";
 import { recordFrom } from "../web/record_json.ts";
 import { startWebViewer } from "../web/server.ts";
 import { isLoopback, newToken, sameToken } from "../web/token.ts";
@@ -316,4 +317,37 @@ Deno.test("web viewer: $from is the sender stamp, else the peer and the pid", ()
     recordFrom(rec("m", { process: 42 }), "udp 10.0.0.1:5"),
     "udp 10.0.0.1:5",
   );
+});
+
+Deno.test("web viewer: the history is bounded by an estimate of its records' size", async () => {
+  const web = await startWebViewer({ port: 0, historyBytes: 4 << 20 });
+  try {
+    const mb = "x".repeat(1 << 20);
+    for (let i = 1; i <= 10; i++) web.push(rec(`${i} ${mb}`), "h:1");
+    const res = await fetch(`http://127.0.0.1:${web.port}/events`);
+    const events = await readEvents(
+      res.body!,
+      (e) =>
+        e.filter((x) => x.event === "records").flatMap((x) =>
+          x.data as unknown[]
+        ).length >= 3,
+    );
+    equal((events[0]!.data as { history: number }).history, 3);
+    const ids = events.filter((x) => x.event === "records").flatMap((x) =>
+      (x.data as { $id: number }[]).map((r) => r.$id)
+    );
+    deepEqual(ids, [8, 9, 10]);
+  } finally {
+    await web.close();
+  }
+  // what a record holds: its strings, and a cap for an intricate one
+  ok(recordSize(rec("x".repeat(1000))) >= 1000);
+  ok(recordSize(rec("m", { big: "y".repeat(5000) })) >= 5000);
+  equal(
+    recordSize(rec("m", { deep: Array.from({ length: 5000 }, (_, i) => i) })),
+    4 << 20,
+  );
+  const cyclic: unknown[] = [];
+  cyclic.push(cyclic);
+  equal(recordSize(rec("m", { cyclic })), 4 << 20);
 });

@@ -6,8 +6,8 @@
  *
  * Events, each `data:` one line of JSON:
  * - `hello` first: `{"version":1,"history":n}`, `n` the records of the
- *   history that follow (the last 1,000 pushed, so a fresh page is not
- *   empty);
+ *   history that follow (the last 1,000 pushed, within 16 Mi code units,
+ *   so a fresh page is not empty);
  * - `records`: an array of records, each the CLI's `--format json` object
  *   plus `"$id"` (increasing per viewer) and `"$from"` (the `sender`
  *   attribute, else the connection's `host:port`); at most one batch
@@ -33,7 +33,13 @@ import type { PythonLogRecord } from "../receiver/python_log_record.ts";
 import type { ConnectionInfo } from "../receiver/stats.ts";
 import { AssetCache } from "./assets.ts";
 import { sseEvent, ViewerClient } from "./client.ts";
-import { recordFrom, recordJson } from "./record_json.ts";
+import {
+  entryJson,
+  History,
+  type HistoryEntry,
+  recordSize,
+} from "./history.ts";
+import { recordFrom } from "./record_json.ts";
 import { isLoopback, newToken, sameToken } from "./token.ts";
 
 /** Options of {@linkcode startWebViewer}. */
@@ -54,6 +60,12 @@ export interface WebViewerOptions {
   maxQueueBytes?: number;
   /** Records kept for browsers that connect later. @default {1000} */
   history?: number;
+  /**
+   * Most UTF-16 code units those records may hold, by an estimate of their
+   * strings (the oldest go first).
+   * @default {16777216}
+   */
+  historyBytes?: number;
   /**
    * Most browsers connected to `/events` at once; more are answered 503.
    * @default {32}
@@ -165,20 +177,16 @@ export async function startWebViewer(
     records: positive("maxQueue", options.maxQueue ?? 10_000),
     bytes: positive("maxQueueBytes", options.maxQueueBytes ?? 16 << 20),
   };
-  const historySize = positive("history", options.history ?? 1000, true);
+  const history = new History(
+    positive("history", options.history ?? 1000, true),
+    positive("historyBytes", options.historyBytes ?? 16 << 20),
+  );
   const maxClients = positive("maxClients", options.maxClients ?? 32);
   const token = options.token ??
     (isLoopback(hostname) ? undefined : newToken());
   if (token === "") throw new RangeError("Option 'token' cannot be empty");
   const assets = new AssetCache();
   const clients = new Set<ViewerClient>();
-  /**
-   * The last records pushed, for browsers that connect later; their JSON
-   * is made when a browser needs it (or at once while one is connected),
-   * so that a viewer nobody watches costs receiving next to nothing.
-   */
-  const history: HistoryEntry[] = [];
-  let historyHead = 0;
   let nextId = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastTick = 0;
@@ -236,9 +244,7 @@ export async function startWebViewer(
           `503 Service Unavailable: ${maxClients} browsers are connected already\n`,
         );
       }
-      const recent = history.slice(historyHead).concat(
-        history.slice(0, historyHead),
-      ).map(entryJson);
+      const recent = history.entries().map(entryJson);
       const client: ViewerClient = new ViewerClient(
         limits,
         sseEvent("hello", `{"version":1,"history":${recent.length}}`),
@@ -306,19 +312,16 @@ export async function startWebViewer(
     push(record, from) {
       if (closing) return;
       counts.records++;
+      // The JSON is made when a browser needs it (at once while one is
+      // connected), so that a viewer nobody watches costs little.
       const entry: HistoryEntry = {
         record,
         id: ++nextId,
         from: recordFrom(record, from),
         json: undefined,
+        size: recordSize(record),
       };
-      if (historySize > 0) {
-        if (history.length < historySize) history.push(entry);
-        else {
-          history[historyHead] = entry;
-          historyHead = (historyHead + 1) % historySize;
-        }
-      }
+      history.push(entry);
       if (clients.size === 0) return;
       const json = entryJson(entry);
       for (const c of clients) c.push(json);
@@ -356,20 +359,6 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A record kept for browsers that connect later. */
-interface HistoryEntry {
-  record: PythonLogRecord;
-  id: number;
-  from: string;
-  /** Its JSON, once made. */
-  json: string | undefined;
-}
-
-/** An entry's JSON, made once. */
-function entryJson(entry: HistoryEntry): string {
-  return entry.json ??= recordJson(entry.record, entry.id, entry.from);
 }
 
 function positive(name: string, n: number, zero = false): number {
