@@ -65,6 +65,15 @@ export class Fifo<T> {
     return this.#items.splice(this.#head + index, 1)[0];
   }
 
+  /**
+   * The items, oldest first, in a new array.
+   *
+   * @returns The items.
+   */
+  toArray(): T[] {
+    return this.#items.slice(this.#head) as T[];
+  }
+
   /** Empties the queue. */
   clear(): void {
     this.#items.length = 0;

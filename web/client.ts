@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { Fifo } from "../receiver/fifo.ts";
 
 /** The bounds of a browser's queue. */
 export interface QueueLimits {
@@ -44,8 +45,7 @@ export class ViewerClient {
   discarded = 0;
   /** Records written to the stream so far. */
   sent = 0;
-  #queue: string[] = [];
-  #head = 0;
+  #queue = new Fifo<string>();
   #bytes = 0;
   #unreported = 0;
   #limits: QueueLimits;
@@ -84,7 +84,7 @@ export class ViewerClient {
 
   /** Records waiting in the queue. */
   get size(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   /** Whether the stream has ended. */
@@ -106,14 +106,9 @@ export class ViewerClient {
       this.size > this.#limits.records ||
       (this.#bytes > this.#limits.bytes && this.size > 1)
     ) {
-      this.#bytes -= this.#queue[this.#head]!.length;
-      this.#queue[this.#head++] = "";
+      this.#bytes -= this.#queue.shift()!.length;
       this.discarded++;
       this.#unreported++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
     }
   }
 
@@ -158,8 +153,7 @@ export class ViewerClient {
     if (this.#closed) return;
     this.#closed = true;
     this.discarded += this.size;
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
     this.#bytes = 0;
     this.#wake?.();
     this.#wake = undefined;
@@ -190,18 +184,13 @@ export class ViewerClient {
     if (!this.#ready || this.size === 0) return;
     let text = "[";
     while (this.size > 0 && text.length < MAX_EVENT) {
-      const json = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = "";
+      const json = this.#queue.shift()!;
       this.#bytes -= json.length;
       if (text.length > 1) text += ",";
       text += json;
       this.sent++;
     }
-    if (this.size === 0) {
-      this.#queue = [];
-      this.#head = 0;
-      this.#ready = false;
-    }
+    if (this.size === 0) this.#ready = false;
     controller.enqueue(sseEvent("records", text + "]"));
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { PythonLogRecord } from "../receiver/python_log_record.ts";
 import { PyTuple } from "../pickle/py_types.ts";
+import { Fifo } from "../receiver/fifo.ts";
 import { recordJson } from "./record_json.ts";
 
 /** A record of the history, with what its JSON needs. */
@@ -85,8 +86,7 @@ function valueSize(v: unknown, budget: { nodes: number }): number {
 
 /** The last records pushed, at most `maxRecords` and `maxSize` code units. */
 export class History {
-  #entries: HistoryEntry[] = [];
-  #head = 0;
+  #entries = new Fifo<HistoryEntry>();
   #size = 0;
   #maxRecords: number;
   #maxSize: number;
@@ -102,7 +102,7 @@ export class History {
 
   /** Records kept. */
   get length(): number {
-    return this.#entries.length - this.#head;
+    return this.#entries.size;
   }
 
   /**
@@ -113,23 +113,19 @@ export class History {
    */
   push(entry: HistoryEntry): void {
     if (this.#maxRecords === 0) return;
-    this.#entries.push(entry);
+    const entries = this.#entries;
+    entries.push(entry);
     this.#size += entry.size;
     while (
-      this.length > this.#maxRecords ||
-      (this.#size > this.#maxSize && this.length > 0)
+      entries.size > this.#maxRecords ||
+      (this.#size > this.#maxSize && entries.size > 0)
     ) {
-      this.#size -= this.#entries[this.#head]!.size;
-      this.#entries[this.#head++] = undefined as unknown as HistoryEntry;
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
+      this.#size -= entries.shift()!.size;
     }
   }
 
   /** @returns The entries kept, oldest first. */
   entries(): HistoryEntry[] {
-    return this.#entries.slice(this.#head);
+    return this.#entries.toArray();
   }
 }
