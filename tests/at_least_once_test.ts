@@ -11,6 +11,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import * as log from "@std/log";
 import { SocketHandler } from "../handler.ts";
 import { pythons, startReceiver } from "./_py_receiver.ts";
+import { strikeAtNextLine } from "./_strike.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -112,20 +113,6 @@ class Cli {
     }
     return out;
   }
-}
-
-/** `signal` to `cli` at its next printed line (the receiver is mid-batch). */
-function strikeAtNextLine(cli: Cli, signal: Deno.Signal): Promise<void> {
-  return new Promise((resolve) => {
-    const strike = () => {
-      clearTimeout(timer);
-      cli.onLine = undefined;
-      cli.kill(signal);
-      resolve();
-    };
-    const timer = setTimeout(strike, 5000);
-    cli.onLine = strike;
-  });
 }
 
 Deno.test("at least once: cli.ts --ack SIGKILLed mid-stream and restarted on its port; every seq printed, none twice by one run, duplicates within the unacknowledged window", async () => {

@@ -7,6 +7,7 @@ import { AckReader } from "../transport/ack.ts";
 import { AckedOutput } from "../receiver/acked_output.ts";
 import { makeLogRecord } from "../receiver/record.ts";
 import { startCli } from "./_cli_run.ts";
+import { readFirstLine } from "./_first_line.ts";
 import { stampedFrame } from "./_stamped.ts";
 import { concat } from "./_bytes.ts";
 
@@ -146,14 +147,8 @@ Deno.test("cli --ack acknowledges only records written to stdout: killed while i
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let head = "";
-  while (!head.includes("\n")) {
-    const { value, done } = await stderr.read();
-    if (done) break;
-    head += value;
-  }
-  const port = Number(/:(\d+)\n/.exec(head)?.[1]);
+  const stderr = await readFirstLine(child.stderr);
+  const port = Number(/:(\d+)$/.exec(stderr.first)?.[1]);
   const n = 2000;
   const pad = "x".repeat(300);
   let acked = 0;
@@ -207,7 +202,7 @@ Deno.test("cli --ack acknowledges only records written to stdout: killed while i
     } catch { /* exited */ }
   }
   const text = await new Response(child.stdout).text();
-  await stderr.cancel();
+  await stderr.rest();
   const printed = new Set<number>();
   for (const line of text.split("\n")) {
     try {

@@ -32,6 +32,7 @@ import {
   startPyApp,
 } from "./_common.ts";
 import { freePort } from "./_timeline.ts";
+import { strikeAtNextLine } from "../../tests/_strike.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const MSG_RE = /^s=(\w+) seq=(\d+)/;
@@ -86,22 +87,6 @@ async function quiet(p: Proc, quietMs: number, timeout: number) {
     } else if (performance.now() - since >= quietMs) return;
     await sleep(50);
   }
-}
-
-/**
- * Sends `signal` to `p` as soon as it prints its next line (or after 5 s).
- */
-function strikeAtNextLine(p: Proc, signal: Deno.Signal): Promise<void> {
-  return new Promise((resolve) => {
-    const strike = () => {
-      clearTimeout(timer);
-      p.onLine = undefined;
-      p.kill(signal);
-      resolve();
-    };
-    const timer = setTimeout(strike, 5000);
-    p.onLine = strike;
-  });
 }
 
 /** What one CLI run printed. */
