@@ -397,10 +397,7 @@ async function readFlagFile(flag: string, path: string): Promise<string> {
 
 /** Why the receiver could not start, for the user; rethrows a non-Error. */
 function listenErrorText(e: unknown, opts: Args): string {
-  if (
-    e instanceof Deno.errors.AddrInUse ||
-    (e as { code?: unknown })?.code === "EADDRINUSE"
-  ) {
+  if (isAddrInUse(e)) {
     return opts.unix !== undefined
       ? `socket path '${opts.unix}' is already in use`
       : `port ${opts.port} is already in use`;
@@ -426,15 +423,18 @@ function listenErrorText(e: unknown, opts: Args): string {
 /** Why the web viewer could not start, for the user. */
 function webErrorText(e: unknown, opts: Args): string {
   const where = `${opts.web?.hostname}:${opts.web?.port}`;
-  if (
-    e instanceof Deno.errors.AddrInUse ||
-    (e as { code?: unknown })?.code === "EADDRINUSE"
-  ) {
+  if (isAddrInUse(e)) {
     return `web viewer port ${opts.web?.port} is already in use`;
   }
   return `cannot start the web viewer on ${where}: ${
     e instanceof Error ? e.message : String(e)
   }`;
+}
+
+/** Whether listening failed as the address is taken (Deno's or Node's error). */
+function isAddrInUse(e: unknown): boolean {
+  return e instanceof Deno.errors.AddrInUse ||
+    (e as { code?: unknown })?.code === "EADDRINUSE";
 }
 
 /** `HOST:PORT`, `[IPv6]:PORT`, `udp HOST:PORT` or the socket path. */

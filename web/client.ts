@@ -87,11 +87,6 @@ export class ViewerClient {
     return this.#queue.size;
   }
 
-  /** Whether the stream has ended. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /**
    * Queues one record's JSON, dropping the oldest beyond the bounds. It
    * is sent at the next {@linkcode ViewerClient.prototype.flush}.

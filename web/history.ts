@@ -100,11 +100,6 @@ export class History {
     this.#maxSize = maxSize;
   }
 
-  /** Records kept. */
-  get length(): number {
-    return this.#entries.size;
-  }
-
   /**
    * Keeps an entry, dropping the oldest beyond the bounds (the entry too,
    * when it alone is over the size bound).

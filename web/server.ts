@@ -120,7 +120,7 @@ export interface WebViewer {
 }
 
 /** The default port of `--web`. */
-export const DEFAULT_WEB_PORT = 9022;
+const DEFAULT_WEB_PORT = 9022;
 
 /** Milliseconds between two batches of records to a browser. */
 const BATCH_INTERVAL = 50;
@@ -184,7 +184,11 @@ export async function startWebViewer(
   const maxClients = positive("maxClients", options.maxClients ?? 32);
   const token = options.token ??
     (isLoopback(hostname) ? undefined : newToken());
-  if (token === "") throw new RangeError("Option 'token' cannot be empty");
+  if (token === "") {
+    throw new RangeError(
+      "Cannot start the web viewer as 'token' must not be empty: current value is \"\"",
+    );
+  }
   const assets = new AssetCache();
   const clients = new Set<ViewerClient>();
   let nextId = 0;
@@ -364,9 +368,9 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
 function positive(name: string, n: number, zero = false): number {
   if (!Number.isSafeInteger(n) || n < (zero ? 0 : 1)) {
     throw new RangeError(
-      `Option '${name}' must be an integer of at least ${
+      `Cannot start the web viewer as '${name}' must be an integer from ${
         zero ? 0 : 1
-      }: got ${n}`,
+      } to ${Number.MAX_SAFE_INTEGER}: current value is ${n}`,
     );
   }
   return n;
