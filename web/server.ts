@@ -31,7 +31,7 @@
  */
 import type { PythonLogRecord } from "../receiver/python_log_record.ts";
 import type { ConnectionInfo } from "../receiver/stats.ts";
-import { AssetCache } from "./assets.ts";
+import { AssetCache, ASSETS } from "./assets.ts";
 import { sseEvent, ViewerClient } from "./client.ts";
 import {
   entryJson,
@@ -222,9 +222,10 @@ export async function startWebViewer(
     responses.add(done);
     if (closing) return reply(503, "503 Service Unavailable: closing\n");
     const url = new URL(req.url);
-    // The script and style hold no record data: they load without the
-    // token, which only the page's own URL and /events carry.
-    const open = url.pathname === "/app.js" || url.pathname === "/app.css";
+    // The script and style (every page file but the page) hold no record
+    // data: they load without the token, which only the page's own URL and
+    // /events carry.
+    const open = url.pathname !== "/" && Object.hasOwn(ASSETS, url.pathname);
     if (token !== undefined) {
       if (!open && !sameToken(url.searchParams.get("token"), token)) {
         counts.unauthorized++;
